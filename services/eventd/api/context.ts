@@ -1,0 +1,23 @@
+import type { Config } from '../config.js';
+import type { EventFeed } from '../event-feed.js';
+import type { Evaluator } from '../evaluation/evaluator.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
+import type { ProducerManifest } from '../types.js';
+
+/** What the routes need from the daemon; the API owns no state of its own. */
+export interface ApiContext {
+  config: Config;
+  version: string;
+  startedAt: number;
+  store: Store;
+  subscriptions: SubscriptionService;
+  evaluator: Evaluator;
+  feed: EventFeed;
+  metrics: Metrics;
+  producers: {
+    manifests(): ProducerManifest[];
+    awake(): string[];
+  };
+}

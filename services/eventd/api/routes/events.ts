@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { EventdError } from '../../errors.js';
+import type { FeedItem } from '../../event-feed.js';
+import type { EventRecord } from '../../types.js';
+import type { ApiContext } from '../context.js';
+
+interface EventFilter {
+  since?: string;
+  class?: string;
+  subscription?: string;
+  limit?: number;
+}
+
+const filterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    since: { type: 'string', minLength: 1, description: 'An event id: return the events delivered after it.' },
+    class: { type: 'string', minLength: 1 },
+    subscription: { type: 'string', minLength: 1, description: 'A subscription id or name.' },
+    limit: { type: 'integer', minimum: 1, maximum: 10000 },
+  },
+} as const;
+
+const defaultLimit = 100;
+const streamPage = 500;
+
+export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { store, feed } = context;
+
+  /** Turns `since` (an event id) into a position; an unknown id is a 404, not a silent replay of everything. */
+  const positionAfter = (since: string | undefined): number => {
+    if (since === undefined || since === '') return 0;
+    const pos = store.events.positionOf(since);
+    if (pos === undefined) throw new EventdError('EVENTD_ERR_EVENT_NOT_FOUND', `since: no event with id "${since}" (it may have been pruned)`, { field: 'since', id: since });
+    return pos;
+  };
+
+  /** Subscription filter by id or name (events store the id). */
+  const subscriptionId = (value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return context.subscriptions.find(value).subscription.id;
+    } catch {
+      return value; // a deleted subscription's events are still found by id
+    }
+  };
+
+  app.get<{ Querystring: EventFilter }>('/v1/events', { schema: { querystring: filterSchema } }, async (request) => {
+    const { since, limit = defaultLimit } = request.query;
+    const query = { limit, ...filters(request.query.class, subscriptionId(request.query.subscription)) };
+    const events = store.events.listAfter(positionAfter(since), query).map((item) => item.event);
+    return { events };
+  });
+
+  // Server-Sent Events, `id:` = event id. A client resumes with Last-Event-ID
+  // (or ?since=) and gets exactly the events after it, then live ones.
+  app.get<{ Querystring: Omit<EventFilter, 'limit'> }>(
+    '/v1/events/stream',
+    { sse: { kind: 'only', heartbeat: true }, schema: { querystring: { ...filterSchema, properties: { ...filterSchema.properties } } } },
+    async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
+      let cursor = positionAfter(since);
+      const filter = filters(request.query.class, subscriptionId(request.query.subscription));
+      const matches = (event: EventRecord) =>
+        (filter.class === undefined || event.class === filter.class) &&
+        (filter.subscription === undefined || event.subscription === filter.subscription);
+
+      // Listen before reading the backlog so nothing committed in between is
+      // missed; positions make the overlap harmless.
+      const buffered: FeedItem[] = [];
+      let live = false;
+      let sending: Promise<void> = Promise.resolve();
+      const onEvents = (items: FeedItem[]) => {
+        if (!live) { buffered.push(...items); return; }
+        sending = sending.then(() => send(reply, items.filter((item) => item.pos > cursor && matches(item.event))));
+      };
+      const send = async (target: FastifyReply, items: FeedItem[]) => {
+        for (const item of items) {
+          if (item.pos <= cursor || !target.sse.isConnected) continue;
+          cursor = item.pos;
+          await target.sse.send({ id: item.event.id, data: item.event });
+        }
+      };
+      feed.on('events', onEvents);
+      reply.sse.onClose(() => feed.off('events', onEvents));
+      reply.sse.keepAlive();
+      reply.sse.sendHeaders();
+      for (;;) {
+        const page = store.events.listAfter(cursor, { limit: streamPage, ...filter });
+        await send(reply, page);
+        if (page.length < streamPage) break;
+      }
+      await send(reply, buffered.filter((item) => matches(item.event)));
+      live = true;
+    },
+  );
+}
+
+function filters(className: string | undefined, subscription: string | undefined): { class?: string; subscription?: string } {
+  return {
+    ...(className === undefined ? {} : { class: className }),
+    ...(subscription === undefined ? {} : { subscription }),
+  };
+}

@@ -1,0 +1,31 @@
+import { fastifySSE } from '@fastify/sse';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.js';
+import { registerAuth } from './auth.js';
+import type { ApiContext } from './context.js';
+import { registerErrorHandling } from './errors.js';
+import { actionRoutes } from './routes/actions.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+
+/** Builds the local API (not listening): tests use `inject`, the daemon calls `listen`. */
+export async function buildApi(context: ApiContext, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is fastify's logger; the cast only widens its generic type.
+    loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: context.config.api.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+  });
+  registerErrorHandling(app);
+  registerAuth(app, context.config.api.token);
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+  healthRoutes(app, context);
+  subscriptionRoutes(app, context);
+  eventRoutes(app, context);
+  catalogRoutes(app, context);
+  actionRoutes(app, context);
+  return app;
+}

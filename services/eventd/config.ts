@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { EventdError } from './errors.js';
+import { describeErrors, validator } from './schema.js';
+
+/** The daemon's configuration after defaults, validated once and frozen. */
+export interface Config {
+  readonly node: string;
+  readonly dataDir: string;
+  readonly procRoot: string;
+  readonly log: { readonly level: string };
+  readonly api: { readonly host: string; readonly port: number; readonly token?: string; readonly bodyLimitBytes: number };
+  readonly plugins: { readonly dirs: readonly string[] };
+  readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
+  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number };
+  readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
+}
+
+/** Every default in one place. */
+export const defaults = {
+  dataDir: './.eventd',
+  procRoot: '/proc',
+  logLevel: 'info',
+  apiHost: '127.0.0.1',
+  apiPort: 7070,
+  bodyLimitBytes: 64 * 1024,
+  actionConcurrency: 16,
+  actionOutputLimitBytes: 64 * 1024,
+  eventsMaxCount: 1_000_000,
+  eventsMaxAgeMs: 30 * 24 * 3_600_000,
+} as const;
+
+export interface ConfigOverrides {
+  node?: string;
+  port?: number;
+  dataDir?: string;
+}
+
+type RawConfig = {
+  node?: string;
+  dataDir?: string;
+  procRoot?: string;
+  log?: { level?: string };
+  api?: { host?: string; port?: number; token?: string; bodyLimitBytes?: number };
+  plugins?: { dirs?: string[] };
+  producers?: Record<string, Record<string, unknown>>;
+  actions?: { concurrency?: number; outputLimitBytes?: number };
+  events?: { maxCount?: number; maxAgeMs?: number };
+};
+
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `config ${file}: cannot read: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `config ${file}: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Validates raw config against schemas/config.schema.json (unknown keys are
+ * errors naming the key), applies flag overrides and defaults, and freezes it.
+ * Relative paths are resolved against `baseDir` (the config file's folder, or the cwd).
+ */
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseDir = process.cwd(), source = 'config'): Config {
+  const validate = validator('config.schema.json');
+  if (!validate(raw ?? {})) {
+    const problems = describeErrors(validate.errors);
+    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: ${problems.join('; ')}`, { problems });
+  }
+  const input = (raw ?? {}) as RawConfig;
+  const host = input.api?.host ?? defaults.apiHost;
+  const token = input.api?.token;
+  if (!isLoopback(host) && token === undefined) {
+    throw new EventdError(
+      'EVENTD_ERR_BAD_CONFIG',
+      `${source}: api.token: required because api.host ${host} is not a loopback address`,
+    );
+  }
+  const config: Config = {
+    node: overrides.node ?? input.node ?? hostname(),
+    dataDir: resolve(baseDir, overrides.dataDir ?? input.dataDir ?? defaults.dataDir),
+    procRoot: resolve(baseDir, input.procRoot ?? defaults.procRoot),
+    log: { level: input.log?.level ?? defaults.logLevel },
+    api: {
+      host,
+      port: overrides.port ?? input.api?.port ?? defaults.apiPort,
+      ...(token === undefined ? {} : { token }),
+      bodyLimitBytes: input.api?.bodyLimitBytes ?? defaults.bodyLimitBytes,
+    },
+    plugins: { dirs: (input.plugins?.dirs ?? []).map((dir) => resolve(baseDir, dir)) },
+    producers: input.producers ?? {},
+    actions: {
+      concurrency: input.actions?.concurrency ?? defaults.actionConcurrency,
+      outputLimitBytes: input.actions?.outputLimitBytes ?? defaults.actionOutputLimitBytes,
+    },
+    events: {
+      maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
+      maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
+    },
+  };
+  return deepFreeze(config);
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { ActionDispatcher } from './actions/index.js';
+import { buildApi } from './api/server.js';
+import type { Config } from './config.js';
+import { Evaluator } from './evaluation/evaluator.js';
+import { EventFeed } from './event-feed.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { builtinProducersDir, packageRoot } from './paths.js';
+import { ProducerHost } from './producers/index.js';
+import { Store } from './store/index.js';
+import { SubscriptionRegistry } from './subscriptions/registry.js';
+import { SubscriptionService } from './subscriptions/service.js';
+
+const pruneEveryMs = 3_600_000;
+
+export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * One event daemon: wires the store, producers, evaluator, actions and API.
+ * Its core knows producers only through the plugin host, never by name.
+ */
+export class Daemon {
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly metrics: Metrics,
+    readonly producers: ProducerHost,
+    readonly evaluator: Evaluator,
+    readonly subscriptions: SubscriptionService,
+    readonly actions: ActionDispatcher,
+    readonly api: FastifyInstance,
+  ) {}
+
+  static async start(config: Config, logger: Logger): Promise<Daemon> {
+    const store = Store.open(config.dataDir);
+    const metrics = createMetrics();
+    const feed = new EventFeed();
+    let evaluator: Evaluator | undefined;
+    const producers = new ProducerHost({
+      node: config.node,
+      procRoot: config.procRoot,
+      dirs: [builtinProducersDir, ...config.plugins.dirs],
+      config: config.producers,
+      logger: logger.child({ component: 'producers' }),
+      metrics,
+      onSamples: (className, samples) => void evaluator?.submit(className, samples),
+    });
+    await producers.load();
+    const registry = new SubscriptionRegistry({
+      onClassNeeded: (className) => producers.wake(className),
+      onClassIdle: (className) => producers.sleep(className),
+    });
+    const actions = new ActionDispatcher({
+      runs: store.actionRuns,
+      events: store.events,
+      logger: logger.child({ component: 'actions' }),
+      metrics,
+      concurrency: config.actions.concurrency,
+      outputLimitBytes: config.actions.outputLimitBytes,
+    });
+    evaluator = new Evaluator({
+      node: config.node,
+      store,
+      registry,
+      metrics,
+      logger: logger.child({ component: 'evaluator' }),
+      onEvents: (items) => {
+        feed.publish(items);
+        actions.kick();
+      },
+    });
+    const subscriptions = new SubscriptionService({
+      node: config.node,
+      store,
+      registry,
+      logger,
+      manifest: (className) => producers.manifest(className),
+      knownClasses: () => producers.manifests().map((manifest) => manifest.class),
+      onDeleted: (id) => evaluator?.forget(id),
+    });
+    subscriptions.restore();
+    metrics.subscriptions.set(registry.size);
+    actions.start();
+    const api = await buildApi(
+      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers },
+      logger,
+    );
+    api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
+    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api);
+    daemon.prune();
+    daemon.pruneTimer = setInterval(() => daemon.prune(), pruneEveryMs);
+    daemon.pruneTimer.unref();
+    return daemon;
+  }
+
+  /** Starts serving the local API; resolves to its address. */
+  async listen(): Promise<string> {
+    return this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.api.close();
+    await this.producers.stop();
+    await this.evaluator.drain();
+    await this.actions.stop();
+    this.store.close();
+  }
+
+  private prune(): void {
+    const removed = this.store.events.prune(this.config.events.maxCount, this.config.events.maxAgeMs, Date.now());
+    if (removed > 0) this.logger.info({ removed }, 'pruned old events');
+  }
+}

@@ -1,0 +1,176 @@
+import { truthy, type Bindings, type CompiledExpression } from '../expression/index.js';
+import { HybridClock } from '../hlc.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/index.js';
+import type { ThresholdKey } from '../store/threshold-states.js';
+import type { CompiledSubscription } from '../subscriptions/compiled.js';
+import type { SubscriptionRegistry } from '../subscriptions/registry.js';
+import type { Attrs, EventRecord, EventType, Sample } from '../types.js';
+import { deciding, initialState, step, type ThresholdState } from './threshold.js';
+
+export interface EvaluatorOptions {
+  node: string;
+  store: Store;
+  registry: SubscriptionRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  /** Called after the events of a batch are committed, in delivery order. */
+  onEvents: (events: { pos: number; event: EventRecord }[]) => void;
+}
+
+interface PendingEvent {
+  type: EventType;
+  compiled: CompiledSubscription;
+  sample: Sample;
+  prev: Attrs | undefined;
+  expr: string;
+  key: ThresholdKey;
+}
+
+/**
+ * Filtering is central (DESIGN.md): every sample batch is evaluated here
+ * against the subscriptions naming its class, and each crossing becomes an
+ * event written in the same transaction as the threshold state that caused
+ * it and the action runs it owes, so a kill -9 neither repeats nor loses one.
+ */
+export class Evaluator {
+  private readonly thresholds = new Map<string, ThresholdState>();
+  private readonly latest = new Map<string, Attrs>();
+  private readonly clock = new HybridClock();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly failing = new Set<string>();
+
+  constructor(private readonly options: EvaluatorOptions) {
+    for (const { key, state } of options.store.thresholdStates.all()) this.thresholds.set(thresholdId(key), state);
+    for (const sample of options.store.samples.list()) this.latest.set(sampleId(sample), sample.attrs);
+  }
+
+  /** Queues a batch; batches are evaluated one at a time, in arrival order. */
+  submit(className: string, samples: Sample[]): Promise<void> {
+    const run = this.queue.then(() => this.evaluate(className, samples));
+    this.queue = run.catch((error: unknown) => {
+      this.options.logger.error({ err: error, class: className }, 'evaluation batch failed');
+    });
+    return run;
+  }
+
+  /** Resolves once every batch submitted so far is evaluated and committed. */
+  drain(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Forgets the in-memory state of a deleted subscription (its rows are deleted with it). */
+  forget(subscriptionId: string): void {
+    const prefix = subscriptionId + '\u0000';
+    for (const id of this.thresholds.keys()) if (id.startsWith(prefix)) this.thresholds.delete(id);
+  }
+
+  thresholdStates(subscriptionId: string): { node: string; resource: string; state: ThresholdState }[] {
+    const prefix = subscriptionId + '\u0000';
+    const result: { node: string; resource: string; state: ThresholdState }[] = [];
+    for (const [id, state] of this.thresholds) {
+      if (!id.startsWith(prefix)) continue;
+      const [, node, resource] = id.split('\u0000') as [string, string, string];
+      result.push({ node, resource, state });
+    }
+    return result;
+  }
+
+  private async evaluate(className: string, samples: Sample[]): Promise<void> {
+    const { metrics } = this.options;
+    const subscriptions = this.options.registry.forClass(className);
+    const changed = new Map<string, { key: ThresholdKey; state: ThresholdState }>();
+    const pending: PendingEvent[] = [];
+    for (const sample of samples) {
+      const prev = this.latest.get(sampleId(sample));
+      const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class };
+      for (const compiled of subscriptions) {
+        const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
+        const id = thresholdId(key);
+        try {
+          if (compiled.where && !truthy(await compiled.where.evaluate(sample.attrs, bindings))) continue;
+          const state = this.thresholds.get(id) ?? initialState;
+          const which = deciding(state, compiled.rearm !== undefined);
+          const expression = which === 'rearm' ? (compiled.rearm as CompiledExpression) : compiled.expr;
+          const value = truthy(await expression.evaluate(sample.attrs, bindings));
+          metrics.evaluations.inc({ class: className });
+          const result = step(state, which === 'not-expr' ? !value : value, sample.time, compiled.forClause);
+          this.failing.delete(id);
+          if (!result.changed) continue;
+          this.thresholds.set(id, result.state);
+          changed.set(id, { key, state: result.state });
+          if (result.emit) pending.push({ type: result.emit, compiled, sample, prev, expr: expression.source, key });
+        } catch (error) {
+          metrics.evaluationErrors.inc({ class: className });
+          // Log once per failing (subscription, resource) until it evaluates again.
+          if (!this.failing.has(id)) {
+            this.failing.add(id);
+            this.options.logger.warn({ err: error, subscription: compiled.subscription.name, resource: sample.resource }, 'expression failed on a sample; skipped');
+          }
+        }
+      }
+      this.latest.set(sampleId(sample), sample.attrs);
+    }
+    const written = this.commit(samples, changed, pending);
+    if (written.length > 0) this.options.onEvents(written);
+  }
+
+  private commit(
+    samples: Sample[],
+    changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
+    pending: PendingEvent[],
+  ): { pos: number; event: EventRecord }[] {
+    const { store, node, metrics } = this.options;
+    const written = store.transaction(() => {
+      for (const sample of samples) store.samples.save(sample);
+      const out: { pos: number; event: EventRecord }[] = [];
+      for (const item of pending) {
+        const event = this.makeEvent(item, store.events.takeSeq(node));
+        const pos = store.events.append(event);
+        item.compiled.subscription.actions.forEach((action, index) => {
+          if (action.on.includes(event.type)) store.actionRuns.enqueue(event.id, event.subscription, index, action, Date.now());
+        });
+        const id = thresholdId(item.key);
+        const state = { ...(this.thresholds.get(id) ?? initialState), lastEvent: event.id };
+        this.thresholds.set(id, state);
+        changed.set(id, { key: item.key, state });
+        out.push({ pos, event });
+      }
+      for (const { key, state } of changed.values()) store.thresholdStates.save(key, state);
+      return out;
+    });
+    for (const { event } of written) metrics.events.inc({ type: event.type, class: event.class });
+    for (const sample of samples) metrics.samples.inc({ class: sample.class });
+    return written;
+  }
+
+  private makeEvent(item: PendingEvent, seq: number): EventRecord {
+    const { node } = this.options;
+    const { subscription } = item.compiled;
+    return {
+      id: `${node}:${seq}`,
+      origin: node,
+      seq,
+      hlc: this.clock.now(Date.now()),
+      type: item.type,
+      subscription: subscription.id,
+      subscriptionName: subscription.name,
+      class: item.sample.class,
+      resource: item.sample.resource,
+      node: item.sample.node,
+      expr: item.expr,
+      attrs: item.sample.attrs,
+      ...(item.prev === undefined ? {} : { prev: item.prev }),
+      time: new Date(item.sample.time).toISOString(),
+    };
+  }
+}
+
+function thresholdId(key: ThresholdKey): string {
+  return `${key.subscription}\u0000${key.node}\u0000${key.resource}`;
+}
+
+function sampleId(sample: Pick<Sample, 'class' | 'node' | 'resource'>): string {
+  return `${sample.class}\u0000${sample.node}\u0000${sample.resource}`;
+}

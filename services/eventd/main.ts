@@ -1,0 +1,76 @@
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildConfig, readConfigFile, type ConfigOverrides } from './config.js';
+import { Daemon, version } from './daemon.js';
+import { isEventdError } from './errors.js';
+import { createLogger } from './logger.js';
+
+const usage = `usage: eventd [--config FILE] [--node NAME] [--port PORT] [--data-dir DIR]
+
+  --config FILE    JSON config, validated against schemas/config.schema.json
+  --node NAME      this node's name (default: the hostname)
+  --port PORT      local API port (default 7070, on 127.0.0.1)
+  --data-dir DIR   where the SQLite store lives (default ./.eventd)
+  --version, --help`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      node: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean' },
+      version: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return void console.log(usage);
+  if (values.version) return void console.log(version);
+
+  const overrides: ConfigOverrides = {};
+  if (values.node !== undefined) overrides.node = values.node;
+  if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number`);
+    overrides.port = port;
+  }
+  const raw = values.config === undefined ? {} : readConfigFile(values.config);
+  const baseDir = values.config === undefined ? process.cwd() : dirname(values.config);
+  const config = buildConfig(raw, overrides, baseDir, values.config ?? 'config');
+
+  const logger = createLogger(config.log.level, config.node);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (kept running)'));
+  const daemon = await Daemon.start(config, logger);
+  const address = await daemon.listen();
+  logger.info({ address, dataDir: config.dataDir, version }, `eventd listening on ${address}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+class UsageError extends Error {}
+
+main().catch((error: unknown) => {
+  if (isEventdError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`eventd: ${(error as Error).message}`);
+    if (!isEventdError(error)) console.error(usage);
+    process.exit(2);
+  }
+  console.error('eventd: failed to start:', error);
+  process.exit(1);
+});

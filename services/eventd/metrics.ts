@@ -1,0 +1,25 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the daemon exports on /metrics, made once per daemon (tests run several in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'eventd_process_' });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    samples: counter('eventd_samples_total', 'Samples accepted from producers', ['class']),
+    samplesRejected: counter('eventd_samples_rejected_total', 'Samples dropped because they did not match the manifest', ['class']),
+    producerRuns: counter('eventd_producer_runs_total', 'Producer periods run', ['class']),
+    producerErrors: counter('eventd_producer_errors_total', 'Producer failures, by kind (throw, timeout, crash, garbage, exit)', ['class', 'kind']),
+    evaluations: counter('eventd_evaluations_total', 'Subscription expressions evaluated against a sample', ['class']),
+    evaluationErrors: counter('eventd_evaluation_errors_total', 'Evaluations that raised an error (the sample is skipped for that subscription)', ['class']),
+    events: counter('eventd_events_total', 'Events written to the event log', ['type', 'class']),
+    actionRuns: counter('eventd_action_runs_total', 'Script action runs finished, by status (ok, failed, timeout)', ['status']),
+    actionFailures: counter('eventd_action_failures_total', 'Script action runs that did not exit 0 (failed or timed out)', []),
+    subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
+    producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

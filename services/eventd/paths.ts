@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository (package) root: the first folder above this file holding package.json. */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('eventd: cannot find package.json above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+export const packageRoot = findPackageRoot();
+export const schemasDir = join(packageRoot, 'schemas');
+/**
+ * Built-in producers, compiled beside this code (<outDir>/producers): the same
+ * shape as a user's plugin folder.
+ */
+export const builtinProducersDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'producers');

@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+// Each migration runs once, in order; `user_version` records how far a file got.
+const migrations: string[] = [
+  `
+  CREATE TABLE subscriptions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    class TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  -- One row per (subscription, node, resource): armed or fired, plus the
+  -- progress of a "for" clause, so a restart neither repeats nor loses a crossing.
+  CREATE TABLE threshold_states (
+    subscription TEXT NOT NULL,
+    node TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('armed', 'fired')),
+    progress TEXT,
+    last_event TEXT,
+    PRIMARY KEY (subscription, node, resource)
+  ) WITHOUT ROWID;
+  -- The latest sample of each resource: $prev after a restart, and GET /v1/resources.
+  CREATE TABLE samples (
+    class TEXT NOT NULL,
+    node TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    attrs TEXT NOT NULL,
+    PRIMARY KEY (class, node, resource)
+  ) WITHOUT ROWID;
+  -- The event log; pos is this node's delivery order.
+  CREATE TABLE events (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    subscription TEXT NOT NULL,
+    class TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX events_class ON events (class, pos);
+  CREATE INDEX events_subscription ON events (subscription, pos);
+  CREATE UNIQUE INDEX events_origin_seq ON events (origin, seq);
+  -- Highest seq issued (for this node) or held (for peers), per origin.
+  CREATE TABLE origin_progress (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+  );
+  -- Outbox and audit of script actions: a row is written in the same
+  -- transaction as its event, so delivery to actions is at least once.
+  CREATE TABLE action_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    subscription TEXT NOT NULL,
+    action_index INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed', 'timeout')),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    signal TEXT,
+    error TEXT,
+    stdout TEXT,
+    stderr TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    UNIQUE (event_id, subscription, action_index)
+  );
+  CREATE INDEX action_runs_open ON action_runs (status) WHERE status IN ('pending', 'running');
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+/** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */
+export function openDb(dataDir: string, file = 'eventd.db'): Db {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, file));
+  db.pragma('journal_mode = WAL');
+  // FULL: a committed event survives power loss, not only kill -9. Commits are
+  // per sample batch, so the fsync cost is paid once per producer period.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

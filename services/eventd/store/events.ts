@@ -1,0 +1,78 @@
+import type { EventRecord } from '../types.js';
+import type { Db } from './db.js';
+
+export interface EventQuery {
+  /** Return events delivered after this event id. */
+  since?: string;
+  class?: string;
+  subscription?: string;
+  limit: number;
+}
+
+export class EventStore {
+  private readonly insertStmt;
+  private readonly posOfStmt;
+  private readonly getStmt;
+  private readonly nextSeqStmt;
+  private readonly bumpSeqStmt;
+  private readonly pruneCountStmt;
+  private readonly pruneAgeStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(
+      'INSERT INTO events (id, origin, seq, type, subscription, class, time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.posOfStmt = db.prepare('SELECT pos FROM events WHERE id = ?');
+    this.getStmt = db.prepare('SELECT body FROM events WHERE id = ?');
+    this.nextSeqStmt = db.prepare('SELECT seq FROM origin_progress WHERE origin = ?');
+    this.bumpSeqStmt = db.prepare(
+      'INSERT INTO origin_progress (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq',
+    );
+    this.pruneCountStmt = db.prepare('DELETE FROM events WHERE pos <= (SELECT MAX(pos) FROM events) - ?');
+    this.pruneAgeStmt = db.prepare('DELETE FROM events WHERE time < ?');
+  }
+
+  /** The next sequence number of `origin`, persisted before use; call inside the event's transaction. */
+  takeSeq(origin: string): number {
+    const row = this.nextSeqStmt.get(origin) as { seq: number } | undefined;
+    const seq = (row?.seq ?? 0) + 1;
+    this.bumpSeqStmt.run(origin, seq);
+    return seq;
+  }
+
+  /** Appends an event; returns its delivery position. */
+  append(event: EventRecord): number {
+    const result = this.insertStmt.run(
+      event.id, event.origin, event.seq, event.type, event.subscription, event.class, Date.parse(event.time), JSON.stringify(event),
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  get(id: string): EventRecord | undefined {
+    const row = this.getStmt.get(id) as { body: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.body) as EventRecord);
+  }
+
+  /** Delivery position of an event id, or undefined when the id is unknown (or pruned). */
+  positionOf(id: string): number | undefined {
+    return (this.posOfStmt.get(id) as { pos: number } | undefined)?.pos;
+  }
+
+  /** Events after position `afterPos`, in delivery order, with their positions. */
+  listAfter(afterPos: number, query: Omit<EventQuery, 'since'>): { pos: number; event: EventRecord }[] {
+    const where = ['pos > ?'];
+    const params: (string | number)[] = [afterPos];
+    if (query.class !== undefined) { where.push('class = ?'); params.push(query.class); }
+    if (query.subscription !== undefined) { where.push('subscription = ?'); params.push(query.subscription); }
+    params.push(query.limit);
+    const rows = this.db
+      .prepare(`SELECT pos, body FROM events WHERE ${where.join(' AND ')} ORDER BY pos LIMIT ?`)
+      .all(...params) as { pos: number; body: string }[];
+    return rows.map((row) => ({ pos: row.pos, event: JSON.parse(row.body) as EventRecord }));
+  }
+
+  /** Bounds the log by count and age. */
+  prune(maxCount: number, maxAgeMs: number, now: number): number {
+    return this.pruneCountStmt.run(maxCount).changes + this.pruneAgeStmt.run(now - maxAgeMs).changes;
+  }
+}

@@ -1,0 +1,38 @@
+import { ActionRunStore } from './action-runs.js';
+import { openDb, type Db } from './db.js';
+import { EventStore } from './events.js';
+import { SampleStore } from './samples.js';
+import { SubscriptionStore } from './subscriptions.js';
+import { ThresholdStateStore } from './threshold-states.js';
+
+/** The node's SQLite store: one file, one connection, a repository per table. */
+export class Store {
+  readonly subscriptions: SubscriptionStore;
+  readonly thresholdStates: ThresholdStateStore;
+  readonly samples: SampleStore;
+  readonly events: EventStore;
+  readonly actionRuns: ActionRunStore;
+
+  constructor(readonly db: Db) {
+    this.subscriptions = new SubscriptionStore(db);
+    this.thresholdStates = new ThresholdStateStore(db);
+    this.samples = new SampleStore(db);
+    this.events = new EventStore(db);
+    this.actionRuns = new ActionRunStore(db);
+  }
+
+  static open(dataDir: string): Store {
+    return new Store(openDb(dataDir));
+  }
+
+  /** Runs `work` in one SQLite transaction: all of it is durable, or none. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export type { Db };

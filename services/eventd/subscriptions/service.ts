@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { parseDuration } from '../duration.js';
+import { EventdError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { describeErrors, validator } from '../schema.js';
+import type { Store } from '../store/index.js';
+import type { ActionSpec, ProducerManifest, Subscription, SubscriptionSpec } from '../types.js';
+import { compileSubscription, type CompiledSubscription } from './compiled.js';
+import type { SubscriptionRegistry } from './registry.js';
+
+export const defaultActionTimeout = '60s';
+
+export interface SubscriptionServiceOptions {
+  node: string;
+  store: Store;
+  registry: SubscriptionRegistry;
+  logger: Logger;
+  /** The manifest of a loaded producer class, or undefined. */
+  manifest: (className: string) => ProducerManifest | undefined;
+  knownClasses: () => string[];
+  /** Called after a subscription is deleted, to drop evaluator state. */
+  onDeleted: (id: string) => void;
+}
+
+/** Creating, listing and deleting subscriptions: validation, persistence and the registry, in that order. */
+export class SubscriptionService {
+  constructor(private readonly options: SubscriptionServiceOptions) {}
+
+  /** Loads persisted subscriptions into the registry; one that no longer compiles is logged and left inactive. */
+  restore(): void {
+    for (const subscription of this.options.store.subscriptions.all()) {
+      try {
+        this.options.registry.add(compileSubscription(subscription, this.attributesOf(subscription.class)));
+      } catch (error) {
+        this.options.logger.error({ err: error, subscription: subscription.name }, 'stored subscription no longer valid; inactive');
+      }
+    }
+  }
+
+  create(body: unknown): Subscription {
+    const spec = this.validate(body);
+    const subscription: Subscription = {
+      id: randomBytes(8).toString('hex'),
+      ...spec,
+      node: this.options.node,
+      createdAt: new Date().toISOString(),
+    };
+    const compiled = compileSubscription(subscription, this.attributesOf(spec.class));
+    if (this.options.registry.findByName(spec.name)) {
+      throw new EventdError('EVENTD_ERR_SUBSCRIPTION_EXISTS', `name: a subscription named "${spec.name}" already exists`, { field: 'name', name: spec.name });
+    }
+    this.options.store.subscriptions.insert(subscription);
+    this.options.registry.add(compiled);
+    this.options.logger.info({ subscription: subscription.name, id: subscription.id, class: subscription.class }, 'subscription created');
+    return subscription;
+  }
+
+  /** Accepts an id or a name. */
+  find(idOrName: string): CompiledSubscription {
+    const found = this.options.registry.get(idOrName) ?? this.options.registry.findByName(idOrName);
+    if (!found) throw new EventdError('EVENTD_ERR_SUBSCRIPTION_NOT_FOUND', `no subscription with id or name "${idOrName}"`, { id: idOrName });
+    return found;
+  }
+
+  delete(idOrName: string): Subscription {
+    const { subscription } = this.find(idOrName);
+    this.options.store.subscriptions.delete(subscription.id);
+    this.options.registry.remove(subscription.id);
+    this.options.onDeleted(subscription.id);
+    this.options.logger.info({ subscription: subscription.name, id: subscription.id }, 'subscription deleted');
+    return subscription;
+  }
+
+  list(): Subscription[] {
+    return this.options.registry.all().map((compiled) => compiled.subscription);
+  }
+
+  private validate(body: unknown): SubscriptionSpec {
+    const validate = validator('subscription.schema.json');
+    if (!validate(body)) {
+      const problems = describeErrors(validate.errors);
+      throw new EventdError('EVENTD_ERR_BAD_REQUEST', problems.join('; '), { problems });
+    }
+    const input = body as Omit<SubscriptionSpec, 'scope' | 'order' | 'actions'> & Partial<SubscriptionSpec>;
+    if (!this.options.manifest(input.class)) {
+      const known = this.options.knownClasses();
+      throw new EventdError('EVENTD_ERR_UNKNOWN_CLASS', `class: no producer provides class "${input.class}"; known classes: ${known.join(', ') || '(none)'}`, { field: 'class', class: input.class, known });
+    }
+    const scope = input.scope ?? 'local';
+    if (scope === 'cluster' || (Array.isArray(scope) && scope.some((node) => node !== this.options.node))) {
+      throw new EventdError('EVENTD_ERR_NO_CLUSTER', `scope: ${JSON.stringify(scope)} needs a cluster, and this daemon has no "cluster" config`, { field: 'scope' });
+    }
+    return {
+      name: input.name,
+      class: input.class,
+      expr: input.expr,
+      ...(input.rearm === undefined ? {} : { rearm: input.rearm }),
+      ...(input.for === undefined ? {} : { for: input.for }),
+      ...(input.where === undefined ? {} : { where: input.where }),
+      scope,
+      order: input.order ?? 'fifo',
+      actions: (input.actions ?? []).map((action, index) => checkAction(action, index)),
+    };
+  }
+
+  private attributesOf(className: string): ReadonlySet<string> | undefined {
+    const manifest = this.options.manifest(className);
+    return manifest ? new Set(Object.keys(manifest.attributes)) : undefined;
+  }
+}
+
+function checkAction(action: Partial<ActionSpec> & { run: string }, index: number): ActionSpec {
+  const field = `actions[${index}]`;
+  if (!isAbsolute(action.run)) {
+    throw new EventdError('EVENTD_ERR_BAD_ACTION', `${field}.run: "${action.run}" must be an absolute path (eventctl resolves relative paths for you)`, { field: `${field}.run` });
+  }
+  try {
+    if (!statSync(action.run).isFile()) throw new Error('not a regular file');
+    accessSync(action.run, constants.X_OK);
+  } catch (error) {
+    throw new EventdError('EVENTD_ERR_BAD_ACTION', `${field}.run: "${action.run}" is not an executable file: ${(error as Error).message}`, { field: `${field}.run` });
+  }
+  const timeout = action.timeout ?? defaultActionTimeout;
+  parseDuration(timeout, `${field}.timeout`);
+  return {
+    run: action.run,
+    ...(action.args === undefined ? {} : { args: action.args }),
+    timeout,
+    on: action.on ?? ['event', 'rearm'],
+  };
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { buildConfig } from '../services/eventd/config.js';
+
+const badConfig = (raw: unknown, pattern: RegExp) =>
+  assert.throws(() => buildConfig(raw), (error: { code?: string; message?: string }) => {
+    assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
+    assert.match(error.message ?? '', pattern);
+    return true;
+  });
+
+test('no config: hostname, 127.0.0.1:7070, ./.eventd', () => {
+  const config = buildConfig(undefined, {}, '/srv');
+  assert.equal(config.node, hostname());
+  assert.equal(config.api.host, '127.0.0.1');
+  assert.equal(config.api.port, 7070);
+  assert.equal(config.dataDir, resolve('/srv', '.eventd'));
+  assert.equal(config.procRoot, '/proc');
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.api));
+});
+
+test('unknown keys are rejected with the key named, at any depth', () => {
+  badConfig({ nodes: 'x' }, /nodes: unknown key/);
+  badConfig({ api: { prot: 1 } }, /api\.prot: unknown key/);
+  badConfig({ plugins: { dir: ['x'] } }, /plugins\.dir: unknown key/);
+});
+
+test('wrong types and values name the key', () => {
+  badConfig({ api: { port: 'seventy' } }, /api\.port: must be integer/);
+  badConfig({ producers: { PagingSpace: { periodMs: 1 } } }, /producers\.PagingSpace\.periodMs/);
+  badConfig({ producers: { pagingSpace: {} } }, /producers\.pagingSpace: not a valid name/);
+  badConfig({ log: { level: 'loud' } }, /log\.level: must be one of/);
+});
+
+test('a non-loopback API address needs a token', () => {
+  badConfig({ api: { host: '0.0.0.0' } }, /api\.token: required/);
+  assert.equal(buildConfig({ api: { host: '0.0.0.0', token: 'x'.repeat(16) } }).api.token, 'x'.repeat(16));
+  assert.equal(buildConfig({ api: { host: '127.0.0.2' } }).api.host, '127.0.0.2');
+});
+
+test('flags override the file; relative paths resolve against the config folder', () => {
+  const config = buildConfig({ node: 'a', dataDir: 'data', procRoot: 'proc', api: { port: 1 }, plugins: { dirs: ['p'] } }, { node: 'b', port: 2, dataDir: '/x' }, '/etc/eventd');
+  assert.equal(config.node, 'b');
+  assert.equal(config.api.port, 2);
+  assert.equal(config.dataDir, '/x');
+  assert.equal(config.procRoot, '/etc/eventd/proc');
+  assert.deepEqual(config.plugins.dirs, ['/etc/eventd/p']);
+});

@@ -1,0 +1,180 @@
+// The real daemon process with a recorded proc root: paging space pushed
+// across the threshold and back, a script action, kill -9 and restart.
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { EventRecord } from '../services/eventd/types.js';
+import { DaemonProcess } from './helpers/daemon.js';
+import { tempDir, waitFor } from './helpers/tmp.js';
+
+/** Replaces a file atomically, as the kernel's proc files never show a half-written state. */
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(file + '.tmp', text);
+  renameSync(file + '.tmp', file);
+}
+
+/** Writes a proc root holding one swap device of 1 GiB at `percent` used. */
+function setSwap(procRoot: string, percent: number): void {
+  const sizeKiB = 1_048_576;
+  const usedKiB = Math.round((sizeKiB * percent) / 100);
+  mkdirSync(procRoot, { recursive: true });
+  writeAtomic(join(procRoot, 'swaps'), `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda2                               partition\t${sizeKiB}\t\t${usedKiB}\t\t-2\n`);
+  writeAtomic(join(procRoot, 'meminfo'), `MemTotal:       16384000 kB\nMemFree:         8000000 kB\nSwapTotal:       ${sizeKiB} kB\nSwapFree:        ${sizeKiB - usedKiB} kB\n`);
+}
+
+/** An action script that records its environment and stdin per event id. */
+function writeRecorder(dir: string, outDir: string, extra = ''): string {
+  mkdirSync(outDir, { recursive: true });
+  const script = join(dir, 'record.sh');
+  writeFileSync(script, `#!/bin/sh\n${extra}\nenv | grep '^EVENTD_' | sort > "${outDir}/$EVENTD_EVENT_ID.env"\ncat > "${outDir}/$EVENTD_EVENT_ID.stdin"\n`);
+  chmodSync(script, 0o755);
+  return script;
+}
+
+function config(dir: string, procRoot: string) {
+  return { node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'warn' } };
+}
+
+type Events = { events: EventRecord[] };
+
+/** Waits until the daemon has evaluated samples taken after this moment. */
+async function freshSamples(daemon: DaemonProcess, count = 3): Promise<void> {
+  const since = Date.now();
+  let seen = 0;
+  let last = '';
+  await waitFor(`${count} fresh PagingSpace samples`, async () => {
+    const { body } = await daemon.request<{ resources: { resource: string; time: string }[] }>('GET', '/v1/resources?class=PagingSpace');
+    const total = body.resources.find((r) => r.resource === 'total');
+    if (total && Date.parse(total.time) > since && total.time !== last) { last = total.time; seen++; }
+    return seen >= count;
+  });
+}
+
+test('paging space crosses up and back: one event, one rearm per resource, the script runs, kill -9 loses and repeats nothing', async (t) => {
+  const dir = tempDir(t);
+  const procRoot = join(dir, 'proc');
+  const outDir = join(dir, 'out');
+  setSwap(procRoot, 40);
+  const script = writeRecorder(dir, outDir);
+  const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
+  t.after(() => daemon.kill9());
+  await daemon.start();
+
+  const created = await daemon.request<{ id: string }>('POST', '/v1/subscriptions', {
+    name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', actions: [{ run: script, timeout: '10s' }],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await freshSamples(daemon);
+
+  setSwap(procRoot, 80);
+  await waitFor('two events (device and total)', async () => (await daemon.request<Events>('GET', '/v1/events')).body.events.length === 2);
+  setSwap(procRoot, 90); // still above: nothing new
+  await freshSamples(daemon);
+  setSwap(procRoot, 65); // between rearm and threshold: nothing new
+  await freshSamples(daemon);
+  setSwap(procRoot, 50);
+  await waitFor('two rearms', async () => (await daemon.request<Events>('GET', '/v1/events')).body.events.length === 4);
+  await freshSamples(daemon);
+
+  const { body } = await daemon.request<Events>('GET', '/v1/events');
+  const byResource = (resource: string) => body.events.filter((e) => e.resource === resource).map((e) => `${e.type}@${e.attrs.percentUsed}`);
+  assert.deepEqual(byResource('total'), ['event@80', 'rearm@50']);
+  assert.deepEqual(byResource('/dev/sda2'), ['event@80', 'rearm@50']);
+  assert.deepEqual(body.events.map((e) => e.seq), [1, 2, 3, 4]);
+
+  // The script ran once per event, with the event on stdin and EVENTD_* in its env.
+  await waitFor('four action runs finished', () => readdirSync(outDir).filter((f) => f.endsWith('.stdin')).length === 4);
+  const rearm = body.events.find((e) => e.type === 'rearm' && e.resource === 'total') as EventRecord;
+  await waitFor('stdin written', () => readFileSync(join(outDir, `${rearm.id}.stdin`), 'utf8').length > 0);
+  assert.deepEqual(JSON.parse(readFileSync(join(outDir, `${rearm.id}.stdin`), 'utf8')), rearm);
+  const env = Object.fromEntries(readFileSync(join(outDir, `${rearm.id}.env`), 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+  assert.equal(env.EVENTD_EVENT_ID, rearm.id);
+  assert.equal(env.EVENTD_EVENT_TYPE, 'rearm');
+  assert.equal(env.EVENTD_SUBSCRIPTION, 'swap-high');
+  assert.equal(env.EVENTD_SUBSCRIPTION_ID, created.body.id);
+  assert.equal(env.EVENTD_CLASS, 'PagingSpace');
+  assert.equal(env.EVENTD_RESOURCE, 'total');
+  assert.equal(env.EVENTD_NODE, 'n1');
+  assert.equal(env.EVENTD_EXPR, 'percentUsed < 60');
+  assert.equal(env.EVENTD_TIME, rearm.time);
+  assert.equal(env.EVENTD_ATTR_PERCENT_USED, '50');
+  assert.equal(env.EVENTD_ATTR_CONFIGURED, 'true');
+  await waitFor('audit rows ok', async () => {
+    const runs = (await daemon.request<{ actions: { status: string }[] }>('GET', '/v1/actions')).body.actions;
+    return runs.length === 4 && runs.every((r) => r.status === 'ok');
+  });
+
+  // kill -9, restart on the same store with the swap still low: nothing lost, nothing fired twice.
+  await daemon.kill9();
+  await daemon.start();
+  await freshSamples(daemon, 5);
+  const after = await daemon.request<Events>('GET', '/v1/events');
+  assert.deepEqual(after.body.events.map((e) => e.id), body.events.map((e) => e.id));
+  const runs = (await daemon.request<{ actions: { status: string; attempt: number }[] }>('GET', '/v1/actions')).body.actions;
+  assert.deepEqual(runs.map((r) => [r.status, r.attempt]), [['ok', 1], ['ok', 1], ['ok', 1], ['ok', 1]]);
+  assert.equal(readdirSync(outDir).filter((f) => f.endsWith('.stdin')).length, 4);
+
+  // The subscription survived; the next crossing after restart continues the sequence.
+  setSwap(procRoot, 95);
+  await waitFor('events after restart', async () => (await daemon.request<Events>('GET', '/v1/events')).body.events.length === 6);
+  const final = (await daemon.request<Events>('GET', '/v1/events')).body.events;
+  assert.deepEqual(final.slice(4).map((e) => [e.seq, e.type]), [[5, 'event'], [6, 'event']]);
+});
+
+test('an action cut short by kill -9 runs again after restart (at least once)', async (t) => {
+  const dir = tempDir(t);
+  const procRoot = join(dir, 'proc');
+  const outDir = join(dir, 'out');
+  setSwap(procRoot, 90);
+  // The first attempt hangs until the daemon is killed; the second completes.
+  const script = writeRecorder(dir, outDir, `[ "$EVENTD_ACTION_ATTEMPT" = 1 ] && { touch "${outDir}/started"; exec sleep 60; }`);
+  const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
+  t.after(() => daemon.kill9());
+  await daemon.start();
+  const created = await daemon.request('POST', '/v1/subscriptions', {
+    name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', where: '$resource = "total"', actions: [{ run: script, timeout: '120s', on: ['event'] }],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await waitFor('the first attempt to start', () => existsSync(join(outDir, 'started')));
+  await daemon.kill9();
+
+  await daemon.start();
+  await waitFor('the run to finish on its second attempt', async () => {
+    const runs = (await daemon.request<{ actions: { status: string; attempt: number; eventId: string }[] }>('GET', '/v1/actions')).body.actions;
+    return runs.length === 1 && runs[0]?.status === 'ok' && runs[0].attempt === 2;
+  });
+  const events = (await daemon.request<Events>('GET', '/v1/events')).body.events;
+  assert.equal(events.length, 1);
+  assert.ok(existsSync(join(outDir, `${events[0]?.id}.stdin`)));
+});
+
+test('bad input over HTTP: a bad expression is a 400 naming where, an unknown class a 422, and nothing accepted is lost', async (t) => {
+  const dir = tempDir(t);
+  const procRoot = join(dir, 'proc');
+  setSwap(procRoot, 10);
+  const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
+  t.after(() => daemon.kill9());
+  await daemon.start();
+  const good = await daemon.request('POST', '/v1/subscriptions', { name: 'ok', class: 'PagingSpace', expr: 'percentUsed > 75' });
+  assert.equal(good.status, 201);
+
+  const bad = await daemon.request<{ error: { code: string; message: string; details: { field: string; position: number } } }>('POST', '/v1/subscriptions', { name: 'bad', class: 'PagingSpace', expr: 'percentUsed > > 75' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'EVENTD_ERR_BAD_EXPRESSION');
+  assert.equal(bad.body.error.details.field, 'expr');
+  assert.equal(typeof bad.body.error.details.position, 'number');
+  assert.match(bad.body.error.message, /position/);
+
+  const unknown = await daemon.request<{ error: { code: string } }>('POST', '/v1/subscriptions', { name: 'x', class: 'NoSuchClass', expr: 'a > 1' });
+  assert.equal(unknown.status, 422);
+  assert.equal(unknown.body.error.code, 'EVENTD_ERR_UNKNOWN_CLASS');
+
+  const json = await daemon.request<{ error: { code: string } }>('POST', '/v1/subscriptions', '{"name": ');
+  assert.equal(json.status, 400);
+  assert.equal(json.body.error.code, 'EVENTD_ERR_BAD_JSON');
+
+  const list = await daemon.request<{ subscriptions: { name: string }[] }>('GET', '/v1/subscriptions');
+  assert.deepEqual(list.body.subscriptions.map((s) => s.name), ['ok']);
+  assert.equal((await daemon.request('GET', '/healthz')).status, 200);
+});

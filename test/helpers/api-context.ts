@@ -1,0 +1,52 @@
+import { buildConfig } from '../../services/eventd/config.js';
+import type { ApiContext } from '../../services/eventd/api/context.js';
+import { buildApi } from '../../services/eventd/api/server.js';
+import { Evaluator } from '../../services/eventd/evaluation/evaluator.js';
+import { EventFeed } from '../../services/eventd/event-feed.js';
+import { silentLogger } from '../../services/eventd/logger.js';
+import { createMetrics } from '../../services/eventd/metrics.js';
+import { Store } from '../../services/eventd/store/index.js';
+import { SubscriptionRegistry } from '../../services/eventd/subscriptions/registry.js';
+import { SubscriptionService } from '../../services/eventd/subscriptions/service.js';
+import type { ProducerManifest } from '../../services/eventd/types.js';
+
+export const pagingSpaceManifest: ProducerManifest = {
+  class: 'PagingSpace',
+  periodMs: 1000,
+  attributes: {
+    totalKiB: { type: 'number', unit: 'KiB' },
+    usedKiB: { type: 'number', unit: 'KiB' },
+    freeKiB: { type: 'number', unit: 'KiB' },
+    percentUsed: { type: 'number', unit: '%' },
+    configured: { type: 'boolean' },
+  },
+};
+
+/**
+ * The daemon's API over a real SQLite store and the real subscription
+ * service and evaluator, with one known class and no producer processes:
+ * for `inject` tests of the HTTP surface.
+ */
+export async function apiUnderTest(dataDir: string, rawConfig: Record<string, unknown> = {}) {
+  const config = buildConfig({ node: 'n1', dataDir, ...rawConfig });
+  const logger = silentLogger();
+  const store = Store.open(dataDir);
+  const metrics = createMetrics();
+  const feed = new EventFeed();
+  const awake = new Set<string>();
+  const registry = new SubscriptionRegistry({ onClassNeeded: (c) => awake.add(c), onClassIdle: (c) => awake.delete(c) });
+  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, onEvents: (items) => feed.publish(items) });
+  const manifests = [pagingSpaceManifest];
+  const subscriptions = new SubscriptionService({
+    node: 'n1', store, registry, logger,
+    manifest: (name) => manifests.find((m) => m.class === name),
+    knownClasses: () => manifests.map((m) => m.class),
+    onDeleted: (id) => evaluator.forget(id),
+  });
+  const context: ApiContext = {
+    config, version: 'test', startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics,
+    producers: { manifests: () => manifests, awake: () => [...awake] },
+  };
+  const app = await buildApi(context, logger);
+  return { app, context, awake, close: async () => { await app.close(); store.close(); } };
+}
