@@ -1,0 +1,79 @@
+// Response shapes of the local API that have no type in ../types.ts.
+import type { ActionSpec, AttributeSpec, Attrs, EventRecord, Subscription } from '../types.js';
+
+export interface SubscriptionList {
+  subscriptions: Subscription[];
+}
+
+export interface DeletedSubscription {
+  deleted: Subscription;
+}
+
+export interface EventList {
+  events: EventRecord[];
+}
+
+export interface ClassInfo {
+  class: string;
+  description?: string;
+  periodMs: number;
+  attributes: Record<string, AttributeSpec>;
+  awake: boolean;
+}
+
+export interface ClassList {
+  classes: ClassInfo[];
+}
+
+export interface ResourceInfo {
+  class: string;
+  resource: string;
+  node: string;
+  /** ISO 8601 time of the latest sample. */
+  time: string;
+  attrs: Attrs;
+}
+
+export interface ResourceList {
+  resources: ResourceInfo[];
+}
+
+export type ActionRunStatus = 'pending' | 'running' | 'ok' | 'failed' | 'timeout';
+
+export interface ActionRunInfo {
+  id: number | string;
+  eventId: string;
+  subscription: string;
+  actionIndex: number;
+  spec: ActionSpec;
+  status: ActionRunStatus;
+  attempt: number;
+  exitCode: number | null;
+  signal: string | null;
+  error: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  /** ISO 8601 strings. */
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface ActionRunList {
+  actions: ActionRunInfo[];
+}
+
+export interface DaemonStatus {
+  node: string;
+  version: string;
+  uptimeS: number;
+  subscriptions: number;
+  producersAwake: string[];
+  events: { count: number; lastId: string | null };
+  actions: { pending: number; running: number };
+}
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
