@@ -33,7 +33,7 @@ function writeRecorder(dir: string, outDir: string, extra = ''): string {
 }
 
 function config(dir: string, procRoot: string) {
-  return { node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'warn' } };
+  return { node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'info' } };
 }
 
 type Events = { events: EventRecord[] };

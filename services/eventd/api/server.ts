@@ -1,5 +1,5 @@
 import { fastifySSE } from '@fastify/sse';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import { registerAuth } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -15,7 +15,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   const app = Fastify({
     // pino's Logger is fastify's logger; the cast only widens its generic type.
     loggerInstance: logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.config.api.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
   });
