@@ -78,31 +78,41 @@ export class Evaluator {
   }
 
   private async evaluate(className: string, samples: Sample[]): Promise<void> {
-    const { metrics } = this.options;
     const subscriptions = this.options.registry.forClass(className);
     const changed = new Map<string, { key: ThresholdKey; state: ThresholdState }>();
     const pending: PendingEvent[] = [];
+    let evaluations = 0;
+    let errors = 0;
     for (const sample of samples) {
-      const prev = this.latest.get(sampleId(sample));
+      const resourceId = sampleId(sample);
+      const nodeResource = sample.node + '\u0000' + sample.resource;
+      const prev = this.latest.get(resourceId);
       const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class };
       for (const compiled of subscriptions) {
-        const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
-        const id = thresholdId(key);
+        const id = compiled.subscription.id + '\u0000' + nodeResource; // = thresholdId(key)
         try {
-          if (compiled.where && !truthy(await compiled.where.evaluate(sample.attrs, bindings))) continue;
+          if (compiled.where) {
+            let where = compiled.where.evaluate(sample.attrs, bindings);
+            if (where instanceof Promise) where = await where;
+            if (!truthy(where)) continue;
+          }
           const state = this.thresholds.get(id) ?? initialState;
           const which = deciding(state, compiled.rearm !== undefined);
           const expression = which === 'rearm' ? (compiled.rearm as CompiledExpression) : compiled.expr;
-          const value = truthy(await expression.evaluate(sample.attrs, bindings));
-          metrics.evaluations.inc({ class: className });
-          const result = step(state, which === 'not-expr' ? !value : value, sample.time, compiled.forClause);
-          this.failing.delete(id);
-          if (!result.changed) continue;
-          this.thresholds.set(id, result.state);
-          changed.set(id, { key, state: result.state });
-          if (result.emit) pending.push({ type: result.emit, compiled, sample, prev, expr: expression.source, key });
+          // Fast-path expressions answer synchronously; awaiting them would cost a microtask each.
+          let result = expression.evaluate(sample.attrs, bindings);
+          if (result instanceof Promise) result = await result;
+          const value = truthy(result);
+          evaluations++;
+          const next = step(state, which === 'not-expr' ? !value : value, sample.time, compiled.forClause);
+          if (this.failing.size > 0) this.failing.delete(id);
+          if (!next.changed) continue;
+          const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
+          this.thresholds.set(id, next.state);
+          changed.set(id, { key, state: next.state });
+          if (next.emit) pending.push({ type: next.emit, compiled, sample, prev, expr: expression.source, key });
         } catch (error) {
-          metrics.evaluationErrors.inc({ class: className });
+          errors++;
           // Log once per failing (subscription, resource) until it evaluates again.
           if (!this.failing.has(id)) {
             this.failing.add(id);
@@ -110,13 +120,17 @@ export class Evaluator {
           }
         }
       }
-      this.latest.set(sampleId(sample), sample.attrs);
+      this.latest.set(resourceId, sample.attrs);
     }
-    const written = this.commit(samples, changed, pending);
+    // Counted once per batch: a labelled counter per evaluation would cost more than the evaluation.
+    this.options.metrics.evaluations.inc({ class: className }, evaluations);
+    if (errors > 0) this.options.metrics.evaluationErrors.inc({ class: className }, errors);
+    const written = this.commit(className, samples, changed, pending);
     if (written.length > 0) this.options.onEvents(written);
   }
 
   private commit(
+    className: string,
     samples: Sample[],
     changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
     pending: PendingEvent[],
@@ -141,7 +155,7 @@ export class Evaluator {
       return out;
     });
     for (const { event } of written) metrics.events.inc({ type: event.type, class: event.class });
-    for (const sample of samples) metrics.samples.inc({ class: sample.class });
+    metrics.samples.inc({ class: className }, samples.length);
     return written;
   }
 

@@ -93,6 +93,7 @@ function sinceOf(progress: ForProgress | undefined): number | undefined {
 }
 
 function sameProgress(a: ForProgress | undefined, b: ForProgress | undefined): boolean {
+  if (a === b) return true; // the common case: both undefined, nothing in progress
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
