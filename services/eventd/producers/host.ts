@@ -1,0 +1,196 @@
+// The producer host: loads plugin folders, wakes and puts producers to sleep
+// as subscriptions come and go, and turns what they print or return into
+// checked, stamped samples. Whatever a producer does, the host goes on.
+import type { Config } from '../config.js';
+import { EventdError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { ProducerManifest, Sample } from '../types.js';
+import type { LoadedProducer, ProducerContext, ProducerReporter } from './contract.js';
+import { ExecRunner } from './exec-runner.js';
+import { StreamRunner } from './exec-stream.js';
+import { loadProducerFolder, pluginFolders } from './manifest.js';
+import { ModuleRunner } from './module-runner.js';
+import { checkSample } from './sample-check.js';
+import { PeriodicSchedule } from './schedule.js';
+
+export interface ProducerHostOptions {
+  node: string;
+  procRoot: string;
+  /** Folders each holding plugin folders; built-ins first, then plugins.dirs. */
+  dirs: string[];
+  config: Config['producers'];
+  logger: Logger;
+  metrics: Metrics;
+  /** Validated samples, stamped with class, node and time (ms). */
+  onSamples: (className: string, samples: Sample[]) => void;
+}
+
+/** One wake of one producer; reports from a finished session are dropped. */
+interface Session {
+  active: boolean;
+  stop: () => Promise<void>;
+}
+
+export class ProducerHost {
+  private readonly loaded = new Map<string, LoadedProducer>();
+  private readonly loadedFolders = new Set<string>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly options: ProducerHostOptions) {}
+
+  /** Scans the dirs; may be called again to pick up folders dropped in since (folders already loaded are kept as they are). */
+  async load(): Promise<void> {
+    const { logger } = this.options;
+    for (const dir of this.options.dirs) {
+      let folders: string[];
+      try {
+        folders = await pluginFolders(dir);
+      } catch (error) {
+        logger.warn({ dir, problem: (error as NodeJS.ErrnoException).code ?? String(error) }, `producer dir ${dir} cannot be read; skipped`);
+        continue;
+      }
+      for (const folder of folders) {
+        if (this.loadedFolders.has(folder)) continue;
+        const result = await loadProducerFolder(folder);
+        if (!result.ok) {
+          logger.error({ folder, problems: result.problems }, `producer in ${folder} refused: ${result.problems.join('; ')}`);
+          continue;
+        }
+        const { manifest } = result.producer;
+        const existing = this.loaded.get(manifest.class);
+        if (existing) {
+          logger.error(
+            { folder, class: manifest.class, loadedFrom: existing.folder },
+            `producer in ${folder} refused: class ${manifest.class} is already provided by ${existing.folder}`,
+          );
+          continue;
+        }
+        this.loaded.set(manifest.class, result.producer);
+        this.loadedFolders.add(folder);
+        logger.info({ class: manifest.class, folder, kind: result.producer.kind }, `producer ${manifest.class} loaded`);
+      }
+    }
+  }
+
+  manifests(): ProducerManifest[] {
+    return [...this.loaded.values()].map((producer) => producer.manifest);
+  }
+
+  manifest(className: string): ProducerManifest | undefined {
+    return this.loaded.get(className)?.manifest;
+  }
+
+  /** `producers.<Class>.periodMs` from config, else the manifest's. */
+  periodMs(className: string): number {
+    const producer = this.loaded.get(className);
+    if (!producer) throw new EventdError('EVENTD_ERR_UNKNOWN_CLASS', `no producer provides class ${className}`, { class: className });
+    return this.options.config[className]?.periodMs ?? producer.manifest.periodMs;
+  }
+
+  /**
+   * Starts the producer of a class: the first run at once, then one per
+   * period. Idempotent. A class no producer provides (a peer's subscription
+   * may name one) is logged and ignored.
+   */
+  wake(className: string): void {
+    if (this.sessions.has(className)) return;
+    const producer = this.loaded.get(className);
+    if (!producer) {
+      this.options.logger.warn({ class: className }, `no producer provides class ${className}; nothing to wake`);
+      return;
+    }
+    const ctx: ProducerContext = {
+      node: this.options.node,
+      procRoot: this.options.procRoot,
+      periodMs: this.periodMs(className),
+      config: { ...(this.options.config[className] ?? {}) },
+    };
+    const session: Session = { active: true, stop: async () => {} };
+    const reporter = this.reporter(producer, session);
+    this.sessions.set(className, session);
+    this.options.metrics.producersAwake.set(this.sessions.size);
+    if (producer.kind === 'exec' && producer.manifest.mode === 'stream') {
+      const stream = new StreamRunner(producer, ctx, reporter);
+      session.stop = () => stream.close();
+      stream.start();
+    } else {
+      const runner = producer.kind === 'module' ? new ModuleRunner(producer, ctx, reporter) : new ExecRunner(producer, ctx, reporter);
+      const schedule = new PeriodicSchedule(ctx.periodMs, runner, reporter);
+      session.stop = () => schedule.stop();
+      schedule.start();
+    }
+    reporter.logger.info({ periodMs: ctx.periodMs }, `producer ${className} woken`);
+  }
+
+  /** Stops the timer, ends the run in flight, calls stop() or kills the process. Idempotent. */
+  sleep(className: string): void {
+    const session = this.sessions.get(className);
+    if (!session) return;
+    session.active = false;
+    this.sessions.delete(className);
+    this.options.metrics.producersAwake.set(this.sessions.size);
+    const closing: Promise<void> = session
+      .stop()
+      .catch((error: unknown) => this.options.logger.error({ class: className, problem: String(error) }, `producer ${className} did not stop cleanly`))
+      .finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
+    this.options.logger.info({ class: className }, `producer ${className} asleep`);
+  }
+
+  awake(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** The daemon's shutdown: every producer asleep and every worker and process gone. */
+  async stop(): Promise<void> {
+    for (const className of [...this.sessions.keys()]) this.sleep(className);
+    await Promise.all([...this.closing]);
+  }
+
+  private reporter(producer: LoadedProducer, session: Session): ProducerReporter {
+    const className = producer.manifest.class;
+    const { metrics } = this.options;
+    const logger = this.options.logger.child({ class: className, folder: producer.folder });
+    return {
+      logger,
+      run: () => {
+        if (session.active) metrics.producerRuns.inc({ class: className });
+      },
+      output: (values, garbage) => {
+        if (session.active) this.deliver(producer, logger, values, garbage);
+      },
+      failure: (kind, message) => {
+        if (!session.active) return;
+        metrics.producerErrors.inc({ class: className, kind });
+        logger.warn({ kind, problem: message }, `producer ${className} failed (${kind}): ${message}`);
+      },
+    };
+  }
+
+  /** Checks each value against the manifest: bad ones are counted and skipped, good ones stamped and passed on. */
+  private deliver(producer: LoadedProducer, logger: Logger, values: unknown[], garbage: string[]): void {
+    const { manifest } = producer;
+    const { metrics, node } = this.options;
+    const problems = [...garbage];
+    const samples: Sample[] = [];
+    const time = Date.now();
+    for (const value of values) {
+      const checked = checkSample(manifest, value);
+      if (checked.ok) samples.push({ class: manifest.class, resource: checked.sample.resource, node, time, attrs: checked.sample.attrs });
+      else problems.push(checked.problem);
+    }
+    if (problems.length > 0) {
+      metrics.producerErrors.inc({ class: manifest.class, kind: 'garbage' }, problems.length);
+      metrics.samplesRejected.inc({ class: manifest.class }, problems.length);
+      logger.warn({ kind: 'garbage', count: problems.length, problems: problems.slice(0, 5) }, `producer ${manifest.class}: ${problems.length} bad sample(s) skipped`);
+    }
+    if (samples.length === 0) return;
+    try {
+      this.options.onSamples(manifest.class, samples);
+    } catch (error) {
+      logger.error({ problem: String(error) }, 'onSamples failed');
+    }
+  }
+}
