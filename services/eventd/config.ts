@@ -10,6 +10,7 @@ export interface Config {
   readonly node: string;
   readonly dataDir: string;
   readonly procRoot: string;
+  readonly sysRoot: string;
   readonly log: { readonly level: string };
   readonly api: { readonly host: string; readonly port: number; readonly token?: string; readonly bodyLimitBytes: number };
   readonly plugins: { readonly dirs: readonly string[] };
@@ -22,6 +23,7 @@ export interface Config {
 export const defaults = {
   dataDir: './.eventd',
   procRoot: '/proc',
+  sysRoot: '/sys',
   logLevel: 'info',
   apiHost: '127.0.0.1',
   apiPort: 7070,
@@ -42,6 +44,7 @@ type RawConfig = {
   node?: string;
   dataDir?: string;
   procRoot?: string;
+  sysRoot?: string;
   log?: { level?: string };
   api?: { host?: string; port?: number; token?: string; bodyLimitBytes?: number };
   plugins?: { dirs?: string[] };
@@ -88,6 +91,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     node: overrides.node ?? input.node ?? hostname(),
     dataDir: resolve(baseDir, overrides.dataDir ?? input.dataDir ?? defaults.dataDir),
     procRoot: resolve(baseDir, input.procRoot ?? defaults.procRoot),
+    sysRoot: resolve(baseDir, input.sysRoot ?? defaults.sysRoot),
     log: { level: input.log?.level ?? defaults.logLevel },
     api: {
       host,

@@ -45,6 +45,7 @@ export class Daemon {
     const producers = new ProducerHost({
       node: config.node,
       procRoot: config.procRoot,
+      sysRoot: config.sysRoot,
       dirs: [builtinProducersDir, ...config.plugins.dirs],
       config: config.producers,
       logger: logger.child({ component: 'producers' }),

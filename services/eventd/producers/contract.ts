@@ -43,6 +43,8 @@ export interface LoadedProducer {
 export interface ProducerContext {
   node: string;
   procRoot: string;
+  /** Root of the sys file system (/sys), for what /proc does not hold. */
+  sysRoot: string;
   periodMs: number;
   /** `producers.<Class>` from config, `{}` when absent. */
   config: Record<string, unknown>;

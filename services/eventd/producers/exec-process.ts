@@ -13,6 +13,7 @@ export function spawnProducer(producer: LoadedProducer, ctx: ProducerContext, re
       ...process.env,
       EVENTD_NODE: ctx.node,
       EVENTD_PROC_ROOT: ctx.procRoot,
+      EVENTD_SYS_ROOT: ctx.sysRoot,
       EVENTD_PERIOD_MS: String(ctx.periodMs),
       EVENTD_CONFIG: JSON.stringify(ctx.config),
     },

@@ -17,6 +17,7 @@ import { PeriodicSchedule } from './schedule.js';
 export interface ProducerHostOptions {
   node: string;
   procRoot: string;
+  sysRoot?: string;
   /** Folders each holding plugin folders; built-ins first, then plugins.dirs. */
   dirs: string[];
   config: Config['producers'];
@@ -104,6 +105,7 @@ export class ProducerHost {
     const ctx: ProducerContext = {
       node: this.options.node,
       procRoot: this.options.procRoot,
+      sysRoot: this.options.sysRoot ?? '/sys',
       periodMs: this.periodMs(className),
       config: { ...(this.options.config[className] ?? {}) },
     };
