@@ -53,6 +53,7 @@ export class Daemon {
       onSamples: (className, samples) => void evaluator?.submit(className, samples),
     });
     await producers.load();
+    producers.watch();
     const registry = new SubscriptionRegistry({
       onClassNeeded: (className) => producers.wake(className),
       onClassIdle: (className) => producers.sleep(className),

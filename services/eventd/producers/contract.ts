@@ -25,6 +25,8 @@ export const producerLimits = {
   restartFirstMaxMs: 1000,
   restartMaxMs: 60_000,
   restartResetAfterMs: 30_000,
+  /** How often plugin dirs are rescanned; a change is applied once a folder held still for one interval. */
+  pluginRescanMs: 1000,
   /** A resource name longer than this is garbage. */
   resourceChars: 1024,
 } as const;

@@ -6,10 +6,10 @@ import { EventdError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ProducerManifest, Sample } from '../types.js';
-import type { LoadedProducer, ProducerContext, ProducerReporter } from './contract.js';
+import { producerLimits, type LoadedProducer, type ProducerContext, type ProducerReporter } from './contract.js';
 import { ExecRunner } from './exec-runner.js';
 import { StreamRunner } from './exec-stream.js';
-import { loadProducerFolder, pluginFolders } from './manifest.js';
+import { fingerprint, loadProducerFolder, pluginFolders } from './manifest.js';
 import { ModuleRunner } from './module-runner.js';
 import { checkSample } from './sample-check.js';
 import { PeriodicSchedule } from './schedule.js';
@@ -35,44 +35,115 @@ interface Session {
 
 export class ProducerHost {
   private readonly loaded = new Map<string, LoadedProducer>();
-  private readonly loadedFolders = new Set<string>();
+  /** Every plugin folder seen: the fingerprint applied, and the one seen at the last scan. */
+  private readonly folders = new Map<string, { applied: string | undefined; candidate: string }>();
+  /** Classes some subscription needs, loaded or not: a plugin dropped in later starts at once. */
+  private readonly wanted = new Set<string>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> = Promise.resolve();
   private readonly sessions = new Map<string, Session>();
   private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly options: ProducerHostOptions) {}
 
-  /** Scans the dirs; may be called again to pick up folders dropped in since (folders already loaded are kept as they are). */
+  /** The first scan of the dirs: every plugin folder found is loaded (or refused, with a log line). */
   async load(): Promise<void> {
+    await this.scan(true);
+  }
+
+  /**
+   * Watches the dirs: a folder dropped in, changed or removed while the
+   * daemon runs is loaded, reloaded or unloaded at the next scan where its
+   * files have stopped changing (so a half-copied folder is not loaded).
+   * Polling, not inotify: it works the same on every file system (NFS,
+   * overlay, bind mounts) and costs a few stat calls per second.
+   */
+  watch(intervalMs: number = producerLimits.pluginRescanMs): void {
+    if (this.watchTimer) return;
+    const again = (): void => {
+      this.watchTimer = setTimeout(() => {
+        this.scanning = this.scan(false)
+          .catch((error: unknown) => this.options.logger.error({ problem: String(error) }, 'plugin scan failed'))
+          .finally(() => {
+            if (this.watchTimer) again();
+          });
+      }, intervalMs);
+      this.watchTimer.unref();
+    };
+    again();
+  }
+
+  /** One pass over the dirs. `initial`: load at once, without waiting for the folder to be stable. */
+  private async scan(initial: boolean): Promise<void> {
     const { logger } = this.options;
+    const present = new Set<string>();
     for (const dir of this.options.dirs) {
       let folders: string[];
       try {
         folders = await pluginFolders(dir);
       } catch (error) {
-        logger.warn({ dir, problem: (error as NodeJS.ErrnoException).code ?? String(error) }, `producer dir ${dir} cannot be read; skipped`);
+        if (initial) logger.warn({ dir, problem: (error as NodeJS.ErrnoException).code ?? String(error) }, `producer dir ${dir} cannot be read; skipped`);
         continue;
       }
       for (const folder of folders) {
-        if (this.loadedFolders.has(folder)) continue;
-        const result = await loadProducerFolder(folder);
-        if (!result.ok) {
-          logger.error({ folder, problems: result.problems }, `producer in ${folder} refused: ${result.problems.join('; ')}`);
+        present.add(folder);
+        const print = await fingerprint(folder);
+        const seen = this.folders.get(folder);
+        if (seen?.applied === print) continue;
+        if (!initial && seen?.candidate !== print) {
+          // Changed since the last scan (or new): wait until it holds still for one interval.
+          this.folders.set(folder, { applied: seen?.applied, candidate: print });
           continue;
         }
-        const { manifest } = result.producer;
-        const existing = this.loaded.get(manifest.class);
-        if (existing) {
-          logger.error(
-            { folder, class: manifest.class, loadedFrom: existing.folder },
-            `producer in ${folder} refused: class ${manifest.class} is already provided by ${existing.folder}`,
-          );
-          continue;
-        }
-        this.loaded.set(manifest.class, result.producer);
-        this.loadedFolders.add(folder);
-        logger.info({ class: manifest.class, folder, kind: result.producer.kind }, `producer ${manifest.class} loaded`);
+        this.folders.set(folder, { applied: print, candidate: print });
+        await this.apply(folder, seen?.applied !== undefined);
       }
     }
+    for (const folder of [...this.folders.keys()]) {
+      if (present.has(folder)) continue;
+      this.folders.delete(folder);
+      const className = this.classOf(folder);
+      if (!className) continue;
+      this.unload(className, `its folder ${folder} was removed`);
+      // A folder refused for clashing with this one may load now.
+      for (const [other, state] of this.folders) if (!this.classOf(other)) state.applied = undefined;
+    }
+  }
+
+  /** Loads (or reloads) one folder; a refusal leaves the previous version of it unloaded too. */
+  private async apply(folder: string, reload: boolean): Promise<void> {
+    const { logger } = this.options;
+    const previous = this.classOf(folder);
+    const result = await loadProducerFolder(folder);
+    if (previous) this.unload(previous, reload ? `its folder ${folder} changed` : 'reloaded');
+    if (!result.ok) {
+      logger.error({ folder, problems: result.problems }, `producer in ${folder} refused: ${result.problems.join('; ')}`);
+      return;
+    }
+    const { manifest } = result.producer;
+    const existing = this.loaded.get(manifest.class);
+    if (existing) {
+      logger.error(
+        { folder, class: manifest.class, loadedFrom: existing.folder },
+        `producer in ${folder} refused: class ${manifest.class} is already provided by ${existing.folder}`,
+      );
+      return;
+    }
+    this.loaded.set(manifest.class, result.producer);
+    logger.info({ class: manifest.class, folder, kind: result.producer.kind }, `producer ${manifest.class} ${reload ? 'reloaded' : 'loaded'}`);
+    if (this.wanted.has(manifest.class)) this.start(manifest.class);
+  }
+
+  /** Forgets a class: its producer is put to sleep, subscriptions naming it stay and wait for it to come back. */
+  private unload(className: string, why: string): void {
+    if (this.sessions.has(className)) this.stopSession(className);
+    this.loaded.delete(className);
+    this.options.logger.warn({ class: className }, `producer ${className} unloaded: ${why}`);
+  }
+
+  private classOf(folder: string): string | undefined {
+    for (const [className, producer] of this.loaded) if (producer.folder === folder) return className;
+    return undefined;
   }
 
   manifests(): ProducerManifest[] {
@@ -91,17 +162,29 @@ export class ProducerHost {
   }
 
   /**
-   * Starts the producer of a class: the first run at once, then one per
-   * period. Idempotent. A class no producer provides (a peer's subscription
-   * may name one) is logged and ignored.
+   * A subscription needs the class: start its producer, the first run at
+   * once, then one per period. Idempotent. A class no producer provides yet
+   * (a plugin not dropped in yet, or a peer's class) starts when it appears.
    */
   wake(className: string): void {
-    if (this.sessions.has(className)) return;
-    const producer = this.loaded.get(className);
-    if (!producer) {
-      this.options.logger.warn({ class: className }, `no producer provides class ${className}; nothing to wake`);
+    this.wanted.add(className);
+    if (!this.loaded.has(className)) {
+      this.options.logger.warn({ class: className }, `no producer provides class ${className} yet; it starts when one is loaded`);
       return;
     }
+    this.start(className);
+  }
+
+  /** No subscription needs the class any more: stop the timer, end the run in flight, call stop() or kill the process. Idempotent. */
+  sleep(className: string): void {
+    this.wanted.delete(className);
+    this.stopSession(className);
+  }
+
+  private start(className: string): void {
+    if (this.sessions.has(className)) return;
+    const producer = this.loaded.get(className);
+    if (!producer) return;
     const ctx: ProducerContext = {
       node: this.options.node,
       procRoot: this.options.procRoot,
@@ -126,8 +209,7 @@ export class ProducerHost {
     reporter.logger.info({ periodMs: ctx.periodMs }, `producer ${className} woken`);
   }
 
-  /** Stops the timer, ends the run in flight, calls stop() or kills the process. Idempotent. */
-  sleep(className: string): void {
+  private stopSession(className: string): void {
     const session = this.sessions.get(className);
     if (!session) return;
     session.active = false;
@@ -147,7 +229,10 @@ export class ProducerHost {
 
   /** The daemon's shutdown: every producer asleep and every worker and process gone. */
   async stop(): Promise<void> {
-    for (const className of [...this.sessions.keys()]) this.sleep(className);
+    clearTimeout(this.watchTimer);
+    this.watchTimer = undefined;
+    await this.scanning;
+    for (const className of [...this.sessions.keys()]) this.stopSession(className);
     await Promise.all([...this.closing]);
   }
 

@@ -67,6 +67,35 @@ async function checkExecutable(folder: string, exec: string): Promise<string | {
   return file;
 }
 
+/**
+ * What a folder holds, as a string that changes when any file in it is
+ * added, removed, resized or touched (two levels deep; node_modules and
+ * dot-folders skipped). A folder that cannot be read fingerprints as such.
+ */
+export async function fingerprint(folder: string, depth = 2): Promise<string> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    return `!${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+  }
+  const parts: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (depth > 0 && entry.name !== 'node_modules' && !entry.name.startsWith('.')) parts.push(`${entry.name}/{${await fingerprint(path, depth - 1)}}`);
+      continue;
+    }
+    try {
+      const info = await stat(path);
+      parts.push(`${entry.name}:${info.size}:${info.mtimeMs}:${info.mode}`);
+    } catch {
+      parts.push(`${entry.name}:gone`);
+    }
+  }
+  return parts.join(',');
+}
+
 async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
