@@ -15,8 +15,12 @@ function findPackageRoot(): string {
 
 export const packageRoot = findPackageRoot();
 export const schemasDir = join(packageRoot, 'schemas');
+/** Ready-made conditions, data files read as they are. */
+export const presetsDir = join(packageRoot, 'presets');
 /**
  * Built-in producers, compiled beside this code (<outDir>/producers): the same
  * shape as a user's plugin folder.
  */
 export const builtinProducersDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'producers');
+/** Built-in consumers (<outDir>/consumers), one folder each, loaded by the consumer host. */
+export const builtinConsumersDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'consumers');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { schemasDir } from './paths.js';
@@ -11,10 +11,22 @@ export function loadSchema(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(schemasDir, file), 'utf8')) as Record<string, unknown>;
 }
 
+let registered = false;
+
+/** Every schema in schemas/ registered by its $id, so one may $ref another. */
+function registerAll(): void {
+  if (registered) return;
+  for (const file of readdirSync(schemasDir).filter((name) => name.endsWith('.schema.json')).sort()) ajv.addSchema(loadSchema(file));
+  registered = true;
+}
+
 export function validator(file: string): ValidateFunction {
   let validate = cache.get(file);
   if (!validate) {
-    validate = ajv.compile(loadSchema(file));
+    registerAll();
+    const id = loadSchema(file)['$id'];
+    validate = typeof id === 'string' ? ajv.getSchema(id) : undefined;
+    if (!validate) validate = ajv.compile(loadSchema(file));
     cache.set(file, validate);
   }
   return validate;

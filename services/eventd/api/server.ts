@@ -1,6 +1,8 @@
 import { fastifySSE } from '@fastify/sse';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { presetsDir } from '../paths.js';
+import { loadPresets } from '../presets.js';
 import { registerAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
@@ -8,6 +10,7 @@ import { actionRoutes } from './routes/actions.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { presetRoutes } from './routes/presets.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
 /** Builds the local API (not listening): tests use `inject`, the daemon calls `listen`. */
@@ -27,5 +30,6 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   eventRoutes(app, context);
   catalogRoutes(app, context);
   actionRoutes(app, context);
+  presetRoutes(app, loadPresets(presetsDir, logger));
   return app;
 }

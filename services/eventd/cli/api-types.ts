@@ -77,3 +77,9 @@ export interface DaemonStatus {
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
+
+export type { Preset } from '../presets.js';
+
+export interface PresetList {
+  presets: import('../presets.js').Preset[];
+}

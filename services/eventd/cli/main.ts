@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { actionCommands } from './commands/actions.js';
 import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
+import { producerCommands } from './commands/producers.js';
 import { subscriptionCommands } from './commands/subscriptions.js';
 import { defaults } from './context.js';
 import { CliError, exitFailure, exitUsage } from './errors.js';
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   eventCommands(program);
   actionCommands(program);
   daemonCommands(program);
+  producerCommands(program);
   return program;
 }
 

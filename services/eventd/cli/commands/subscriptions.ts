@@ -2,17 +2,18 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ActionSpec, EventType, Order, Scope, Subscription, SubscriptionSpec } from '../../types.js';
-import type { DeletedSubscription, SubscriptionList } from '../api-types.js';
+import type { DeletedSubscription, Preset, PresetList, SubscriptionList } from '../api-types.js';
 import { segment } from '../client.js';
-import { contextOf } from '../context.js';
+import { contextOf, type CliContext } from '../context.js';
 import { exitUsage } from '../errors.js';
 import { keyValues, none, table } from '../format.js';
 import { collect, forClause, onTypes, scope } from '../options.js';
 
 interface SubscribeOptions {
-  name: string;
-  class: string;
-  expr: string;
+  preset?: string;
+  name?: string;
+  class?: string;
+  expr?: string;
   rearm?: string;
   for?: number | string;
   where?: string;
@@ -34,9 +35,10 @@ export function subscriptionCommands(program: Command): void {
   program
     .command('subscribe')
     .description('create a subscription: a threshold expression over a resource class, and actions to run')
-    .requiredOption('--name <name>', 'unique name of the subscription')
-    .requiredOption('--class <class>', 'resource class, e.g. FileSystem')
-    .requiredOption('--expr <expr>', 'JSONata threshold over the sample attributes, e.g. "percentUsed > 90"')
+    .option('--preset <preset>', 'start from a ready-made condition (eventctl presets); other flags override its fields')
+    .option('--name <name>', 'unique name of the subscription (required without --preset)')
+    .option('--class <class>', 'resource class, e.g. FileSystem (required without --preset)')
+    .option('--expr <expr>', 'JSONata threshold over the sample attributes, e.g. "percentUsed > 90" (required without --preset)')
     .option('--rearm <expr>', 'rearm expression (default: the threshold no longer holds)')
     .option('--for <n>', 'hold for N samples, "M of N" samples, or a duration such as 30s', forClause)
     .option('--where <expr>', 'JSONata filter choosing the resources')
@@ -50,7 +52,10 @@ export function subscriptionCommands(program: Command): void {
         command.error('error: --timeout and --on apply to --run actions; give at least one --run', { exitCode: exitUsage });
       }
       const context = contextOf(command);
-      const created = await context.client.post<Subscription>('/v1/subscriptions', subscriptionRequest(options, process.cwd()));
+      const merged = options.preset === undefined ? options : { ...(await presetFields(context, options.preset)), ...definedOnly(options) };
+      const missing = (['name', 'class', 'expr'] as const).filter((key) => merged[key] === undefined);
+      if (missing.length > 0) command.error(`error: missing ${missing.map((key) => `--${key}`).join(', ')} (or give --preset)`, { exitCode: exitUsage });
+      const created = await context.client.post<Subscription>('/v1/subscriptions', subscriptionRequest(merged as RequiredSubscribe, process.cwd()));
       if (context.json) return context.writeJson(created);
       context.write(`created subscription ${created.name} (${created.id})\n${describeSubscription(created)}`);
     });
@@ -68,6 +73,17 @@ export function subscriptionCommands(program: Command): void {
     });
 
   program
+    .command('presets')
+    .description('list the ready-made conditions for subscribe --preset')
+    .action(async (_options: unknown, command: Command) => {
+      const context = contextOf(command);
+      const result = await context.client.get<PresetList>('/v1/presets');
+      if (context.json) return context.writeJson(result);
+      const rows = result.presets.map((p) => [p.name, p.subscription.class, p.subscription.expr, p.subscription.rearm ?? none, p.description]);
+      context.write(table(['PRESET', 'CLASS', 'EXPR', 'REARM', 'DESCRIPTION'], rows));
+    });
+
+  program
     .command('subscriptions')
     .description('list subscriptions')
     .action(async (_options: unknown, command: Command) => {
@@ -78,7 +94,19 @@ export function subscriptionCommands(program: Command): void {
     });
 }
 
-export function subscriptionRequest(options: SubscribeOptions, cwd: string): SubscriptionRequest {
+type RequiredSubscribe = SubscribeOptions & { name: string; class: string; expr: string };
+
+/** A preset's subscription fields, as if given as flags. */
+async function presetFields(context: CliContext, name: string): Promise<Partial<SubscribeOptions>> {
+  const preset = await context.client.get<Preset>(`/v1/presets/${segment(name)}`);
+  return { ...preset.subscription };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+export function subscriptionRequest(options: RequiredSubscribe, cwd: string): SubscriptionRequest {
   return {
     name: options.name,
     class: options.class,
