@@ -3,7 +3,7 @@
 // child process. Waits are on conditions with a deadline, never on sleeps.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -220,6 +220,25 @@ describe('eventctl', () => {
       assert.deepEqual(JSON.parse(daemon.requests.at(-1)?.body ?? '').scope, ['n3']);
     });
 
+    it('--preset fetches the ready-made condition and lets flags override its fields', async () => {
+      daemon.json('GET /v1/presets/fs-space-high', 200, {
+        name: 'fs-space-high', description: 'full', subscription: { name: 'fs-space-high', class: 'FileSystem', expr: 'percentUsed > 90', rearm: 'percentUsed < 75' },
+      });
+      daemon.json('POST /v1/subscriptions', 201, subscription);
+      const result = await run(['--api', api, 'subscribe', '--preset', 'fs-space-high', '--name', 'root-full', '--where', '$resource = "/"', '--run', '/usr/bin/logger']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(JSON.parse(daemon.requestsTo('POST /v1/subscriptions')[0]?.body ?? ''), {
+        name: 'root-full', class: 'FileSystem', expr: 'percentUsed > 90', rearm: 'percentUsed < 75', where: '$resource = "/"',
+        actions: [{ run: '/usr/bin/logger' }],
+      });
+      const unknown = await run(['--api', api, 'subscribe', '--preset', 'nope']);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /EVENTD_ERR_NOT_FOUND/);
+      const missing = await run(['--api', api, 'subscribe', '--name', 'x', '--class', 'C']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /missing --expr/);
+    });
+
     it('prints the created subscription as JSON with --json', async () => {
       daemon.json('POST /v1/subscriptions', 201, subscription);
       const result = await run(['--api', api, '--json', 'subscribe', '--name', 'disk-full', '--class', 'FileSystem', '--expr', 'percentUsed > 90']);
@@ -431,3 +450,29 @@ async function closedPort(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+describe('eventctl producers check', () => {
+  it('passes a good plugin, and names what is wrong with a bad one, exiting 1', async () => {
+    const good = await run(['producers', 'check', join(fileURLToPath(new URL('../../examples/producers/temperature', import.meta.url))), '--sys-root', fileURLToPath(new URL('../../test/fixtures/sys-thermal', import.meta.url))]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /samples: 2 ok, 0 bad/);
+    assert.match(good.stdout, /^PASS$/m);
+
+    const dir = mkdtempSync(join(tmpdir(), 'eventctl-plugin-'));
+    try {
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ class: 'Bad', periodMs: 1000, exec: 'run.sh', attributes: { n: { type: 'number' } } }));
+      writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho \'{"resource":"a","attrs":{"n":"x"}}\'\necho hello\n');
+      const notExecutable = await run(['producers', 'check', dir]);
+      assert.equal(notExecutable.code, 1);
+      assert.match(notExecutable.stdout, /run\.sh is not executable/);
+      chmodSync(join(dir, 'run.sh'), 0o755);
+      const bad = await run(['producers', 'check', dir]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /BAD {2}attrs\.n: must be a finite number/);
+      assert.match(bad.stdout, /BAD {2}not JSON: "hello"/);
+      assert.match(bad.stdout, /^FAIL$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
