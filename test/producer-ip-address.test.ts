@@ -155,7 +155,7 @@ test('the built-in IPAddress module sees 127.0.0.1 on lo on the real machine', a
     procRoot: '/proc',
     sysRoot: '/sys',
     dirs: [builtinProducersDir],
-    config: { IPAddress: { periodMs: 50, includeLoopback: true, addresses: [absent] } },
+    config: { IPAddress: { periodMs: 300, includeLoopback: true, addresses: [absent] } },
     logger: silentLogger(),
     metrics,
     onSamples: (_className, samples) => received.push(...samples),

@@ -144,7 +144,7 @@ test('the built-in NetworkInterface module sees lo up, with rates after two samp
     procRoot: '/proc',
     sysRoot: '/sys',
     dirs: [builtinProducersDir],
-    config: { NetworkInterface: { periodMs: 50 } },
+    config: { NetworkInterface: { periodMs: 300 } },
     logger: silentLogger(),
     metrics,
     onSamples: (_className, samples) => received.push(...samples),

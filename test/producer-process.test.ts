@@ -210,7 +210,7 @@ test('the built-in Process module sees this node process on the real /proc', asy
     procRoot: '/proc',
     sysRoot: '/sys',
     dirs: [builtinProducersDir],
-    config: { Process: { periodMs: 50, watch: ['node', 'no-such-process-eventd-test'] } },
+    config: { Process: { periodMs: 1000, watch: ['node', 'no-such-process-eventd-test'] } },
     logger: silentLogger(),
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
