@@ -2,10 +2,11 @@
 // load averages, CPUs and their busy share, memory, uptime and process count, from
 // <procRoot>/{loadavg,stat,meminfo,uptime} and <procRoot>'s numeric folders.
 // A file that is absent or unreadable as expected leaves its attributes out.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventdError } from '../../services/eventd/errors.js';
 import type { Attrs, RawSample } from '../../services/eventd/types.js';
+import { readOptional } from '../../services/eventd/producers/kit.js';
 
 export interface LoadAverage {
   load1: number;
@@ -182,14 +183,6 @@ export function createHostProducer() {
 
 export default createHostProducer();
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
 
 function finite(value: number | undefined): value is number {
   return value !== undefined && Number.isFinite(value);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventdError } from '../../services/eventd/errors.js';
 import type { RawSample } from '../../services/eventd/types.js';
+import { readOptional } from '../../services/eventd/producers/kit.js';
 
 /** The `/proc/net/dev` counters this producer uses, totals since the interface was created. */
 export interface InterfaceCounters {
@@ -129,15 +130,6 @@ export function networkInterfaceSamples(
   return { samples, reading: { timeMs, counters } };
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    // An interface removed since net/dev was read: its files are gone.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
 
 /** `<sysRoot>/class/net/<name>/{operstate,flags,mtu}`; flags is hex (`0x1003`). */
 export async function readLink(sysRoot: string, name: string): Promise<LinkState> {

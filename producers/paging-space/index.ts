@@ -1,9 +1,9 @@
 // PagingSpace: one sample per swap device (from <procRoot>/swaps) and one
 // named `total` (from <procRoot>/meminfo). A machine with no swap reports
 // `total` with zeros and configured: false; that is a state, not a failure.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RawSample } from '../../services/eventd/types.js';
+import { readOptional } from '../../services/eventd/producers/kit.js';
 
 export interface SwapDevice {
   filename: string;
@@ -78,14 +78,6 @@ function unescapeOctal(name: string): string {
   return name.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
 
 export default {
   async sample(ctx: { procRoot: string }): Promise<RawSample[]> {
