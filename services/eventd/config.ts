@@ -17,6 +17,21 @@ export interface Config {
   readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
   readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number };
   readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
+  /** The MQTT bridge (consumers/mqtt); absent, it is off. */
+  readonly mqtt?: MqttConfig;
+}
+
+export interface MqttConfig {
+  /** mqtt://, mqtts://, ws:// or wss:// */
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Absolute paths of PEM files (resolved against the config file's folder). */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly topicPrefix: string;
+  readonly qos: 0 | 1 | 2;
 }
 
 /** Every default in one place. */
@@ -32,6 +47,8 @@ export const defaults = {
   actionOutputLimitBytes: 64 * 1024,
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
+  mqttTopicPrefix: 'eventd',
+  mqttQos: 1,
 } as const;
 
 export interface ConfigOverrides {
@@ -51,6 +68,7 @@ type RawConfig = {
   producers?: Record<string, Record<string, unknown>>;
   actions?: { concurrency?: number; outputLimitBytes?: number };
   events?: { maxCount?: number; maxAgeMs?: number };
+  mqtt?: { url: string; username?: string; password?: string; ca?: string; cert?: string; key?: string; topicPrefix?: string; qos?: 0 | 1 | 2 };
 };
 
 export function readConfigFile(file: string): unknown {
@@ -109,8 +127,39 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
     },
+    ...(input.mqtt === undefined ? {} : { mqtt: mqttConfig(input.mqtt, baseDir, source) }),
   };
   return deepFreeze(config);
+}
+
+function mqttConfig(raw: NonNullable<RawConfig['mqtt']>, baseDir: string, source: string): MqttConfig {
+  // The schema checked the scheme; URL parsing catches the rest (a bad port, an empty host).
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.hostname === '') {
+    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: mqtt.url: "${redactUrl(raw.url)}" is not a valid broker URL`, { problems: ['mqtt.url: not a valid broker URL'] });
+  }
+  const file = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path));
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: V }));
+  return {
+    url: raw.url,
+    ...optional('username', raw.username),
+    ...optional('password', raw.password),
+    ...optional('ca', file(raw.ca)),
+    ...optional('cert', file(raw.cert)),
+    ...optional('key', file(raw.key)),
+    topicPrefix: raw.topicPrefix ?? defaults.mqttTopicPrefix,
+    qos: raw.qos ?? defaults.mqttQos,
+  };
+}
+
+/** A URL with its password (if any) replaced, fit for logs and error messages. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z]+:\/\/[^:/@\s]*:)[^@/\s]*@/i, '$1***@');
 }
 
 export function isLoopback(host: string): boolean {

@@ -4,11 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { ActionDispatcher } from './actions/index.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
+import { ConsumerHost } from './consumers/host.js';
 import { Evaluator } from './evaluation/evaluator.js';
 import { EventFeed } from './event-feed.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { builtinProducersDir, packageRoot } from './paths.js';
+import { builtinConsumersDir, builtinProducersDir, packageRoot } from './paths.js';
 import { ProducerHost } from './producers/index.js';
 import { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
@@ -35,6 +36,7 @@ export class Daemon {
     readonly subscriptions: SubscriptionService,
     readonly actions: ActionDispatcher,
     readonly api: FastifyInstance,
+    readonly consumers: ConsumerHost,
   ) {}
 
   static async start(config: Config, logger: Logger): Promise<Daemon> {
@@ -86,6 +88,18 @@ export class Daemon {
       knownClasses: () => producers.manifests().map((manifest) => manifest.class),
       onDeleted: (id) => evaluator?.forget(id),
     });
+    // Consumers (the MQTT bridge, ...) start before any subscription wakes a
+    // producer, so each takes its place in the event log before new events come.
+    const consumers = new ConsumerHost({
+      node: config.node,
+      dir: builtinConsumersDir,
+      config: config as unknown as Readonly<Record<string, unknown>>,
+      store,
+      feed,
+      logger,
+      registry: metrics.registry,
+    });
+    await consumers.start();
     subscriptions.restore();
     metrics.subscriptions.set(registry.size);
     actions.start();
@@ -94,7 +108,7 @@ export class Daemon {
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
-    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api);
+    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers);
     daemon.prune();
     daemon.pruneTimer = setInterval(() => daemon.prune(), pruneEveryMs);
     daemon.pruneTimer.unref();
@@ -112,11 +126,14 @@ export class Daemon {
     await this.producers.stop();
     await this.evaluator.drain();
     await this.actions.stop();
+    // After the last events are committed, before the store they read closes.
+    await this.consumers.stop();
     this.store.close();
   }
 
   private prune(): void {
-    const removed = this.store.events.prune(this.config.events.maxCount, this.config.events.maxAgeMs, Date.now());
+    // A running consumer's hold keeps the events it has not finished with (the MQTT outbox).
+    const removed = this.store.events.prune(this.config.events.maxCount, this.config.events.maxAgeMs, Date.now(), this.consumers.retentionFloor());
     if (removed > 0) this.logger.info({ removed }, 'pruned old events');
   }
 }

@@ -80,6 +80,16 @@ const migrations: string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- How far each consumer (consumers/<name>) has got through the event log:
+  -- every event at or below pos is done. The events table is the outbox; this
+  -- is its cursor, and pruning keeps every event above a running consumer's pos.
+  CREATE TABLE consumer_cursors (
+    consumer TEXT PRIMARY KEY,
+    pos INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

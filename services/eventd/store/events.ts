@@ -17,6 +17,8 @@ export class EventStore {
   private readonly bumpSeqStmt;
   private readonly pruneCountStmt;
   private readonly pruneAgeStmt;
+  private readonly lastPosStmt;
+  private readonly backlogStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -28,8 +30,11 @@ export class EventStore {
     this.bumpSeqStmt = db.prepare(
       'INSERT INTO origin_progress (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq',
     );
-    this.pruneCountStmt = db.prepare('DELETE FROM events WHERE pos <= (SELECT MAX(pos) FROM events) - ?');
-    this.pruneAgeStmt = db.prepare('DELETE FROM events WHERE time < ?');
+    // `pos <= ?` is the retention hold: events a consumer has not finished with stay.
+    this.pruneCountStmt = db.prepare('DELETE FROM events WHERE pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?');
+    this.pruneAgeStmt = db.prepare('DELETE FROM events WHERE time < ? AND pos <= ?');
+    this.lastPosStmt = db.prepare('SELECT COALESCE(MAX(pos), 0) AS pos FROM events');
+    this.backlogStmt = db.prepare('SELECT COUNT(*) AS count, MIN(time) AS oldest FROM events WHERE pos > ?');
   }
 
   /** The next sequence number of `origin`, persisted before use; call inside the event's transaction. */
@@ -71,8 +76,22 @@ export class EventStore {
     return rows.map((row) => ({ pos: row.pos, event: JSON.parse(row.body) as EventRecord }));
   }
 
-  /** Bounds the log by count and age. */
-  prune(maxCount: number, maxAgeMs: number, now: number): number {
-    return this.pruneCountStmt.run(maxCount).changes + this.pruneAgeStmt.run(now - maxAgeMs).changes;
+  /** The highest delivery position so far; 0 for an empty log. */
+  lastPos(): number {
+    return (this.lastPosStmt.get() as { pos: number }).pos;
+  }
+
+  /** How many events lie after `afterPos`, and the sample time (ms) of the oldest of them. */
+  backlog(afterPos: number): { count: number; oldestTime: number | undefined } {
+    const row = this.backlogStmt.get(afterPos) as { count: number; oldest: number | null };
+    return { count: row.count, oldestTime: row.oldest ?? undefined };
+  }
+
+  /**
+   * Bounds the log by count and age, but never deletes an event after
+   * `holdAfterPos` (the lowest position a running consumer still needs).
+   */
+  prune(maxCount: number, maxAgeMs: number, now: number, holdAfterPos = Number.MAX_SAFE_INTEGER): number {
+    return this.pruneCountStmt.run(maxCount, holdAfterPos).changes + this.pruneAgeStmt.run(now - maxAgeMs, holdAfterPos).changes;
   }
 }

@@ -1,4 +1,5 @@
 import { ActionRunStore } from './action-runs.js';
+import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
 import { SampleStore } from './samples.js';
@@ -12,6 +13,7 @@ export class Store {
   readonly samples: SampleStore;
   readonly events: EventStore;
   readonly actionRuns: ActionRunStore;
+  readonly consumerCursors: ConsumerCursorStore;
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
@@ -19,6 +21,7 @@ export class Store {
     this.samples = new SampleStore(db);
     this.events = new EventStore(db);
     this.actionRuns = new ActionRunStore(db);
+    this.consumerCursors = new ConsumerCursorStore(db);
   }
 
   static open(dataDir: string): Store {

@@ -1,0 +1,78 @@
+// The consumer plugin contract: what a folder consumers/<name>/ exports and
+// what the host hands it. A consumer reads the committed event log in
+// delivery order from its own durable cursor, so it is at least once and
+// never holds up evaluation: the evaluator only commits and notifies.
+import type { Registry } from 'prom-client';
+import type { FeedItem } from '../event-feed.js';
+import type { Logger } from '../logger.js';
+
+/** Read access to this node's event log (the events table, in delivery order). */
+export interface ConsumerEventLog {
+  /** Up to `limit` events after position `afterPos`, in delivery order. */
+  after(afterPos: number, limit: number): FeedItem[];
+  /** The highest position so far; 0 for an empty log. */
+  lastPos(): number;
+  /** An event by id with its position; undefined when unknown or pruned. */
+  find(id: string): FeedItem | undefined;
+  /** How many events lie after `afterPos`, and the time (ms) of the oldest of them. */
+  backlog(afterPos: number): { count: number; oldestTime: number | undefined };
+}
+
+/**
+ * The consumer's durable position in the event log. While the consumer runs,
+ * pruning never deletes an event after its position (the retention hold), so
+ * events.maxCount / maxAgeMs cannot drop what it has not finished with.
+ */
+export interface ConsumerCursor {
+  /** The position this consumer saved on an earlier run; undefined the first time it runs. */
+  saved(): number | undefined;
+  /** Persists `pos` (every event up to it is done) and moves the hold to it. */
+  save(pos: number): void;
+}
+
+/** One (subscription, node, resource) threshold state, as persisted. */
+export interface ConsumerThresholdState {
+  subscription: string;
+  node: string;
+  resource: string;
+  state: 'armed' | 'fired';
+  /** Id of the event or rearm that put it there, if any. */
+  lastEvent?: string;
+}
+
+export interface ConsumerContext<C = unknown> {
+  /** This node's name. */
+  readonly node: string;
+  /** The consumer's section of the config (`config[configKey]`), validated and frozen. */
+  readonly config: C;
+  readonly logger: Logger;
+  /** The daemon's metrics registry: register the consumer's own metrics here. */
+  readonly registry: Registry;
+  readonly events: ConsumerEventLog;
+  readonly cursor: ConsumerCursor;
+  /** Every persisted threshold state, read now. */
+  thresholdStates(): ConsumerThresholdState[];
+  /** Calls `listener` after each batch of events is committed; returns the function that stops it. */
+  onEvents(listener: (items: FeedItem[]) => void): () => void;
+}
+
+export interface RunningConsumer {
+  /** Stops work and releases connections; bounded in time, never throws to the daemon. */
+  stop(): Promise<void>;
+}
+
+/** The default export of consumers/<name>/index.js. */
+export interface ConsumerPlugin<C = unknown> {
+  /** Names the consumer in logs and its cursor row; kebab-case, stable. */
+  readonly name: string;
+  /** The config key that turns it on: absent, the consumer is not started. */
+  readonly configKey: string;
+  /** Must not wait on anything outside the process (a broker, a peer): the daemon's start waits on it. */
+  start(ctx: ConsumerContext<C>): Promise<RunningConsumer>;
+}
+
+export function isConsumerPlugin(value: unknown): value is ConsumerPlugin {
+  if (value === null || typeof value !== 'object') return false;
+  const plugin = value as Record<string, unknown>;
+  return typeof plugin.name === 'string' && plugin.name !== '' && typeof plugin.configKey === 'string' && plugin.configKey !== '' && typeof plugin.start === 'function';
+}

@@ -1,0 +1,161 @@
+// The consumer host: imports every consumer folder under the built-in
+// consumers dir and starts those whose config key is present. The daemon
+// knows consumers only through this host, never by name (DESIGN.md).
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Registry } from 'prom-client';
+import type { EventFeed, FeedItem } from '../event-feed.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import { isConsumerPlugin, type ConsumerContext, type ConsumerPlugin, type RunningConsumer } from './contract.js';
+
+export interface ConsumerHostOptions {
+  node: string;
+  /** The folder holding consumer folders (builtinConsumersDir). */
+  dir: string;
+  /** The whole validated config: a consumer gets `config[plugin.configKey]`. */
+  config: Readonly<Record<string, unknown>>;
+  store: Store;
+  feed: EventFeed;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** How long stop() gives one consumer before going on without it. */
+export const consumerStopGraceMs = 5000;
+
+interface Started {
+  name: string;
+  running: RunningConsumer;
+  /** Set once stopped: the context then reads nothing and saves nothing (the store is about to close). */
+  gate: { closed: boolean };
+}
+
+export class ConsumerHost {
+  private readonly started: Started[] = [];
+  /** Per consumer name: every event after this position is kept from pruning. */
+  private readonly holds = new Map<string, number>();
+
+  constructor(private readonly options: ConsumerHostOptions) {}
+
+  /** Loads and starts the configured consumers; one that fails is logged and left out, the rest go on. */
+  async start(): Promise<void> {
+    const { logger, config } = this.options;
+    for (const plugin of await this.load()) {
+      const section = config[plugin.configKey];
+      if (section === undefined) {
+        logger.debug({ consumer: plugin.name, configKey: plugin.configKey }, `consumer ${plugin.name} off (no ${plugin.configKey} in config)`);
+        continue;
+      }
+      const gate = { closed: false };
+      try {
+        const running = await plugin.start(this.context(plugin, section, gate));
+        this.started.push({ name: plugin.name, running, gate });
+        logger.info({ consumer: plugin.name }, `consumer ${plugin.name} started`);
+      } catch (error) {
+        gate.closed = true;
+        this.holds.delete(plugin.name);
+        logger.error({ consumer: plugin.name, err: error }, `consumer ${plugin.name} failed to start: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** The lowest position a running consumer still needs, or undefined when none holds any. */
+  retentionFloor(): number | undefined {
+    let floor: number | undefined;
+    for (const pos of this.holds.values()) floor = floor === undefined ? pos : Math.min(floor, pos);
+    return floor;
+  }
+
+  /** Stops consumers in reverse start order, each bounded by consumerStopGraceMs. */
+  async stop(): Promise<void> {
+    while (this.started.length > 0) {
+      const { name, running, gate } = this.started.pop() as Started;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), consumerStopGraceMs)));
+      try {
+        const outcome = await Promise.race([running.stop().then(() => 'stopped' as const), timeout]);
+        if (outcome === 'timeout') this.options.logger.warn({ consumer: name }, `consumer ${name} did not stop within ${consumerStopGraceMs} ms; left behind`);
+      } catch (error) {
+        this.options.logger.error({ consumer: name, err: error }, `consumer ${name} did not stop cleanly`);
+      } finally {
+        clearTimeout(timer);
+        gate.closed = true;
+        this.holds.delete(name);
+      }
+    }
+  }
+
+  private async load(): Promise<ConsumerPlugin[]> {
+    const { dir, logger } = this.options;
+    let names: string[];
+    try {
+      names = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    } catch {
+      return [];
+    }
+    const plugins: ConsumerPlugin[] = [];
+    for (const name of names) {
+      const entry = join(dir, name, 'index.js');
+      if (!existsSync(entry)) continue;
+      try {
+        const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
+        if (!isConsumerPlugin(module.default)) {
+          logger.error({ folder: join(dir, name) }, `consumer in ${join(dir, name)} refused: index.js must default-export { name, configKey, start }`);
+          continue;
+        }
+        plugins.push(module.default);
+      } catch (error) {
+        logger.error({ folder: join(dir, name), err: error }, `consumer in ${join(dir, name)} cannot be loaded: ${(error as Error).message}`);
+      }
+    }
+    return plugins;
+  }
+
+  private context(plugin: ConsumerPlugin, section: unknown, gate: { closed: boolean }): ConsumerContext {
+    const { store, feed, node, registry } = this.options;
+    const name = plugin.name;
+    return {
+      node,
+      config: section,
+      logger: this.options.logger.child({ component: 'consumer', consumer: name }),
+      registry,
+      events: {
+        after: (afterPos, limit) => (gate.closed ? [] : store.events.listAfter(afterPos, { limit })),
+        lastPos: () => (gate.closed ? 0 : store.events.lastPos()),
+        find: (id) => {
+          if (gate.closed) return undefined;
+          const pos = store.events.positionOf(id);
+          const event = pos === undefined ? undefined : store.events.get(id);
+          return pos === undefined || event === undefined ? undefined : { pos, event };
+        },
+        backlog: (afterPos) => (gate.closed ? { count: 0, oldestTime: undefined } : store.events.backlog(afterPos)),
+      },
+      cursor: {
+        saved: () => {
+          if (gate.closed) return undefined;
+          const pos = store.consumerCursors.get(name);
+          if (pos !== undefined && !this.holds.has(name)) this.holds.set(name, pos);
+          return pos;
+        },
+        save: (pos) => {
+          if (gate.closed) return;
+          store.consumerCursors.save(name, pos, Date.now());
+          this.holds.set(name, pos);
+        },
+      },
+      thresholdStates: () =>
+        (gate.closed ? [] : store.thresholdStates.all()).map(({ key, state }) => ({
+          ...key,
+          state: state.state,
+          ...(state.lastEvent === undefined ? {} : { lastEvent: state.lastEvent }),
+        })),
+      onEvents: (listener: (items: FeedItem[]) => void) => {
+        feed.on('events', listener);
+        return () => void feed.off('events', listener);
+      },
+    };
+  }
+}

@@ -1,0 +1,76 @@
+// A real daemon process with the MQTT bridge on, fed a recorded proc root so
+// paging space can be pushed across a threshold by hand.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventRecord } from '../../services/eventd/types.js';
+import { DaemonProcess } from './daemon.js';
+import { waitFor } from './tmp.js';
+
+/** Writes a proc root with one 1 GiB swap device at `percent` used (write then rename, as the kernel never shows half a file). */
+export function setSwap(procRoot: string, percent: number): void {
+  const sizeKiB = 1_048_576;
+  const usedKiB = Math.round((sizeKiB * percent) / 100);
+  mkdirSync(procRoot, { recursive: true });
+  const write = (name: string, text: string) => {
+    writeFileSync(join(procRoot, name + '.tmp'), text);
+    renameSync(join(procRoot, name + '.tmp'), join(procRoot, name));
+  };
+  write('swaps', `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda2                               partition\t${sizeKiB}\t\t${usedKiB}\t\t-2\n`);
+  write('meminfo', `MemTotal:       16384000 kB\nMemFree:         8000000 kB\nSwapTotal:       ${sizeKiB} kB\nSwapFree:        ${sizeKiB - usedKiB} kB\n`);
+}
+
+/** A daemon on port 0 with node n1, PagingSpace every 50 ms, and `mqtt` as given. */
+export function mqttDaemon(dir: string, mqtt: Record<string, unknown>, percent = 40): { daemon: DaemonProcess; procRoot: string } {
+  const procRoot = join(dir, 'proc');
+  setSwap(procRoot, percent);
+  const daemon = DaemonProcess.withConfig(dir, {
+    node: 'n1',
+    dataDir: join(dir, 'data'),
+    procRoot,
+    api: { port: 0 },
+    producers: { PagingSpace: { periodMs: 50 } },
+    log: { level: 'info' },
+    mqtt,
+  });
+  return { daemon, procRoot };
+}
+
+/** Subscribes swap-high (total only unless `where` is null); returns its id. */
+export async function subscribeSwapHigh(daemon: DaemonProcess, where: string | null = '$resource = "total"'): Promise<string> {
+  const body = { name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', ...(where === null ? {} : { where }) };
+  const created = await daemon.request<{ id: string }>('POST', '/v1/subscriptions', body);
+  if (created.status !== 201) throw new Error(`subscribe: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body.id;
+}
+
+export async function events(daemon: DaemonProcess): Promise<EventRecord[]> {
+  return (await daemon.request<{ events: EventRecord[] }>('GET', '/v1/events')).body.events;
+}
+
+/** Waits until the log holds `count` events, and returns them. */
+export async function waitForEvents(daemon: DaemonProcess, count: number): Promise<EventRecord[]> {
+  return waitFor(`${count} events in the log`, async () => {
+    const list = await events(daemon);
+    return list.length >= count ? list : undefined;
+  }, 15_000);
+}
+
+/** Waits until the daemon has evaluated `count` samples taken after this moment. */
+export async function freshSamples(daemon: DaemonProcess, count = 3): Promise<void> {
+  const since = Date.now();
+  let seen = 0;
+  let last = '';
+  await waitFor(`${count} fresh PagingSpace samples`, async () => {
+    const { body } = await daemon.request<{ resources: { resource: string; time: string }[] }>('GET', '/v1/resources?class=PagingSpace');
+    const total = body.resources.find((r) => r.resource === 'total');
+    if (total && Date.parse(total.time) > since && total.time !== last) { last = total.time; seen++; }
+    return seen >= count;
+  });
+}
+
+/** The value of an unlabelled metric on /metrics, or undefined when it is not there. */
+export async function metric(daemon: DaemonProcess, name: string): Promise<number | undefined> {
+  const { body } = await daemon.request<string>('GET', '/metrics');
+  const line = String(body).split('\n').find((l) => l.startsWith(name + ' '));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
