@@ -231,6 +231,10 @@ describe('eventctl', () => {
         name: 'root-full', class: 'FileSystem', expr: 'percentUsed > 90', rearm: 'percentUsed < 75', where: '$resource = "/"',
         actions: [{ run: '/usr/bin/logger' }],
       });
+      // A new --expr without --rearm drops the preset's rearm: the old pair's rearm could hold beside the new threshold.
+      const own = await run(['--api', api, 'subscribe', '--preset', 'fs-space-high', '--expr', 'percentUsed > 1']);
+      assert.equal(own.code, 0, own.stderr);
+      assert.deepEqual(JSON.parse(daemon.requestsTo('POST /v1/subscriptions')[1]?.body ?? ''), { name: 'fs-space-high', class: 'FileSystem', expr: 'percentUsed > 1', actions: [] });
       const unknown = await run(['--api', api, 'subscribe', '--preset', 'nope']);
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /EVENTD_ERR_NOT_FOUND/);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { clusterSettings, type ClusterSettings, type RawCluster } from './config-cluster.js';
 import { EventdError } from './errors.js';
 import { describeErrors, validator } from './schema.js';
 
@@ -19,6 +20,8 @@ export interface Config {
   readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
   /** The MQTT bridge (consumers/mqtt); absent, it is off. */
   readonly mqtt?: MqttConfig;
+  /** Peers, keys and timing of the cluster; absent, a single node. */
+  readonly cluster?: ClusterSettings;
 }
 
 export interface MqttConfig {
@@ -68,6 +71,7 @@ type RawConfig = {
   producers?: Record<string, Record<string, unknown>>;
   actions?: { concurrency?: number; outputLimitBytes?: number };
   events?: { maxCount?: number; maxAgeMs?: number };
+  cluster?: RawCluster;
   mqtt?: { url: string; username?: string; password?: string; ca?: string; cert?: string; key?: string; topicPrefix?: string; qos?: 0 | 1 | 2 };
 };
 
@@ -128,6 +132,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
     },
     ...(input.mqtt === undefined ? {} : { mqtt: mqttConfig(input.mqtt, baseDir, source) }),
+    ...(input.cluster === undefined ? {} : { cluster: clusterSettings(input.cluster, source) }),
   };
   return deepFreeze(config);
 }

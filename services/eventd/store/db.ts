@@ -90,6 +90,34 @@ const migrations: string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  `
+  -- The cluster core's durable state (services/eventd/cluster/store.ts):
+  -- every frame-visible fact is written in the step that made it, in one
+  -- transaction with the deliveries of that step.
+  CREATE TABLE cluster_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    body TEXT NOT NULL
+  );
+  CREATE TABLE cluster_members (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- Every event the core holds, own and peers', for anti-entropy.
+  CREATE TABLE cluster_events (
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (origin, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE cluster_progress (
+    origin TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE cluster_subscriptions (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

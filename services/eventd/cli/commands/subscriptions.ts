@@ -52,7 +52,7 @@ export function subscriptionCommands(program: Command): void {
         command.error('error: --timeout and --on apply to --run actions; give at least one --run', { exitCode: exitUsage });
       }
       const context = contextOf(command);
-      const merged = options.preset === undefined ? options : { ...(await presetFields(context, options.preset)), ...definedOnly(options) };
+      const merged = options.preset === undefined ? options : { ...(await presetFields(context, options.preset, options)), ...definedOnly(options) };
       const missing = (['name', 'class', 'expr'] as const).filter((key) => merged[key] === undefined);
       if (missing.length > 0) command.error(`error: missing ${missing.map((key) => `--${key}`).join(', ')} (or give --preset)`, { exitCode: exitUsage });
       const created = await context.client.post<Subscription>('/v1/subscriptions', subscriptionRequest(merged as RequiredSubscribe, process.cwd()));
@@ -97,9 +97,11 @@ export function subscriptionCommands(program: Command): void {
 type RequiredSubscribe = SubscribeOptions & { name: string; class: string; expr: string };
 
 /** A preset's subscription fields, as if given as flags. */
-async function presetFields(context: CliContext, name: string): Promise<Partial<SubscribeOptions>> {
+async function presetFields(context: CliContext, name: string, options: SubscribeOptions): Promise<Partial<SubscribeOptions>> {
   const preset = await context.client.get<Preset>(`/v1/presets/${segment(name)}`);
-  return { ...preset.subscription };
+  const { rearm, ...fields } = preset.subscription;
+  // A new --expr replaces the preset's threshold pair: its old rearm could hold beside the new expr and flap.
+  return options.expr !== undefined && options.rearm === undefined ? fields : { ...fields, ...(rearm === undefined ? {} : { rearm }) };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

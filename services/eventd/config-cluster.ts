@@ -1,0 +1,58 @@
+// The `cluster` section of the config: defaults, checks beyond the schema,
+// and the frozen shape the cluster edge reads. No `cluster` key: one node.
+import { EventdError } from './errors.js';
+import { Keyring } from './transport/keyring.js';
+
+export interface ClusterSettings {
+  readonly name: string;
+  readonly bind: { readonly host: string; readonly port: number };
+  /** Seeds, "host:port". */
+  readonly peers: readonly string[];
+  /** Base64, 32 bytes each; the first seals, all open. */
+  readonly keys: readonly string[];
+  readonly heartbeatMs: number;
+  readonly suspectAfterMs: number;
+}
+
+export type RawCluster = {
+  name: string;
+  bind?: { host?: string; port?: number };
+  peers?: string[];
+  keys: string[];
+  heartbeatMs?: number;
+  suspectAfterMs?: number;
+};
+
+export const clusterConfigDefaults = {
+  bindHost: '127.0.0.1',
+  bindPort: 7946,
+  heartbeatMs: 200,
+  /** 4 heartbeats: a kill -9 is seen within ~1 s, three lost heartbeats in a row are not a death. */
+  suspectAfterMs: 800,
+} as const;
+
+export function clusterSettings(raw: RawCluster, source: string): ClusterSettings {
+  const bad = (key: string, message: string): never => {
+    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: ${key}: ${message}`, { key });
+  };
+  try {
+    new Keyring(raw.keys);
+  } catch (error) {
+    bad('cluster.keys', (error as Error).message.replace(/^cluster\.keys(\[\d+\])?: /, (_, index: string | undefined) => (index ? `${index} ` : '')));
+  }
+  raw.peers?.forEach((peer, index) => {
+    const match = /^(.+):(\d{1,5})$/.exec(peer);
+    if (!match || Number(match[2]) > 65535) bad(`cluster.peers[${index}]`, `"${peer}" is not host:port`);
+  });
+  const heartbeatMs = raw.heartbeatMs ?? clusterConfigDefaults.heartbeatMs;
+  const suspectAfterMs = raw.suspectAfterMs ?? Math.max(clusterConfigDefaults.suspectAfterMs, 4 * heartbeatMs);
+  if (suspectAfterMs < 2 * heartbeatMs) bad('cluster.suspectAfterMs', `must be at least two heartbeats (${2 * heartbeatMs} ms)`);
+  return {
+    name: raw.name,
+    bind: { host: raw.bind?.host ?? clusterConfigDefaults.bindHost, port: raw.bind?.port ?? clusterConfigDefaults.bindPort },
+    peers: raw.peers ?? [],
+    keys: raw.keys,
+    heartbeatMs,
+    suspectAfterMs,
+  };
+}

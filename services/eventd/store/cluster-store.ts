@@ -1,0 +1,63 @@
+// The cluster core's store on SQLite: the same narrow synchronous interface
+// the simulator's MemoryCoreStore implements (cluster/store.ts), so the code
+// the simulator checks is the code that runs. The edge wraps each core step
+// in one transaction with its deliveries (cluster/store.ts, "Contract").
+import type { ClusterEvent, SubscriptionEntry } from '../cluster/frames.js';
+import type { CoreMeta, CoreStore, MemberRecord } from '../cluster/store.js';
+import type { Db } from './db.js';
+
+export class SqliteCoreStore implements CoreStore {
+  private readonly stmt;
+
+  constructor(db: Db) {
+    this.stmt = {
+      meta: db.prepare('SELECT body FROM cluster_meta WHERE id = 1'),
+      setMeta: db.prepare('INSERT INTO cluster_meta (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body'),
+      members: db.prepare('SELECT body FROM cluster_members ORDER BY name'),
+      setMember: db.prepare('INSERT INTO cluster_members (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body'),
+      putEvent: db.prepare('INSERT INTO cluster_events (origin, seq, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      event: db.prepare('SELECT body FROM cluster_events WHERE origin = ? AND seq = ?'),
+      events: db.prepare('SELECT body FROM cluster_events WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq'),
+      progress: db.prepare('SELECT origin, seq FROM cluster_progress'),
+      setProgress: db.prepare('INSERT INTO cluster_progress (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq'),
+      subscriptions: db.prepare('SELECT body FROM cluster_subscriptions'),
+      setSubscription: db.prepare('INSERT INTO cluster_subscriptions (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body'),
+    };
+  }
+
+  meta(): CoreMeta | undefined {
+    const row = this.stmt.meta.get() as { body: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.body) as CoreMeta);
+  }
+  setMeta(meta: CoreMeta): void {
+    this.stmt.setMeta.run(JSON.stringify(meta));
+  }
+  members(): MemberRecord[] {
+    return (this.stmt.members.all() as { body: string }[]).map((row) => JSON.parse(row.body) as MemberRecord);
+  }
+  setMember(member: MemberRecord): void {
+    this.stmt.setMember.run(member.name, JSON.stringify(member));
+  }
+  putEvent(event: ClusterEvent): void {
+    this.stmt.putEvent.run(event.origin, event.seq, JSON.stringify(event));
+  }
+  event(origin: string, seq: number): ClusterEvent | undefined {
+    const row = this.stmt.event.get(origin, seq) as { body: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.body) as ClusterEvent);
+  }
+  events(origin: string, fromSeq: number, toSeq: number): ClusterEvent[] {
+    return (this.stmt.events.all(origin, fromSeq, toSeq) as { body: string }[]).map((row) => JSON.parse(row.body) as ClusterEvent);
+  }
+  progress(): Map<string, number> {
+    return new Map((this.stmt.progress.all() as { origin: string; seq: number }[]).map((row) => [row.origin, row.seq]));
+  }
+  setProgress(origin: string, seq: number): void {
+    this.stmt.setProgress.run(origin, seq);
+  }
+  subscriptions(): SubscriptionEntry[] {
+    return (this.stmt.subscriptions.all() as { body: string }[]).map((row) => JSON.parse(row.body) as SubscriptionEntry);
+  }
+  setSubscription(entry: SubscriptionEntry): void {
+    this.stmt.setSubscription.run(entry.id, JSON.stringify(entry));
+  }
+}
