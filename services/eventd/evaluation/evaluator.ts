@@ -1,5 +1,4 @@
 import { truthy, type Bindings, type CompiledExpression } from '../expression/index.js';
-import { HybridClock } from '../hlc.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
@@ -7,6 +6,7 @@ import type { ThresholdKey } from '../store/threshold-states.js';
 import type { CompiledSubscription } from '../subscriptions/compiled.js';
 import type { SubscriptionRegistry } from '../subscriptions/registry.js';
 import type { Attrs, EventRecord, EventType, Sample } from '../types.js';
+import { LocalRecorder, type Appended, type EventDraft, type EventRecorder } from './recorder.js';
 import { deciding, initialState, step, type ThresholdState } from './threshold.js';
 
 export interface EvaluatorOptions {
@@ -17,6 +17,8 @@ export interface EvaluatorOptions {
   logger: Logger;
   /** Called after the events of a batch are committed, in delivery order. */
   onEvents: (events: { pos: number; event: EventRecord }[]) => void;
+  /** Gives events their identity and writes them; the local log and sequence when absent. */
+  recorder?: EventRecorder;
 }
 
 interface PendingEvent {
@@ -37,11 +39,12 @@ interface PendingEvent {
 export class Evaluator {
   private readonly thresholds = new Map<string, ThresholdState>();
   private readonly latest = new Map<string, Attrs>();
-  private readonly clock = new HybridClock();
+  private readonly recorder: EventRecorder;
   private queue: Promise<void> = Promise.resolve();
   private readonly failing = new Set<string>();
 
   constructor(private readonly options: EvaluatorOptions) {
+    this.recorder = options.recorder ?? new LocalRecorder(options.store, options.node);
     for (const { key, state } of options.store.thresholdStates.all()) this.thresholds.set(thresholdId(key), state);
     for (const sample of options.store.samples.list()) this.latest.set(sampleId(sample), sample.attrs);
   }
@@ -135,21 +138,17 @@ export class Evaluator {
     changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
     pending: PendingEvent[],
   ): { pos: number; event: EventRecord }[] {
-    const { store, node, metrics } = this.options;
+    const { store, metrics } = this.options;
     const written = store.transaction(() => {
       for (const sample of samples) store.samples.save(sample);
-      const out: { pos: number; event: EventRecord }[] = [];
+      const out: Appended[] = [];
       for (const item of pending) {
-        const event = this.makeEvent(item, store.events.takeSeq(node));
-        const pos = store.events.append(event);
-        item.compiled.subscription.actions.forEach((action, index) => {
-          if (action.on.includes(event.type)) store.actionRuns.enqueue(event.id, event.subscription, index, action, Date.now());
-        });
+        const { id: eventId, appended } = this.recorder.record(this.draft(item), item.compiled.subscription);
         const id = thresholdId(item.key);
-        const state = { ...(this.thresholds.get(id) ?? initialState), lastEvent: event.id };
+        const state = { ...(this.thresholds.get(id) ?? initialState), lastEvent: eventId };
         this.thresholds.set(id, state);
         changed.set(id, { key: item.key, state });
-        out.push({ pos, event });
+        out.push(...appended);
       }
       for (const { key, state } of changed.values()) store.thresholdStates.save(key, state);
       return out;
@@ -159,14 +158,9 @@ export class Evaluator {
     return written;
   }
 
-  private makeEvent(item: PendingEvent, seq: number): EventRecord {
-    const { node } = this.options;
+  private draft(item: PendingEvent): EventDraft {
     const { subscription } = item.compiled;
     return {
-      id: `${node}:${seq}`,
-      origin: node,
-      seq,
-      hlc: this.clock.now(Date.now()),
       type: item.type,
       subscription: subscription.id,
       subscriptionName: subscription.name,
