@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { ActionDispatcher } from './actions/index.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
+import { ClusterNode } from './cluster-edge/cluster-node.js';
+import type { Appended } from './evaluation/recorder.js';
 import { ConsumerHost } from './consumers/host.js';
 import { Evaluator } from './evaluation/evaluator.js';
 import { EventFeed } from './event-feed.js';
@@ -11,6 +13,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { builtinConsumersDir, builtinProducersDir, packageRoot } from './paths.js';
 import { ProducerHost } from './producers/index.js';
+import { SqliteCoreStore } from './store/cluster-store.js';
 import { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
@@ -37,6 +40,7 @@ export class Daemon {
     readonly actions: ActionDispatcher,
     readonly api: FastifyInstance,
     readonly consumers: ConsumerHost,
+    readonly cluster: ClusterNode | undefined,
   ) {}
 
   static async start(config: Config, logger: Logger): Promise<Daemon> {
@@ -68,18 +72,38 @@ export class Daemon {
       concurrency: config.actions.concurrency,
       outputLimitBytes: config.actions.outputLimitBytes,
     });
+    let subscriptions: SubscriptionService | undefined;
+    const publish = (items: Appended[]): void => {
+      feed.publish(items);
+      actions.kick();
+    };
+    // A cluster: the core gives every event its identity and fills the log with what it delivers.
+    const cluster = config.cluster
+      ? new ClusterNode({
+          node: config.node,
+          settings: config.cluster,
+          store,
+          coreStore: new SqliteCoreStore(store.db),
+          logger: logger.child({ component: 'cluster' }),
+          metrics,
+          subscription: (id) => registry.get(id)?.subscription,
+          onAppended: (items) => {
+            for (const { event } of items) metrics.events.inc({ type: event.type, class: event.class });
+            publish(items);
+          },
+          onSubscriptionChange: (id, value) => subscriptions?.applyReplicated(id, value),
+        })
+      : undefined;
     evaluator = new Evaluator({
+      ...(cluster ? { recorder: cluster } : {}),
       node: config.node,
       store,
       registry,
       metrics,
       logger: logger.child({ component: 'evaluator' }),
-      onEvents: (items) => {
-        feed.publish(items);
-        actions.kick();
-      },
+      onEvents: publish,
     });
-    const subscriptions = new SubscriptionService({
+    subscriptions = new SubscriptionService({
       node: config.node,
       store,
       registry,
@@ -87,6 +111,7 @@ export class Daemon {
       manifest: (className) => producers.manifest(className),
       knownClasses: () => producers.manifests().map((manifest) => manifest.class),
       onDeleted: (id) => evaluator?.forget(id),
+      ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
     // Consumers (the MQTT bridge, ...) start before any subscription wakes a
     // producer, so each takes its place in the event log before new events come.
@@ -101,14 +126,16 @@ export class Daemon {
     });
     await consumers.start();
     subscriptions.restore();
+    for (const { id, value } of cluster?.subscriptions() ?? []) subscriptions.applyReplicated(id, value);
+    if (cluster) await cluster.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers },
+      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}) },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
-    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers);
+    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster);
     daemon.prune();
     daemon.pruneTimer = setInterval(() => daemon.prune(), pruneEveryMs);
     daemon.pruneTimer.unref();
@@ -125,6 +152,7 @@ export class Daemon {
     await this.api.close();
     await this.producers.stop();
     await this.evaluator.drain();
+    await this.cluster?.stop();
     await this.actions.stop();
     // After the last events are committed, before the store they read closes.
     await this.consumers.stop();

@@ -17,6 +17,9 @@ export function createMetrics() {
     events: counter('eventd_events_total', 'Events written to the event log', ['type', 'class']),
     actionRuns: counter('eventd_action_runs_total', 'Script action runs finished, by status (ok, failed, timeout)', ['status']),
     actionFailures: counter('eventd_action_failures_total', 'Script action runs that did not exit 0 (failed or timed out)', []),
+    clusterFrames: counter('eventd_cluster_frames_total', 'Cluster frames sent and received, by type', ['direction', 'type']),
+    clusterFramesDropped: counter('eventd_cluster_frames_dropped_total', 'Cluster frames dropped: forged, replayed, unknown key, other cluster, malformed, too large', ['reason']),
+    clusterLate: counter('eventd_cluster_late_total', 'Agreed events delivered below what was already released (flagged late)', []),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
     producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),
   };

@@ -1,3 +1,4 @@
+import type { Member } from '../cluster-edge/cluster-node.js';
 import type { Config } from '../config.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
@@ -16,6 +17,11 @@ export interface ApiContext {
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;
+  /** Absent on a single node. */
+  cluster?: {
+    view(): string[];
+    members(): Member[];
+  };
   producers: {
     manifests(): ProducerManifest[];
     awake(): string[];

@@ -10,6 +10,7 @@ import { actionRoutes } from './routes/actions.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { memberRoutes } from './routes/members.js';
 import { presetRoutes } from './routes/presets.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
@@ -30,6 +31,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   eventRoutes(app, context);
   catalogRoutes(app, context);
   actionRoutes(app, context);
+  memberRoutes(app, context);
   presetRoutes(app, loadPresets(presetsDir, logger));
   return app;
 }

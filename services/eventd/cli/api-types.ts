@@ -83,3 +83,8 @@ export type { Preset } from '../presets.js';
 export interface PresetList {
   presets: import('../presets.js').Preset[];
 }
+
+export interface MemberList {
+  view: string[];
+  members: import('../cluster-edge/cluster-node.js').Member[];
+}

@@ -2,6 +2,7 @@ import { ActionRunStore } from './action-runs.js';
 import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
+import { MetaStore } from './meta.js';
 import { SampleStore } from './samples.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { ThresholdStateStore } from './threshold-states.js';
@@ -14,6 +15,7 @@ export class Store {
   readonly events: EventStore;
   readonly actionRuns: ActionRunStore;
   readonly consumerCursors: ConsumerCursorStore;
+  readonly meta: MetaStore;
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
@@ -22,6 +24,7 @@ export class Store {
     this.events = new EventStore(db);
     this.actionRuns = new ActionRunStore(db);
     this.consumerCursors = new ConsumerCursorStore(db);
+    this.meta = new MetaStore(db);
   }
 
   static open(dataDir: string): Store {

@@ -14,9 +14,11 @@ export class SubscriptionRegistry {
 
   constructor(private readonly hooks: RegistryHooks) {}
 
-  add(compiled: CompiledSubscription): void {
+  /** `evaluateHere`: false for a cluster subscription scoped to other nodes (known here, evaluated there). */
+  add(compiled: CompiledSubscription, evaluateHere = true): void {
     const { id, class: className } = compiled.subscription;
     this.byId.set(id, compiled);
+    if (!evaluateHere) return;
     const list = this.byClass.get(className) ?? [];
     list.push(compiled);
     this.byClass.set(className, list);
@@ -28,7 +30,9 @@ export class SubscriptionRegistry {
     if (!compiled) return undefined;
     this.byId.delete(id);
     const className = compiled.subscription.class;
-    const list = (this.byClass.get(className) ?? []).filter((entry) => entry.subscription.id !== id);
+    const before = this.byClass.get(className) ?? [];
+    const list = before.filter((entry) => entry.subscription.id !== id);
+    if (list.length === before.length) return compiled;
     if (list.length === 0) {
       this.byClass.delete(className);
       this.hooks.onClassIdle(className);

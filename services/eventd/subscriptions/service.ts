@@ -22,6 +22,14 @@ export interface SubscriptionServiceOptions {
   knownClasses: () => string[];
   /** Called after a subscription is deleted, to drop evaluator state. */
   onDeleted: (id: string) => void;
+  /** The cluster's replicated subscription map; absent on a single node (scope must then be local). */
+  cluster?: SubscriptionReplicator;
+}
+
+/** Cluster-scoped subscriptions live in the cluster core's replicated map (LWW, tombstones), not in the local table. */
+export interface SubscriptionReplicator {
+  put(subscription: Subscription): void;
+  delete(id: string): void;
 }
 
 /** Creating, listing and deleting subscriptions: validation, persistence and the registry, in that order. */
@@ -32,7 +40,7 @@ export class SubscriptionService {
   restore(): void {
     for (const subscription of this.options.store.subscriptions.all()) {
       try {
-        this.options.registry.add(compileSubscription(subscription, this.attributesOf(subscription.class)));
+        this.options.registry.add(compileSubscription(subscription, this.attributesOf(subscription.class)), this.evaluatedHere(subscription));
       } catch (error) {
         this.options.logger.error({ err: error, subscription: subscription.name }, 'stored subscription no longer valid; inactive');
       }
@@ -51,6 +59,12 @@ export class SubscriptionService {
     if (this.options.registry.findByName(spec.name)) {
       throw new EventdError('EVENTD_ERR_SUBSCRIPTION_EXISTS', `name: a subscription named "${spec.name}" already exists`, { field: 'name', name: spec.name });
     }
+    if (subscription.scope !== 'local' && this.options.cluster) {
+      // Replicated: the map's change (applyReplicated) puts it in the registry here and on every peer.
+      this.options.cluster.put(subscription);
+      this.options.logger.info({ subscription: subscription.name, id: subscription.id, class: subscription.class, scope: subscription.scope }, 'cluster subscription created');
+      return subscription;
+    }
     this.options.store.subscriptions.insert(subscription);
     this.options.registry.add(compiled);
     this.options.logger.info({ subscription: subscription.name, id: subscription.id, class: subscription.class }, 'subscription created');
@@ -66,11 +80,49 @@ export class SubscriptionService {
 
   delete(idOrName: string): Subscription {
     const { subscription } = this.find(idOrName);
+    if (subscription.scope !== 'local' && this.options.cluster) {
+      this.options.cluster.delete(subscription.id);
+      return subscription;
+    }
     this.options.store.subscriptions.delete(subscription.id);
     this.options.registry.remove(subscription.id);
     this.options.onDeleted(subscription.id);
     this.options.logger.info({ subscription: subscription.name, id: subscription.id }, 'subscription deleted');
     return subscription;
+  }
+
+  /**
+   * A change of the replicated map, from a peer or from this node: the
+   * subscription is known here, and evaluated here when its scope names this
+   * node. `null` is a delete (tombstone).
+   */
+  applyReplicated(id: string, value: unknown): void {
+    const existing = this.options.registry.get(id);
+    if (existing) {
+      this.options.registry.remove(id);
+      if (value === null) {
+        this.options.store.subscriptions.delete(id);
+        this.options.onDeleted(id);
+        this.options.logger.info({ subscription: existing.subscription.name, id }, 'cluster subscription deleted');
+        return;
+      }
+    }
+    if (value === null) return;
+    const subscription = value as Subscription;
+    try {
+      // A class this node has no producer for is known, just never sampled here.
+      this.options.registry.add(compileSubscription(subscription, this.attributesOf(subscription.class)), this.evaluatedHere(subscription));
+      if (!existing) this.options.logger.info({ subscription: subscription.name, id, from: subscription.node }, 'cluster subscription known');
+    } catch (error) {
+      this.options.logger.error({ err: error, subscription: subscription.name, id }, 'replicated subscription does not compile here; inactive');
+    }
+  }
+
+  private evaluatedHere(subscription: Subscription): boolean {
+    const scope = subscription.scope ?? 'local';
+    if (scope === 'cluster') return true;
+    if (scope === 'local') return subscription.node === undefined || subscription.node === this.options.node;
+    return scope.includes(this.options.node);
   }
 
   list(): Subscription[] {
@@ -89,7 +141,7 @@ export class SubscriptionService {
       throw new EventdError('EVENTD_ERR_UNKNOWN_CLASS', `class: no producer provides class "${input.class}"; known classes: ${known.join(', ') || '(none)'}`, { field: 'class', class: input.class, known });
     }
     const scope = input.scope ?? 'local';
-    if (scope === 'cluster' || (Array.isArray(scope) && scope.some((node) => node !== this.options.node))) {
+    if (!this.options.cluster && (scope === 'cluster' || (Array.isArray(scope) && scope.some((node) => node !== this.options.node)))) {
       throw new EventdError('EVENTD_ERR_NO_CLUSTER', `scope: ${JSON.stringify(scope)} needs a cluster, and this daemon has no "cluster" config`, { field: 'scope' });
     }
     return {

@@ -1,7 +1,7 @@
 // classes, resources, status: what the daemon knows and how it is doing.
 import type { Command } from 'commander';
 import type { AttributeSpec } from '../../types.js';
-import type { ClassList, DaemonStatus, ResourceList } from '../api-types.js';
+import type { ClassList, DaemonStatus, MemberList, ResourceList } from '../api-types.js';
 import { contextOf } from '../context.js';
 import { compactAttrs, formatDuration, formatTime, keyValues, none, orNone, table } from '../format.js';
 
@@ -27,6 +27,19 @@ export function daemonCommands(program: Command): void {
       if (context.json) return context.writeJson(result);
       const rows = result.resources.map((r) => [r.node, r.resource, formatTime(r.time), compactAttrs(r.attrs)]);
       context.write(table(['NODE', 'RESOURCE', 'TIME', 'ATTRS'], rows));
+    });
+
+  program
+    .command('members')
+    .description("list the cluster's members as this node sees them")
+    .action(async (_options: unknown, command: Command) => {
+      const context = contextOf(command);
+      const result = await context.client.get<MemberList>('/v1/members');
+      if (context.json) return context.writeJson(result);
+      const rows = result.members.map((m) => [
+        m.name, m.state, orNone(m.address), m.incarnation === null ? none : String(m.incarnation), m.lastHeardMs === null ? none : `${m.lastHeardMs}ms`,
+      ]);
+      context.write(table(['NAME', 'STATE', 'ADDRESS', 'INCARNATION', 'LAST HEARD'], rows));
     });
 
   program

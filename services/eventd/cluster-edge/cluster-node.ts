@@ -1,0 +1,265 @@
+// The cluster's edge: everything the sans-IO core (cluster/core.ts) leaves
+// out. Sockets (UDP, sealed frames), timers, the wall clock, SQLite, and the
+// mapping of node names to addresses. Each core step runs in one SQLite
+// transaction with the deliveries it makes, and its frames leave only after
+// that commit (cluster/store.ts, "Contract"), so a kill -9 neither loses nor
+// repeats an event.
+import type { ClusterSettings } from '../config-cluster.js';
+import { ClusterCore } from '../cluster/core.js';
+import { parseFrame, type Frame, type Json } from '../cluster/frames.js';
+import type { CoreInput, CoreOutput } from '../cluster/io.js';
+import { appendWithActions, type Appended, type EventDraft, type EventRecorder } from '../evaluation/recorder.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { SqliteCoreStore } from '../store/cluster-store.js';
+import type { Store } from '../store/index.js';
+import { Keyring } from '../transport/keyring.js';
+import { UdpTransport, type DropReason } from '../transport/udp-transport.js';
+import type { Subscription } from '../types.js';
+import { toPayload, toRecord } from './payload.js';
+
+export interface Member {
+  name: string;
+  address: string | null;
+  state: 'up' | 'down' | 'self';
+  incarnation: number | null;
+  lastHeardMs: number | null;
+}
+
+export interface ClusterNodeOptions {
+  node: string;
+  settings: ClusterSettings;
+  store: Store;
+  coreStore: SqliteCoreStore;
+  logger: Logger;
+  metrics: Metrics;
+  /** The subscription an event belongs to (for its actions), if this node knows it. */
+  subscription: (id: string) => Subscription | undefined;
+  /** After a step's transaction committed: what it appended to this node's log. */
+  onAppended: (appended: Appended[]) => void;
+  /** The replicated subscription map changed (null: deleted). */
+  onSubscriptionChange: (id: string, value: Json | null) => void;
+}
+
+/** The pseudo-subscription of membership changes: class Node, resource = the node. */
+export const membershipSubscription = { id: 'membership', name: 'membership' } as const;
+
+export class ClusterNode implements EventRecorder {
+  private readonly core: ClusterCore;
+  private readonly transport: UdpTransport;
+  private readonly addresses = new Map<string, string>();
+  private readonly heard = new Map<string, { at: number; incarnation: number }>();
+  private readonly known = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Frames of steps whose transaction has not committed yet (a step nested in the evaluator's). */
+  private outbox: Array<{ to: string; seed: boolean; frame: Frame }> = [];
+  private flushScheduled = false;
+  address = '';
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    const { settings, node } = options;
+    this.core = new ClusterCore(node, {
+      heartbeatMs: settings.heartbeatMs,
+      suspectAfterMs: settings.suspectAfterMs,
+      seeds: settings.peers,
+      // 16 events of a few KiB each, deflated, stay far below one datagram.
+      maxEventsPerFrame: 16,
+    }, options.coreStore);
+    for (const name of this.core.view()) this.known.add(name);
+    this.transport = new UdpTransport({
+      host: settings.bind.host,
+      port: settings.bind.port,
+      node,
+      cluster: settings.name,
+      keyring: new Keyring(settings.keys),
+      boot: nextBoot(options.store),
+      logger: options.logger,
+      onFrame: (from, address, body) => this.receive(from, address, body),
+      onDrop: (reason, address) => this.dropped(reason, address),
+    });
+  }
+
+  async start(): Promise<string> {
+    this.address = await this.transport.start();
+    const tickMs = Math.max(5, Math.floor(this.options.settings.heartbeatMs / 4));
+    this.timer = setInterval(() => this.run({ type: 'tick' }), tickMs);
+    this.run({ type: 'tick' });
+    this.options.logger.info({ address: this.address, peers: this.options.settings.peers, incarnation: this.core.incarnation }, `cluster ${this.options.settings.name}: listening on udp ${this.address}`);
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await this.transport.close();
+  }
+
+  view(): string[] {
+    return this.core.view();
+  }
+
+  /** Live entries of the replicated subscription map (restored into the registry at start). */
+  subscriptions(): { id: string; value: Json }[] {
+    return this.core.subscriptions();
+  }
+
+  members(): Member[] {
+    const now = Date.now();
+    const view = new Set(this.core.view());
+    const names = new Set([...this.known, ...view, this.options.node]);
+    return [...names].sort().map((name): Member => {
+      if (name === this.options.node) {
+        return { name, address: this.address, state: 'self', incarnation: this.core.incarnation, lastHeardMs: 0 };
+      }
+      const heard = this.heard.get(name);
+      return {
+        name,
+        address: this.addresses.get(name) ?? null,
+        state: view.has(name) ? 'up' : 'down',
+        incarnation: heard?.incarnation ?? null,
+        lastHeardMs: heard === undefined ? null : now - heard.at,
+      };
+    });
+  }
+
+  /** The evaluator's recorder: the core gives the event its seq and HLC; deliveries fill the log. */
+  record(draft: EventDraft, subscription: Subscription): { id: string; appended: Appended[] } {
+    const reach = subscription.scope === 'local' ? 'local' : 'cluster';
+    const order = subscription.order ?? 'fifo';
+    const { appended, recorded } = this.stepInTransaction({ type: 'localEvent', order, payload: toPayload(draft, reach) });
+    if (recorded === undefined) throw new Error('cluster core recorded no event');
+    return { id: recorded, appended };
+  }
+
+  putSubscription(subscription: Subscription): void {
+    this.run({ type: 'subscriptionPut', id: subscription.id, value: subscription as unknown as Json });
+  }
+
+  deleteSubscription(id: string): void {
+    this.run({ type: 'subscriptionDelete', id });
+  }
+
+  /** One step in its own transaction, then its effects. */
+  private run(input: CoreInput): void {
+    try {
+      const { appended } = this.options.store.transaction(() => this.stepInTransaction(input));
+      if (appended.length > 0) this.options.onAppended(appended);
+    } catch (error) {
+      this.options.logger.error({ err: error, input: input.type }, 'cluster step failed');
+    }
+    this.flush();
+  }
+
+  /**
+   * One core step inside the caller's transaction. Deliveries go to the log
+   * now (same transaction); frames wait in the outbox until the caller's
+   * commit, and a view change is recorded as Node events in the same step.
+   */
+  private stepInTransaction(input: CoreInput): { appended: Appended[]; recorded: string | undefined } {
+    const appended: Appended[] = [];
+    let recorded: string | undefined;
+    const pending: CoreOutput[] = this.core.step(input, Date.now());
+    while (pending.length > 0) {
+      const output = pending.shift()!;
+      switch (output.type) {
+        case 'send':
+          this.outbox.push({ to: output.to, seed: false, frame: output.frame });
+          break;
+        case 'sendSeed':
+          this.outbox.push({ to: output.address, seed: true, frame: output.frame });
+          break;
+        case 'recorded':
+          if (recorded === undefined && input.type === 'localEvent') recorded = `${output.event.origin}:${output.event.seq}`;
+          break;
+        case 'deliver': {
+          const record = toRecord(output.event, this.options.node);
+          if (!record) break;
+          const pos = appendWithActions(this.options.store, record, this.options.subscription(record.subscription), this.options.node);
+          appended.push({ pos, event: record });
+          if (output.late) this.options.metrics.clusterLate.inc();
+          break;
+        }
+        case 'viewChange':
+          for (const name of [...output.up, ...output.down]) this.known.add(name);
+          this.options.logger.info({ view: output.view, up: output.up, down: output.down }, `cluster view: ${output.view.join(', ')}`);
+          // Each node records what it saw, for its own log only: a change is then one event on every node.
+          for (const [names, state] of [[output.down, 'down'], [output.up, 'up']] as const) {
+            for (const name of names) {
+              if (name === this.options.node) continue;
+              pending.push(...this.core.step({ type: 'localEvent', order: 'fifo', payload: toPayload(nodeEvent(name, state), 'local') }, Date.now()));
+            }
+          }
+          break;
+        case 'subscriptionChange':
+          this.options.onSubscriptionChange(output.id, output.value);
+          break;
+      }
+    }
+    this.scheduleFlush();
+    return { appended, recorded };
+  }
+
+  /** Sends what committed steps left in the outbox. */
+  private flush(): void {
+    const frames = this.outbox;
+    this.outbox = [];
+    for (const { to, seed, frame } of frames) {
+      const address = seed ? to : this.addresses.get(to);
+      if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
+      this.transport.send(address, frame);
+      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
+    }
+  }
+
+  /** A step nested in someone else's transaction flushes once that has committed (the next turn). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private receive(from: string, address: string, body: unknown): void {
+    const frame = parseFrame(body);
+    if (!frame || frame.from !== from) {
+      this.dropped('malformed', address);
+      return;
+    }
+    this.addresses.set(from, address);
+    this.heard.set(from, { at: Date.now(), incarnation: frame.incarnation });
+    this.known.add(from);
+    this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
+    this.run({ type: 'frame', frame });
+  }
+
+  private dropped(reason: DropReason, address: string): void {
+    this.options.metrics.clusterFramesDropped.inc({ reason });
+    this.options.logger.debug({ reason, address }, 'cluster frame dropped');
+  }
+}
+
+function nodeEvent(name: string, state: 'up' | 'down'): EventDraft {
+  return {
+    type: state === 'down' ? 'event' : 'rearm',
+    subscription: membershipSubscription.id,
+    subscriptionName: membershipSubscription.name,
+    class: 'Node',
+    resource: name,
+    node: name,
+    expr: state === 'down' ? 'state = "down"' : 'state = "up"',
+    attrs: { state },
+    time: new Date().toISOString(),
+  };
+}
+
+/** This start's boot number: above every earlier one of this node, even if the clock stepped back. */
+function nextBoot(store: Store): number {
+  return store.transaction(() => {
+    const last = Number(store.meta.get('cluster.boot') ?? 0);
+    const boot = Math.max(Date.now(), last + 1);
+    store.meta.set('cluster.boot', String(boot));
+    return boot;
+  });
+}
