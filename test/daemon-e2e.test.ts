@@ -6,22 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { EventRecord } from '../services/eventd/types.js';
 import { DaemonProcess } from './helpers/daemon.js';
+import { setSwap } from './helpers/proc.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
-
-/** Replaces a file atomically, as the kernel's proc files never show a half-written state. */
-function writeAtomic(file: string, text: string): void {
-  writeFileSync(file + '.tmp', text);
-  renameSync(file + '.tmp', file);
-}
-
-/** Writes a proc root holding one swap device of 1 GiB at `percent` used. */
-function setSwap(procRoot: string, percent: number): void {
-  const sizeKiB = 1_048_576;
-  const usedKiB = Math.round((sizeKiB * percent) / 100);
-  mkdirSync(procRoot, { recursive: true });
-  writeAtomic(join(procRoot, 'swaps'), `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda2                               partition\t${sizeKiB}\t\t${usedKiB}\t\t-2\n`);
-  writeAtomic(join(procRoot, 'meminfo'), `MemTotal:       16384000 kB\nMemFree:         8000000 kB\nSwapTotal:       ${sizeKiB} kB\nSwapFree:        ${sizeKiB - usedKiB} kB\n`);
-}
 
 /** An action script that records its environment and stdin per event id. */
 function writeRecorder(dir: string, outDir: string, extra = ''): string {
