@@ -18,6 +18,7 @@ export function createMetrics() {
     actionRuns: counter('eventd_action_runs_total', 'Script action runs finished, by status (ok, failed, timeout)', ['status']),
     actionFailures: counter('eventd_action_failures_total', 'Script action runs that did not exit 0 (failed or timed out)', []),
     clusterFrames: counter('eventd_cluster_frames_total', 'Cluster frames sent and received, by type', ['direction', 'type']),
+    clusterBytes: counter('eventd_cluster_bytes_total', 'Cluster datagram bytes sent and received (sealed, as on the wire)', ['direction']),
     clusterFramesDropped: counter('eventd_cluster_frames_dropped_total', 'Cluster frames dropped: forged, replayed, unknown key, other cluster, malformed, too large', ['reason']),
     clusterLate: counter('eventd_cluster_late_total', 'Agreed events delivered below what was already released (flagged late)', []),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),

@@ -76,6 +76,7 @@ export class ClusterNode implements EventRecorder {
       logger: options.logger,
       onFrame: (from, address, body) => this.receive(from, address, body),
       onDrop: (reason, address) => this.dropped(reason, address),
+      onBytes: (direction, bytes) => options.metrics.clusterBytes.inc({ direction }, bytes),
     });
   }
 

@@ -29,6 +29,8 @@ export interface UdpTransportOptions {
   logger: Logger;
   onFrame: (from: string, address: string, body: unknown) => void;
   onDrop: (reason: DropReason, address: string) => void;
+  /** Every datagram sent or received, for the bytes metric. */
+  onBytes?: (direction: 'sent' | 'received', bytes: number) => void;
 }
 
 export class UdpTransport {
@@ -73,6 +75,7 @@ export class UdpTransport {
     }
     // Errors (no route, a peer's port closed) are UDP's normal life; the protocol repairs them.
     socket.send(frame, target.port, target.host, () => {});
+    this.options.onBytes?.('sent', frame.length);
   }
 
   async close(): Promise<void> {
@@ -83,6 +86,7 @@ export class UdpTransport {
 
   private receive(message: Buffer, remote: RemoteInfo): void {
     const address = formatAddress(remote.address, remote.port);
+    this.options.onBytes?.('received', message.length);
     const opened = open(this.options.keyring, message);
     if (!opened.ok) {
       this.options.onDrop(opened.reason, address);
