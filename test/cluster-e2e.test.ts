@@ -37,6 +37,14 @@ test('a cluster subscription fires on a peer, reaches every node once, survives 
     await waitFor(`the event on ${node.name}`, async () => (await events(node.daemon, `?subscription=${subscription}`)).some((e) => e.id === fired.id));
   }
 
+  // The Node producer on n1: a local condition on how long a peer has been silent.
+  const silent = await n1.daemon.request('POST', '/v1/subscriptions', { name: 'peer-silent', class: 'Node', expr: 'lastHeardMs > 600', rearm: 'lastHeardMs < 300' });
+  assert.equal(silent.status, 201, JSON.stringify(silent.body));
+  await waitFor('Node samples of both peers on n1', async () => {
+    const { body } = await n1.daemon.request<{ resources: { resource: string; attrs: Record<string, unknown> }[] }>('GET', '/v1/resources?class=Node');
+    return ['n2', 'n3'].every((name) => typeof body.resources.find((r) => r.resource === name)?.attrs['rttMs'] === 'number');
+  });
+
   // kill -9 of n3: the others see it down.
   const killedAt = Date.now();
   await n3.daemon.kill9();
@@ -46,6 +54,7 @@ test('a cluster subscription fires on a peer, reaches every node once, survives 
   }
   t.diagnostic(`kill -9 of n3 to a Node down event on n1 and n2: ${Date.now() - killedAt} ms (including API polling)`);
   assert.deepEqual(await view(n1.daemon), ['n1', 'n2']);
+  await waitFor('the Node producer to report n3 silent', async () => (await events(n1.daemon, '?class=Node')).some((e) => e.subscriptionName === 'peer-silent' && e.resource === 'n3'));
 
   // While n3 is down, n2 rearms; n3 restarts, rejoins and catches up.
   setSwap(n2.procRoot, 20);

@@ -22,6 +22,7 @@ const fixtures = join(packageRoot, 'test', 'fixtures');
 interface Inputs {
   procRoot: string;
   sysRoot: string;
+  dataDir?: string;
   config: Record<string, unknown>;
 }
 let health = '';
@@ -36,6 +37,8 @@ const inputs = (className: string): Inputs => {
       return { ...real, config: { includeLoopback: true } };
     case 'Temperature':
       return { ...real, sysRoot: join(fixtures, 'sys-thermal') };
+    case 'Node':
+      return { ...real, dataDir: join(fixtures, 'node-data') };
     case 'HttpHealth':
       return { ...real, config: { checks: { local: health } } };
     default:
@@ -54,7 +57,7 @@ const folders = [...(await pluginFolders(builtinProducersDir)), ...(await plugin
 
 test('the plugins under test: every built-in and every example', () => {
   const names = folders.map((folder) => folder.split('/').at(-1));
-  for (const name of ['paging-space', 'file-system', 'host', 'process', 'ip-address', 'network-interface', 'temperature', 'http-health']) {
+  for (const name of ['paging-space', 'file-system', 'host', 'process', 'ip-address', 'network-interface', 'node', 'temperature', 'http-health']) {
     assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   }
 });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ActionDispatcher } from './actions/index.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
-import { ClusterNode } from './cluster-edge/cluster-node.js';
+import { ClusterNode, membersFileName } from './cluster-edge/cluster-node.js';
 import type { Appended } from './evaluation/recorder.js';
 import { ConsumerHost } from './consumers/host.js';
 import { Evaluator } from './evaluation/evaluator.js';
@@ -52,6 +52,7 @@ export class Daemon {
       node: config.node,
       procRoot: config.procRoot,
       sysRoot: config.sysRoot,
+      dataDir: config.dataDir,
       dirs: [builtinProducersDir, ...config.plugins.dirs],
       config: config.producers,
       logger: logger.child({ component: 'producers' }),
@@ -82,6 +83,7 @@ export class Daemon {
       ? new ClusterNode({
           node: config.node,
           settings: config.cluster,
+          membersFile: join(config.dataDir, membersFileName),
           store,
           coreStore: new SqliteCoreStore(store.db),
           logger: logger.child({ component: 'cluster' }),

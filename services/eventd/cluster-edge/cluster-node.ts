@@ -4,6 +4,7 @@
 // transaction with the deliveries it makes, and its frames leave only after
 // that commit (cluster/store.ts, "Contract"), so a kill -9 neither loses nor
 // repeats an event.
+import { renameSync, writeFileSync } from 'node:fs';
 import type { ClusterSettings } from '../config-cluster.js';
 import { ClusterCore } from '../cluster/core.js';
 import { parseFrame, type Frame, type Json } from '../cluster/frames.js';
@@ -24,11 +25,14 @@ export interface Member {
   state: 'up' | 'down' | 'self';
   incarnation: number | null;
   lastHeardMs: number | null;
+  rttMs: number | null;
 }
 
 export interface ClusterNodeOptions {
   node: string;
   settings: ClusterSettings;
+  /** Where the member table is written each heartbeat, for the Node producer (a dumb reader, like /proc). */
+  membersFile?: string;
   store: Store;
   coreStore: SqliteCoreStore;
   logger: Logger;
@@ -40,6 +44,9 @@ export interface ClusterNodeOptions {
   /** The replicated subscription map changed (null: deleted). */
   onSubscriptionChange: (id: string, value: Json | null) => void;
 }
+
+/** The member table's file name in the data folder; producers/node reads it. */
+export const membersFileName = 'cluster-members.json';
 
 /** The pseudo-subscription of membership changes: class Node, resource = the node. */
 export const membershipSubscription = { id: 'membership', name: 'membership' } as const;
@@ -83,7 +90,10 @@ export class ClusterNode implements EventRecorder {
   async start(): Promise<string> {
     this.address = await this.transport.start();
     const tickMs = Math.max(5, Math.floor(this.options.settings.heartbeatMs / 4));
-    this.timer = setInterval(() => this.run({ type: 'tick' }), tickMs);
+    this.timer = setInterval(() => {
+      this.run({ type: 'tick' });
+      this.writeMembers();
+    }, tickMs);
     this.run({ type: 'tick' });
     this.options.logger.info({ address: this.address, peers: this.options.settings.peers, incarnation: this.core.incarnation }, `cluster ${this.options.settings.name}: listening on udp ${this.address}`);
     return this.address;
@@ -110,7 +120,7 @@ export class ClusterNode implements EventRecorder {
     const names = new Set([...this.known, ...view, this.options.node]);
     return [...names].sort().map((name): Member => {
       if (name === this.options.node) {
-        return { name, address: this.address, state: 'self', incarnation: this.core.incarnation, lastHeardMs: 0 };
+        return { name, address: this.address, state: 'self', incarnation: this.core.incarnation, lastHeardMs: 0, rttMs: 0 };
       }
       const heard = this.heard.get(name);
       return {
@@ -119,8 +129,28 @@ export class ClusterNode implements EventRecorder {
         state: view.has(name) ? 'up' : 'down',
         incarnation: heard?.incarnation ?? null,
         lastHeardMs: heard === undefined ? null : now - heard.at,
+        rttMs: this.transport.rttMs(name) ?? null,
       };
     });
+  }
+
+  private lastMembersWrite = 0;
+
+  /** The member table for the Node producer, at most once per heartbeat; written whole and renamed, so a reader never sees half of it. */
+  private writeMembers(): void {
+    const file = this.options.membersFile;
+    const now = Date.now();
+    if (!file || now - this.lastMembersWrite < this.options.settings.heartbeatMs) return;
+    this.lastMembersWrite = now;
+    const peers = this.members()
+      .filter((member) => member.state !== 'self')
+      .map((member) => ({ name: member.name, state: member.state, incarnation: member.incarnation, rttMs: member.rttMs, lastHeardAt: member.lastHeardMs === null ? null : now - member.lastHeardMs }));
+    try {
+      writeFileSync(file + '.tmp', JSON.stringify({ node: this.options.node, writtenAt: now, peers }));
+      renameSync(file + '.tmp', file);
+    } catch (error) {
+      this.options.logger.warn({ err: error, file }, 'member table not written');
+    }
   }
 
   /** The evaluator's recorder: the core gives the event its seq and HLC; deliveries fill the log. */

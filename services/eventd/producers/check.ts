@@ -15,6 +15,8 @@ export interface CheckOptions {
   node: string;
   procRoot: string;
   sysRoot: string;
+  /** The data folder handed to the producer, if any. */
+  dataDir?: string;
   /** `producers.<Class>` settings to hand the producer. */
   config: Record<string, unknown>;
   /** How long the run may take; the manifest's period (plus a module's boot allowance) when absent. */
@@ -47,7 +49,7 @@ export async function checkProducerFolder(folder: string, options: CheckOptions)
   report.manifest = producer.manifest;
   report.kind = producer.kind;
   const periodMs = typeof options.config['periodMs'] === 'number' ? options.config['periodMs'] : producer.manifest.periodMs;
-  const ctx: ProducerContext = { node: options.node, procRoot: options.procRoot, sysRoot: options.sysRoot, periodMs, config: options.config };
+  const ctx: ProducerContext = { node: options.node, procRoot: options.procRoot, sysRoot: options.sysRoot, periodMs, config: options.config, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) };
   const reporter = collectingReporter(producer.manifest, report);
   const timeoutMs = options.timeoutMs ?? periodMs + (producer.kind === 'module' ? producerLimits.bootAllowanceMs : 0);
   if (producer.kind === 'exec' && producer.manifest.mode === 'stream') await streamOnce(new StreamRunner(producer, ctx, reporter), report, timeoutMs);

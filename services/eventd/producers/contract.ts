@@ -47,6 +47,8 @@ export interface ProducerContext {
   procRoot: string;
   /** Root of the sys file system (/sys), for what /proc does not hold. */
   sysRoot: string;
+  /** The daemon's data folder (the Node producer reads the cluster's member table there); absent in a dry run. */
+  dataDir?: string;
   periodMs: number;
   /** `producers.<Class>` from config, `{}` when absent. */
   config: Record<string, unknown>;

@@ -14,6 +14,7 @@ export function spawnProducer(producer: LoadedProducer, ctx: ProducerContext, re
       EVENTD_NODE: ctx.node,
       EVENTD_PROC_ROOT: ctx.procRoot,
       EVENTD_SYS_ROOT: ctx.sysRoot,
+      ...(ctx.dataDir === undefined ? {} : { EVENTD_DATA_DIR: ctx.dataDir }),
       EVENTD_PERIOD_MS: String(ctx.periodMs),
       EVENTD_CONFIG: JSON.stringify(ctx.config),
     },

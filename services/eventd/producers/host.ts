@@ -18,6 +18,7 @@ export interface ProducerHostOptions {
   node: string;
   procRoot: string;
   sysRoot?: string;
+  dataDir?: string;
   /** Folders each holding plugin folders; built-ins first, then plugins.dirs. */
   dirs: string[];
   config: Config['producers'];
@@ -189,6 +190,7 @@ export class ProducerHost {
       node: this.options.node,
       procRoot: this.options.procRoot,
       sysRoot: this.options.sysRoot ?? '/sys',
+      ...(this.options.dataDir === undefined ? {} : { dataDir: this.options.dataDir }),
       periodMs: this.periodMs(className),
       config: { ...(this.options.config[className] ?? {}) },
     };

@@ -7,6 +7,7 @@
 // digests), so a reliable stream would buy nothing it needs. Frames are
 // deflated before sealing and bounded to one datagram.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import { open, seal } from './frame-seal.js';
@@ -39,6 +40,10 @@ export class UdpTransport {
   private readonly guard = new ReplayGuard();
   /** Addresses already logged for an unknown key, so a stranger is one log line a minute, not one per heartbeat. */
   private readonly strangers = new Map<string, number>();
+  /** Per peer address: the last send time it stamped and when we received it, echoed back so it can time the round trip. */
+  private readonly lastStamp = new Map<string, { ts: number; receivedAt: number }>();
+  /** Per peer name: the latest round-trip time measured, ms. */
+  private readonly rtts = new Map<string, number>();
 
   constructor(private readonly options: UdpTransportOptions) {}
 
@@ -66,7 +71,11 @@ export class UdpTransport {
     const target = parseAddress(address);
     if (!target) return;
     this.counter += 1;
-    const plain = { from: this.options.node, boot: this.options.boot, counter: this.counter, cluster: this.options.cluster, body: deflateRawSync(JSON.stringify(body)).toString('base64') };
+    const now = performance.now();
+    const stamp = this.lastStamp.get(address);
+    // NTP-style: our send time, and the peer's last stamp with how long we held it, so it can subtract our delay.
+    const timing = { ts: now, ...(stamp ? { echo: stamp.ts, held: now - stamp.receivedAt } : {}) };
+    const plain = { from: this.options.node, boot: this.options.boot, counter: this.counter, cluster: this.options.cluster, timing, body: deflateRawSync(JSON.stringify(body)).toString('base64') };
     const frame = seal(this.options.keyring, plain);
     if (frame.length > maxDatagramBytes) {
       this.options.onDrop('too-large', address);
@@ -110,7 +119,24 @@ export class UdpTransport {
       this.options.onDrop('malformed', address);
       return;
     }
+    this.time(envelope.from, address, (envelope as { timing?: unknown }).timing);
     this.options.onFrame(envelope.from, address, body);
+  }
+
+  /** The latest round trip to a peer (ms), once one was measured. */
+  rttMs(name: string): number | undefined {
+    return this.rtts.get(name);
+  }
+
+  private time(from: string, address: string, timing: unknown): void {
+    if (typeof timing !== 'object' || timing === null) return;
+    const { ts, echo, held } = timing as { ts?: unknown; echo?: unknown; held?: unknown };
+    const now = performance.now();
+    if (typeof ts === 'number') this.lastStamp.set(address, { ts, receivedAt: now });
+    if (typeof echo === 'number' && typeof held === 'number' && held >= 0) {
+      const rtt = now - echo - held;
+      if (rtt >= 0 && rtt < 60_000) this.rtts.set(from, Math.round(rtt * 1000) / 1000);
+    }
   }
 
   private logStranger(address: string): void {

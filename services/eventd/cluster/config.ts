@@ -1,0 +1,51 @@
+// Cluster core settings: defaults in one place, validated once, frozen.
+
+import { EventdError } from '../errors.js';
+
+export interface ClusterConfig {
+  /** Heartbeat period. The edge must call `tick` at least this often (a quarter of it is a good rate). */
+  heartbeatMs: number;
+  /**
+   * Silence after which a peer is reported unreachable. 800 ms = 4 heartbeats:
+   * a kill -9 is seen by a majority within suspectAfterMs + one tick + one
+   * network hop (under 1 s on a LAN), while losing 3 heartbeats in a row or a
+   * core stalled for ~400 ms does not make anyone look dead.
+   */
+  suspectAfterMs: number;
+  /** Addresses (edge-defined) a node with no known peer sends `join` to. */
+  seeds: readonly string[];
+  /** Most events in one `events` frame (keeps a UDP datagram small). */
+  maxEventsPerFrame: number;
+  /** A pull with no answer for this long may be asked again, of any peer. */
+  pullTimeoutMs: number;
+}
+
+export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
+  heartbeatMs: 200,
+  suspectAfterMs: 800,
+  seeds: Object.freeze([]) as readonly string[],
+  maxEventsPerFrame: 64,
+  pullTimeoutMs: 400,
+});
+
+const keys = Object.keys(clusterDefaults) as (keyof ClusterConfig)[];
+
+function bad(message: string, details: Record<string, unknown>): never {
+  throw new EventdError('EVENTD_ERR_BAD_CONFIG', message, details);
+}
+
+/** Defaults applied, unknown keys and nonsense values rejected, result frozen. */
+export function resolveClusterConfig(input: Partial<ClusterConfig> = {}): Readonly<ClusterConfig> {
+  for (const key of Object.keys(input)) {
+    if (!keys.includes(key as keyof ClusterConfig)) bad(`unknown cluster setting "${key}"`, { key });
+  }
+  const config: ClusterConfig = { ...clusterDefaults, ...input, seeds: [...(input.seeds ?? clusterDefaults.seeds)] };
+  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pullTimeoutMs'] as const) {
+    if (!Number.isSafeInteger(config[key]) || config[key] <= 0) bad(`cluster.${key} must be a positive integer`, { key, value: config[key] });
+  }
+  if (config.suspectAfterMs < 2 * config.heartbeatMs) {
+    bad('cluster.suspectAfterMs must be at least two heartbeats', { suspectAfterMs: config.suspectAfterMs, heartbeatMs: config.heartbeatMs });
+  }
+  if (!config.seeds.every((s) => typeof s === 'string' && s.length > 0)) bad('cluster.seeds must be non-empty strings', { seeds: config.seeds });
+  return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]) });
+}

@@ -1,0 +1,165 @@
+// The wire messages of the cluster core: a discriminated union of plain,
+// JSON-serialisable objects. The edge encrypts/authenticates them (AES-GCM) and
+// maps node names to addresses; the core never sees bytes or addresses, except
+// the seed addresses a joining node sends its first `join` to.
+//
+// Every frame names its sender and the sender's incarnation, so any frame
+// (not only a heartbeat) proves the sender alive, and frames of an incarnation
+// that was declared down can be told apart from the rejoined node's.
+
+import type { Order } from '../types.js';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One event as the cluster carries it; the edge's EventRecord is its payload. `id` is `origin:seq`. */
+export interface ClusterEvent {
+  origin: string;
+  /** Per-origin sequence number, 1, 2, 3, ... with no gaps; persisted by the origin before the event is announced. */
+  seq: number;
+  /** HLC time (hlc.ts `format`), strictly increasing with seq at one origin. */
+  hlc: string;
+  order: Order;
+  payload: Json;
+}
+
+/**
+ * "Every event of `origin` after `seq` has an HLC above `hlc`": the origin's
+ * clock and latest seq at one moment. Whoever holds the origin's events up
+ * to `seq` may use `hlc` as the origin's floor; claims are facts about the
+ * origin, so any node may relay them.
+ */
+export interface FloorClaim {
+  hlc: string;
+  seq: number;
+}
+
+export interface ProgressEntry {
+  origin: string;
+  /** The sender holds every event of `origin` up to here (contiguous). */
+  seq: number;
+  /** The best floor claim the sender knows for `origin`. */
+  claim?: FloorClaim;
+}
+
+export interface MemberRef {
+  name: string;
+  incarnation: number;
+}
+
+/** Last-writer-wins version: HLC of the write, ties broken by the writing node. */
+export interface Version {
+  hlc: string;
+  node: string;
+}
+
+/** A replicated subscription, or its tombstone (`value: null`). */
+export interface SubscriptionEntry {
+  id: string;
+  version: Version;
+  value: Json | null;
+}
+
+interface FrameHeader {
+  from: string;
+  incarnation: number;
+}
+
+export interface HeartbeatFrame extends FrameHeader {
+  type: 'heartbeat';
+  /** The sender's own floor claim: its clock now and its latest seq. */
+  hlc: string;
+  seq: number;
+  /** Anti-entropy digest: per origin, what the sender holds, with the best claim it knows. */
+  progress: ProgressEntry[];
+  /** The sender's current view; the members it declared down (with the incarnation declared down); the others it knows of. */
+  view: MemberRef[];
+  down: MemberRef[];
+  joining: MemberRef[];
+  /** The sender's suspicion report: whom it heard within suspectAfterMs, and whom it has not. */
+  reach: MemberRef[];
+  unreach: string[];
+  /** Hash of the sender's subscription map; a mismatch starts a digest exchange. */
+  subs: string;
+}
+
+/** Sent by a node that knows no peer yet, to its seed addresses. */
+export interface JoinFrame extends FrameHeader {
+  type: 'join';
+}
+
+/** A push of new events by their origin, or a reply to a pull (from any holder). */
+export interface EventsFrame extends FrameHeader {
+  type: 'events';
+  events: ClusterEvent[];
+}
+
+/** Asks for the events of `origin` with fromSeq <= seq <= toSeq. */
+export interface PullFrame extends FrameHeader {
+  type: 'pull';
+  origin: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface SubscriptionDigestFrame extends FrameHeader {
+  type: 'subs-digest';
+  versions: { id: string; version: Version }[];
+}
+
+/** Entries the receiver lacks or holds older, and the ids the sender wants back. */
+export interface SubscriptionsFrame extends FrameHeader {
+  type: 'subs';
+  entries: SubscriptionEntry[];
+  want: string[];
+}
+
+export type Frame = HeartbeatFrame | JoinFrame | EventsFrame | PullFrame | SubscriptionDigestFrame | SubscriptionsFrame;
+
+// --- validation of frames from the network -------------------------------
+// The edge has authenticated the frame, but a peer of another version (or a
+// bug) may still send a bad shape; the core must never throw on one.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isHlc = (v: unknown): v is string => typeof v === 'string' && /^\d+\.\d+$/.test(v);
+const isArr = <T>(v: unknown, each: (x: unknown) => x is T): v is T[] => Array.isArray(v) && v.every(each);
+
+const isRef = (v: unknown): v is MemberRef => isObj(v) && isStr(v.name) && isNat(v.incarnation);
+const isClaim = (v: unknown): v is FloorClaim => isObj(v) && isHlc(v.hlc) && isNat(v.seq);
+const isProgress = (v: unknown): v is ProgressEntry =>
+  isObj(v) && isStr(v.origin) && isNat(v.seq) && (v.claim === undefined || isClaim(v.claim));
+const isVersion = (v: unknown): v is Version => isObj(v) && isHlc(v.hlc) && isStr(v.node);
+const isEntry = (v: unknown): v is SubscriptionEntry =>
+  isObj(v) && isStr(v.id) && isVersion(v.version) && v.value !== undefined;
+
+export function isClusterEvent(v: unknown): v is ClusterEvent {
+  return isObj(v) && isStr(v.origin) && isNat(v.seq) && v.seq > 0 && isHlc(v.hlc)
+    && (v.order === 'fifo' || v.order === 'agreed') && v.payload !== undefined;
+}
+
+/** The frame, if `value` (parsed JSON) has a frame's shape; undefined otherwise. */
+export function parseFrame(value: unknown): Frame | undefined {
+  if (!isObj(value) || !isStr(value.from) || !isNat(value.incarnation)) return undefined;
+  const v = value;
+  switch (v.type) {
+    case 'heartbeat':
+      return isHlc(v.hlc) && isNat(v.seq) && isArr(v.progress, isProgress) && isArr(v.view, isRef)
+        && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string'
+        ? (v as unknown as HeartbeatFrame) : undefined;
+    case 'join':
+      return v as unknown as JoinFrame;
+    case 'events':
+      return isArr(v.events, isClusterEvent) ? (v as unknown as EventsFrame) : undefined;
+    case 'pull':
+      return isStr(v.origin) && isNat(v.fromSeq) && isNat(v.toSeq) ? (v as unknown as PullFrame) : undefined;
+    case 'subs-digest':
+      return isArr(v.versions, (x): x is { id: string; version: Version } => isObj(x) && isStr(x.id) && isVersion(x.version))
+        ? (v as unknown as SubscriptionDigestFrame) : undefined;
+    case 'subs':
+      return isArr(v.entries, isEntry) && isArr(v.want, isStr) ? (v as unknown as SubscriptionsFrame) : undefined;
+    default:
+      return undefined;
+  }
+}
