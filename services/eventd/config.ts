@@ -22,6 +22,8 @@ export interface Config {
   readonly mqtt?: MqttConfig;
   /** Peers, keys and timing of the cluster; absent, a single node. */
   readonly cluster?: ClusterSettings;
+  /** Resource groups (consumers/failover reads and checks it); script paths resolved against the config's folder. */
+  readonly failover?: Readonly<Record<string, unknown>>;
 }
 
 export interface MqttConfig {
@@ -72,6 +74,7 @@ type RawConfig = {
   actions?: { concurrency?: number; outputLimitBytes?: number };
   events?: { maxCount?: number; maxAgeMs?: number };
   cluster?: RawCluster;
+  failover?: { groups: Array<Record<string, unknown> & { start?: string; stop?: string }> } & Record<string, unknown>;
   mqtt?: { url: string; username?: string; password?: string; ca?: string; cert?: string; key?: string; topicPrefix?: string; qos?: 0 | 1 | 2 };
 };
 
@@ -133,6 +136,18 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     },
     ...(input.mqtt === undefined ? {} : { mqtt: mqttConfig(input.mqtt, baseDir, source) }),
     ...(input.cluster === undefined ? {} : { cluster: clusterSettings(input.cluster, source) }),
+    ...(input.failover === undefined
+      ? {}
+      : {
+          failover: {
+            ...input.failover,
+            groups: input.failover.groups.map((group) => ({
+              ...group,
+              ...(group.start === undefined ? {} : { start: resolve(baseDir, group.start) }),
+              ...(group.stop === undefined ? {} : { stop: resolve(baseDir, group.stop) }),
+            })),
+          },
+        }),
   };
   return deepFreeze(config);
 }

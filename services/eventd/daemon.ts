@@ -5,7 +5,8 @@ import { ActionDispatcher } from './actions/index.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
 import { ClusterNode, membersFileName } from './cluster-edge/cluster-node.js';
-import type { Appended } from './evaluation/recorder.js';
+import { LocalRecorder, type Appended, type EventRecorder } from './evaluation/recorder.js';
+import { consumerServices } from './consumers/services.js';
 import { ConsumerHost } from './consumers/host.js';
 import { Evaluator } from './evaluation/evaluator.js';
 import { EventFeed } from './event-feed.js';
@@ -96,8 +97,9 @@ export class Daemon {
           onSubscriptionChange: (id, value) => subscriptions?.applyReplicated(id, value),
         })
       : undefined;
+    const recorder: EventRecorder = cluster ?? new LocalRecorder(store, config.node);
     evaluator = new Evaluator({
-      ...(cluster ? { recorder: cluster } : {}),
+      recorder,
       node: config.node,
       store,
       registry,
@@ -125,6 +127,7 @@ export class Daemon {
       feed,
       logger,
       registry: metrics.registry,
+      services: consumerServices({ node: config.node, store, recorder, cluster, settings: config.cluster, metrics, publish }),
     });
     await consumers.start();
     subscriptions.restore();
@@ -133,7 +136,7 @@ export class Daemon {
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}) },
+      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumers },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

@@ -35,6 +35,8 @@ export interface ClusterOptions {
   key?: string;
   /** Extra daemon config merged at the top level. */
   extra?: Record<string, unknown>;
+  /** Start only these now (the others are configured, in every peer list, and started by the test). */
+  only?: readonly string[];
 }
 
 /** Writes the configs and starts every node; resolves once each is listening (not yet once the view formed). */
@@ -49,7 +51,7 @@ export async function startCluster(dir: string, names: readonly string[], option
     const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, options.extra));
     return { name, daemon, procRoot, udp: peers[index]! };
   });
-  await Promise.all(nodes.map((node) => node.daemon.start()));
+  await Promise.all(nodes.filter((node) => !options.only || options.only.includes(node.name)).map((node) => node.daemon.start()));
   return nodes;
 }
 

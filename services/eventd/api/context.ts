@@ -17,6 +17,8 @@ export interface ApiContext {
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;
+  /** Running consumers, by name. */
+  consumers?: { status(name: string): unknown };
   /** Absent on a single node. */
   cluster?: {
     view(): string[];

@@ -88,3 +88,13 @@ export interface MemberList {
   view: string[];
   members: import('../cluster-edge/cluster-node.js').Member[];
 }
+
+export interface GroupList {
+  groups: {
+    name: string;
+    owner: string | null;
+    target: string | null;
+    local: string;
+    reports: { node: string; state: string; reason?: string; time: string }[];
+  }[];
+}

@@ -16,7 +16,12 @@
 //   incarnation i rejoins (refutes) as i + 1.
 // So a minority side never gathers the votes to change its view, and once
 // faults heal every live node hears every other, all reports agree and every
-// view converges to the set of live nodes.
+// view converges to the set of live nodes (as long as a majority of the known
+// members is alive). Views are agreed eventually, not at every instant: under
+// cascading partitions a view that already shrank is judged by its own
+// majority (dynamic quorum). Agreed delivery stays consistent regardless (a
+// view change only moves floors); a consumer needing a strict quorum should
+// also count against the configured cluster size.
 //
 // Silence is measured on the core's "awake" clock (see core.ts), so time
 // during which this node itself was stalled is not held against its peers.

@@ -4,7 +4,9 @@
 // never holds up evaluation: the evaluator only commits and notifies.
 import type { Registry } from 'prom-client';
 import type { FeedItem } from '../event-feed.js';
+import type { EventDraft } from '../evaluation/recorder.js';
 import type { Logger } from '../logger.js';
+import type { Order } from '../types.js';
 
 /** Read access to this node's event log (the events table, in delivery order). */
 export interface ConsumerEventLog {
@@ -54,9 +56,29 @@ export interface ConsumerContext<C = unknown> {
   thresholdStates(): ConsumerThresholdState[];
   /** Calls `listener` after each batch of events is committed; returns the function that stops it. */
   onEvents(listener: (items: FeedItem[]) => void): () => void;
+  /**
+   * Records an event of this node (a consumer's own report, e.g. a failover
+   * group's state), through the cluster core when there is one, and commits
+   * it; returns its id. `reach: cluster` puts it in every node's log.
+   */
+  raise(draft: EventDraft, options: { reach: 'cluster' | 'local'; order: Order }): string;
+  /** The cluster as this node sees it; absent on a single node. */
+  readonly cluster?: ConsumerCluster;
+}
+
+export interface ConsumerCluster {
+  /** The agreed view: the same on every node of a majority once it settles. */
+  view(): string[];
+  /** This node and the peers heard within suspectAfterMs now: what a node counts to know it still has quorum. */
+  reachable(): string[];
+  /** How many nodes the cluster is configured with (cluster.peers): a quorum is more than half of it. */
+  readonly size: number;
+  readonly suspectAfterMs: number;
 }
 
 export interface RunningConsumer {
+  /** What the consumer shows through the API (the failover consumer: GET /v1/groups). */
+  status?(): unknown;
   /** Stops work and releases connections; bounded in time, never throws to the daemon. */
   stop(): Promise<void>;
 }

@@ -21,6 +21,8 @@ export interface ConsumerHostOptions {
   feed: EventFeed;
   logger: Logger;
   registry: Registry;
+  /** What the daemon lends consumers beyond the log: raising events, the cluster view. */
+  services: Pick<ConsumerContext, 'raise' | 'cluster'>;
 }
 
 /** How long stop() gives one consumer before going on without it. */
@@ -114,10 +116,16 @@ export class ConsumerHost {
     return plugins;
   }
 
+  /** A running consumer's status, or undefined when it is not running (or shows none). */
+  status(name: string): unknown {
+    return this.started.find((started) => started.name === name)?.running.status?.();
+  }
+
   private context(plugin: ConsumerPlugin, section: unknown, gate: { closed: boolean }): ConsumerContext {
     const { store, feed, node, registry } = this.options;
     const name = plugin.name;
     return {
+      ...this.options.services,
       node,
       config: section,
       logger: this.options.logger.child({ component: 'consumer', consumer: name }),

@@ -1,0 +1,173 @@
+// Who owns each group, folded from the FailoverGroup events of the log in
+// delivery order. They are `agreed` events, so every node folds the same
+// sequence and reaches the same owners with no leader: a claim ("starting",
+// from: the holder it replaces) is granted only if that still is the owner
+// when the claim's turn comes (compare-and-swap); of two racing claims the
+// first in the agreed order wins, the other is refused on every node alike.
+//
+// Agreed order is the same everywhere except for events a node delivers late
+// (around membership changes), so a claim also needs votes: every node votes
+// for the claims its own fold granted, and a claimer starts only with votes
+// from a majority of the configured nodes. Two conflicting claims cannot both
+// have a majority (each node votes for at most one), so whatever the folds
+// say, at most one of them runs the group; a claim with a majority of votes
+// makes its claimer the owner in every fold.
+import type { EventRecord } from '../../services/eventd/types.js';
+
+export const groupClass = 'FailoverGroup';
+export const nodeClass = 'FailoverNode';
+export const voteClass = 'FailoverVote';
+
+export type GroupState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface GroupReport {
+  node: string;
+  state: GroupState;
+  reason?: string;
+  time: string;
+  eventId: string;
+}
+
+interface GroupLedger {
+  owner: string | null;
+  /** The owner's stop failed: nobody else may start it until the owner is down. */
+  stuck: boolean;
+  /** Failed starts per node since the group last ran there. */
+  failures: Map<string, number>;
+  /** The latest report of each node. */
+  reports: Map<string, GroupReport>;
+}
+
+export class Ledger {
+  private readonly groups = new Map<string, GroupLedger>();
+  private readonly capacities = new Map<string, number>();
+  /** Claims seen, by event id: granted or not in this fold. */
+  private readonly claims = new Map<string, boolean>();
+  /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
+  private readonly claimInfo = new Map<string, { group: string; claimer: string; closed: boolean; votes: Set<string> }>();
+
+  /** `size`: the configured cluster size (a majority of it confirms a claim). */
+  constructor(private readonly size: () => number) {}
+
+  apply(event: EventRecord): void {
+    if (event.class === voteClass) {
+      this.vote(String(event.attrs['claim']), String(event.attrs['node'] ?? event.origin));
+      return;
+    }
+    if (event.class === nodeClass) {
+      const capacity = event.attrs['capacity'];
+      if (typeof capacity === 'number') this.capacities.set(event.resource, capacity);
+      return;
+    }
+    if (event.class !== groupClass) return;
+    const node = String(event.attrs['node'] ?? event.origin);
+    const state = event.attrs['state'] as GroupState;
+    const group = this.group(event.resource);
+    const reason = typeof event.attrs['reason'] === 'string' ? event.attrs['reason'] : undefined;
+    group.reports.set(node, { node, state, time: event.time, eventId: event.id, ...(reason === undefined ? {} : { reason }) });
+    switch (state) {
+      case 'starting': {
+        const from = typeof event.attrs['from'] === 'string' ? event.attrs['from'] : null;
+        const granted = group.owner === node || (group.owner === from && !(group.stuck && from !== null));
+        this.claims.set(event.id, granted);
+        const info = this.claimInfo.get(event.id);
+        this.claimInfo.set(event.id, { group: event.resource, claimer: node, closed: false, votes: info?.votes ?? new Set() });
+        if (info) this.vote(event.id, undefined);
+        if (granted) {
+          group.owner = node;
+          group.stuck = false;
+        }
+        break;
+      }
+      case 'running':
+        if (group.owner === node) group.failures.delete(node);
+        break;
+      case 'stopped':
+        this.close(event.resource, node);
+        if (group.owner === node) {
+          group.owner = null;
+          group.stuck = false;
+        }
+        break;
+      case 'failed':
+        this.close(event.resource, node);
+        if (group.owner !== node) break;
+        if (event.attrs['stopFailed'] === true) {
+          group.stuck = true;
+        } else {
+          group.owner = null;
+          group.failures.set(node, (group.failures.get(node) ?? 0) + 1);
+        }
+        break;
+      case 'stopping':
+        break;
+    }
+  }
+
+  /** A vote for a claim (it may arrive before the claim); a majority makes the claimer owner in this fold too. */
+  private vote(claimId: string, voter: string | undefined): void {
+    let info = this.claimInfo.get(claimId);
+    if (!info) {
+      info = { group: '', claimer: '', closed: false, votes: new Set() };
+      this.claimInfo.set(claimId, info);
+    }
+    if (voter !== undefined) info.votes.add(voter);
+    if (info.claimer === '' || info.closed || !this.confirmed(claimId)) return;
+    const group = this.group(info.group);
+    if (group.owner !== info.claimer) {
+      group.owner = info.claimer;
+      group.stuck = false;
+    }
+  }
+
+  private close(group: string, node: string): void {
+    for (const info of this.claimInfo.values()) if (info.group === group && info.claimer === node) info.closed = true;
+  }
+
+  /** Votes for the claim from a majority of the configured nodes. */
+  confirmed(claimId: string): boolean {
+    return (this.claimInfo.get(claimId)?.votes.size ?? 0) * 2 > this.size();
+  }
+
+  hasVoted(claimId: string, node: string): boolean {
+    return this.claimInfo.get(claimId)?.votes.has(node) ?? false;
+  }
+
+  /** Claims granted in this fold, not closed: the ones this node votes for. */
+  openGrantedClaims(): string[] {
+    return [...this.claims].filter(([id, granted]) => granted && !this.claimInfo.get(id)?.closed).map(([id]) => id);
+  }
+
+  owner(group: string): string | null {
+    return this.groups.get(group)?.owner ?? null;
+  }
+
+  stuck(group: string): boolean {
+    return this.groups.get(group)?.stuck ?? false;
+  }
+
+  granted(claimId: string): boolean | undefined {
+    return this.claims.get(claimId);
+  }
+
+  failures(group: string, node: string): number {
+    return this.groups.get(group)?.failures.get(node) ?? 0;
+  }
+
+  reports(group: string): GroupReport[] {
+    return [...(this.groups.get(group)?.reports.values() ?? [])].sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  capacity(node: string): number | undefined {
+    return this.capacities.get(node);
+  }
+
+  private group(name: string): GroupLedger {
+    let group = this.groups.get(name);
+    if (!group) {
+      group = { owner: null, stuck: false, failures: new Map(), reports: new Map() };
+      this.groups.set(name, group);
+    }
+    return group;
+  }
+}

@@ -1,0 +1,287 @@
+// The failover loop of one node. Every node folds the same agreed
+// FailoverGroup events (ledger.ts) and computes the same placement
+// (placement.ts), so each knows which groups are its own with no leader.
+//
+// Safety, "never two holders in a partition with quorum":
+// - a node starts a group only after its claim won in the agreed order, and
+//   it claims only from the owner it replaces, once that owner has stopped
+//   or has been out of the agreed view for fenceMs;
+// - a node that hears no majority (reachable <= size / 2) stops its groups at
+//   once: it has fenceMs to be done before the majority may take over;
+// - a minority cannot deliver agreed events, so it can never win a claim;
+// - a claim also needs votes from a majority of the configured nodes (each
+//   node votes only for the claims its own fold granted), so even folds that
+//   differ around a membership change never let two claims through.
+import { actionEnvBase } from './script-env.js';
+import { runScript, type ScriptRun } from '../../services/eventd/actions/index.js';
+import type { ConsumerContext } from '../../services/eventd/consumers/contract.js';
+import type { EventDraft } from '../../services/eventd/evaluation/recorder.js';
+import type { EventRecord } from '../../services/eventd/types.js';
+import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
+import { place } from './placement.js';
+import type { FailoverSettings, GroupSettings } from './settings.js';
+
+const loopMs = 50;
+/** A claim without a majority of votes by then is given up (and retried after a backoff). */
+const claimTimeoutMs = 3000;
+const outputLimitBytes = 16 * 1024;
+
+interface Local {
+  state: 'stopped' | 'claiming' | 'starting' | 'running' | 'stopping';
+  claimId?: string;
+  claimedAt?: number;
+  /** No new claim before this time (after a claim that found no majority). */
+  backoffUntil?: number;
+  script?: ScriptRun;
+}
+
+export class FailoverRuntime {
+  private readonly ledger: Ledger;
+  /** When the agreed view last changed: claims wait for it to hold still for fenceMs. */
+  private viewSince = 0;
+  private lastView = '';
+  private readonly local = new Map<string, Local>();
+  /** When each node was last seen leaving the agreed view (ms, this node's clock). */
+  private readonly downSince = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ConsumerContext<unknown>,
+    private readonly settings: FailoverSettings,
+  ) {
+    for (const group of settings.groups) this.local.set(group.name, { state: 'stopped' });
+    this.ledger = new Ledger(() => this.ctx.cluster?.size ?? 1);
+  }
+
+  start(history: EventRecord[]): void {
+    for (const event of history) this.ledger.apply(event);
+    // A restart: a group the ledger says is ours was running before the crash; start() again (scripts are idempotent).
+    this.raiseCapacity();
+    this.timer = setInterval(() => this.tick(), loopMs);
+    this.tick();
+  }
+
+  /** Events committed to the log, in order. */
+  observe(events: EventRecord[]): void {
+    let relevant = false;
+    for (const event of events) {
+      if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
+      this.ledger.apply(event);
+      relevant = true;
+    }
+    if (relevant) this.tick();
+  }
+
+  /** Votes for every claim this node's fold granted and it has not voted for yet. */
+  private vote(): void {
+    for (const claimId of this.ledger.openGrantedClaims()) {
+      if (this.ledger.hasVoted(claimId, this.ctx.node) || this.voted.has(claimId)) continue;
+      this.voted.add(claimId);
+      this.ctx.raise({
+        type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.ctx.node,
+        expr: 'vote', attrs: { claim: claimId, node: this.ctx.node }, time: new Date().toISOString(),
+      }, { reach: 'cluster', order: 'fifo' });
+    }
+  }
+
+  private readonly voted = new Set<string>();
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    // The daemon stops; the groups stay where they are (a restart takes them up again, or the peers after fenceMs).
+  }
+
+  groups(): Array<{ name: string; owner: string | null; target: string | null; local: string; reports: ReturnType<Ledger['reports']> }> {
+    const placement = this.placement();
+    return this.settings.groups.map((group) => ({
+      name: group.name,
+      owner: this.ledger.owner(group.name),
+      target: placement.get(group.name) ?? null,
+      local: this.local.get(group.name)!.state,
+      reports: this.ledger.reports(group.name),
+    }));
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const me = this.ctx.node;
+    const view = this.view();
+    const now = Date.now();
+    this.vote();
+    const viewKey = view.join(',');
+    if (viewKey !== this.lastView) {
+      this.lastView = viewKey;
+      this.viewSince = now;
+    }
+    for (const name of this.downSince.keys()) if (view.includes(name)) this.downSince.delete(name);
+    for (const report of this.knownNodes()) if (!view.includes(report) && !this.downSince.has(report)) this.downSince.set(report, now);
+    const quorum = this.hasQuorum();
+    const placement = this.placement();
+    for (const group of this.settings.groups) {
+      const local = this.local.get(group.name)!;
+      const owner = this.ledger.owner(group.name);
+      if (!quorum) {
+        if (local.state === 'running' || local.state === 'starting' || local.state === 'claiming') this.stopGroup(group, 'lost quorum: fencing itself');
+        continue;
+      }
+      if (local.state === 'claiming' && local.claimId !== undefined) {
+        if (this.ledger.confirmed(local.claimId) && owner === me) this.startGroup(group);
+        else if (this.ledger.granted(local.claimId) === false || now - (local.claimedAt ?? now) > claimTimeoutMs) this.giveUp(group, local, view, now);
+        continue;
+      }
+      const target = placement.get(group.name) ?? null;
+      if (local.state === 'running' && (owner !== me || target !== me)) {
+        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : `placement moved it to ${target ?? 'nowhere'}`);
+        continue;
+      }
+      if (target !== me || local.state !== 'stopped') continue;
+      if (owner === me) {
+        // Ours in the agreed ledger but not running here: a restart after a crash.
+        this.startGroup(group);
+      } else if (this.mayClaim(group.name, owner, view, now)) {
+        this.claim(group, owner);
+      }
+    }
+  }
+
+  private mayClaim(group: string, owner: string | null, view: string[], now: number): boolean {
+    const local = this.local.get(group)!;
+    if (now < (local.backoffUntil ?? 0) || now - this.viewSince < this.settings.fenceMs) return false;
+    if (owner === null) return true;
+    if (view.includes(owner)) return false;
+    // The owner is out of the view: it has had fenceMs since then to stop (it fenced itself on losing quorum).
+    return now - (this.downSince.get(owner) ?? now) >= this.settings.fenceMs && !(this.ledger.stuck(group) && view.includes(owner));
+  }
+
+  private claim(group: GroupSettings, from: string | null): void {
+    const local = this.local.get(group.name)!;
+    local.state = 'claiming';
+    local.claimedAt = Date.now();
+    local.claimId = this.report(group, 'starting', from === null ? 'placed here' : `taking over from ${from}`, { ...(from === null ? {} : { from }) });
+  }
+
+  /** A claim refused or without a majority in time: release it (so folds that granted it let go) and back off by rank. */
+  private giveUp(group: GroupSettings, local: Local, view: string[], now: number): void {
+    const refused = this.ledger.granted(local.claimId!) === false;
+    local.state = 'stopped';
+    local.claimId = undefined;
+    if (!refused) this.report(group, 'stopped', 'claim not confirmed by a majority');
+    const rank = Math.max(0, view.indexOf(this.ctx.node));
+    local.backoffUntil = now + this.settings.fenceMs + 250 * (rank + 1);
+  }
+
+  private startGroup(group: GroupSettings): void {
+    const local = this.local.get(group.name)!;
+    local.state = 'starting';
+    const run = this.script(group, 'start', 'placed here');
+    local.script = run;
+    void run.result.then((result) => {
+      if (local.script !== run) return;
+      local.script = undefined;
+      if (result.status === 'ok') {
+        local.state = 'running';
+        this.report(group, 'running', 'start succeeded');
+      } else {
+        local.state = 'stopped';
+        this.ctx.logger.error({ group: group.name, status: result.status, exitCode: result.exitCode, stderr: result.stderr }, `failover group ${group.name}: start failed`);
+        this.report(group, 'failed', `start ${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`);
+      }
+    });
+  }
+
+  private stopGroup(group: GroupSettings, reason: string): void {
+    const local = this.local.get(group.name)!;
+    local.script?.kill();
+    local.state = 'stopping';
+    this.report(group, 'stopping', reason);
+    const run = this.script(group, 'stop', reason);
+    local.script = run;
+    void run.result.then((result) => {
+      if (local.script !== run) return;
+      local.script = undefined;
+      local.state = 'stopped';
+      if (result.status === 'ok') this.report(group, 'stopped', reason);
+      else {
+        this.ctx.logger.error({ group: group.name, status: result.status, stderr: result.stderr }, `failover group ${group.name}: stop failed; it stays here until this node is down`);
+        this.report(group, 'failed', `stop ${result.status}`, { stopFailed: true });
+      }
+    });
+  }
+
+  private script(group: GroupSettings, action: 'start' | 'stop', reason: string): ScriptRun {
+    return runScript({
+      run: action === 'start' ? group.start : group.stop,
+      args: [action],
+      env: actionEnvBase(group, action, this.ctx.node, reason),
+      input: '',
+      // A stop when fencing must be over within fenceMs: the majority takes over then.
+      timeoutMs: action === 'stop' && !this.hasQuorum() ? Math.max(1, this.settings.fenceMs) : group.timeoutMs,
+      outputLimitBytes,
+    });
+  }
+
+  private report(group: GroupSettings, state: GroupState, reason: string, extra: Record<string, string | boolean> = {}): string {
+    const draft: EventDraft = {
+      type: state === 'failed' || state === 'stopping' ? 'event' : 'rearm',
+      subscription: 'failover',
+      subscriptionName: 'failover',
+      class: groupClass,
+      resource: group.name,
+      node: this.ctx.node,
+      expr: `state = "${state}"`,
+      attrs: { node: this.ctx.node, state, reason, ...extra },
+      time: new Date().toISOString(),
+    };
+    return this.ctx.raise(draft, { reach: 'cluster', order: 'agreed' });
+  }
+
+  private raiseCapacity(): void {
+    if (this.ledger.capacity(this.ctx.node) === this.settings.capacity) return;
+    this.ctx.raise({
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.ctx.node, node: this.ctx.node,
+      expr: 'capacity', attrs: { capacity: this.settings.capacity }, time: new Date().toISOString(),
+    }, { reach: 'cluster', order: 'agreed' });
+  }
+
+  private placement(): Map<string, string | null> {
+    const view = this.view();
+    const current = new Map<string, string>();
+    const banned = new Set<string>();
+    for (const group of this.settings.groups) {
+      const owner = this.ledger.owner(group.name);
+      if (owner !== null) current.set(group.name, owner);
+      for (const node of view) if (this.ledger.failures(group.name, node) >= this.settings.maxStartFailures) banned.add(`${group.name}\u0000${node}`);
+    }
+    const capacities = new Map<string, number>();
+    for (const node of view) capacities.set(node, this.ledger.capacity(node) ?? 100);
+    return place({
+      view,
+      groups: this.settings.groups.map((group) => ({ name: group.name, weight: group.weight, prefer: group.prefer })),
+      capacities,
+      current,
+      banned,
+      failback: this.settings.failback,
+    });
+  }
+
+  private view(): string[] {
+    return this.ctx.cluster?.view() ?? [this.ctx.node];
+  }
+
+  private hasQuorum(): boolean {
+    const cluster = this.ctx.cluster;
+    if (!cluster) return true;
+    return cluster.reachable().length * 2 > cluster.size;
+  }
+
+  private knownNodes(): string[] {
+    const names = new Set<string>();
+    for (const group of this.settings.groups) {
+      const owner = this.ledger.owner(group.name);
+      if (owner !== null) names.add(owner);
+    }
+    return [...names];
+  }
+}

@@ -1,0 +1,13 @@
+// The cluster core under 1,000 seeded fault schedules (3 to 7 nodes), in two
+// files so `node --test --test-concurrency=2` runs both halves at once. A
+// failure names its seed and the command that replays it with a full trace.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { describeFailures, runSeeds } from './sim/suite.js';
+
+test('seeds 1-500: every invariant holds on every schedule', (t) => {
+  const { failures, ms } = runSeeds(1, 500);
+  t.diagnostic(`500 schedules in ${(ms / 1000).toFixed(1)} s`);
+  assert.equal(failures.length, 0, describeFailures(failures));
+});

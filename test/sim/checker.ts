@@ -1,0 +1,172 @@
+// The invariants of DESIGN.md "Cluster core", checked on a finished trace.
+// Each message names the seed, the node, the origin and the seq.
+//
+// 1. Integrity: a delivered event is one an origin recorded, unaltered.
+// 2. No duplicates: a node delivers an event at most once (across restarts).
+// 3. Per-origin FIFO without gaps: at every node, the k-th delivered event of
+//    origin o in one order class is o's k-th recorded event of that class.
+// 4. Agreed order: a node's non-late agreed deliveries strictly increase in
+//    (hlc, origin, seq).
+// 5. Late only from members whose membership changed around them: a late
+//    event of o at node n sorts below some earlier in-order release at n, and
+//    o was outside n's view when n made that release.
+// 6. No loss: every node up at the end delivered every event recorded by an
+//    origin up at the end, and every event any of them delivered.
+// 7. Identical agreed sequences on every node up at the end, once every
+//    event delivered late anywhere is set aside.
+// 8. Views converge: every node up at the end has the view "nodes up at the end".
+// 9. Subscriptions converge: equal maps on nodes up at the end, holding the
+//    newest write of each node up at the end, and only real writes.
+
+import { compareKeys, type AgreedKey, type ClusterEvent } from '../../services/eventd/cluster/index.js';
+import type { Trace } from './trace.js';
+
+const idOf = (e: { origin: string; seq: number }): string => `${e.origin}:${e.seq}`;
+const keyOf = (e: ClusterEvent): AgreedKey => ({ hlc: e.hlc, origin: e.origin, seq: e.seq });
+const sameEvent = (a: ClusterEvent, b: ClusterEvent): boolean =>
+  a.hlc === b.hlc && a.order === b.order && JSON.stringify(a.payload) === JSON.stringify(b.payload);
+
+export function checkTrace(trace: Trace, limit = 12): string[] {
+  const problems: string[] = [];
+  const say = (message: string): void => {
+    if (problems.length < limit) problems.push(`seed ${trace.seed}: ${message}`);
+  };
+
+  const recorded = new Map<string, { t: number; event: ClusterEvent }>();
+  const streams = new Map<string, number[]>(); // "origin/order" -> seqs in record order
+  for (const r of trace.recorded) {
+    recorded.set(idOf(r.event), r);
+    const stream = `${r.event.origin}/${r.event.order}`;
+    const seqs = streams.get(stream);
+    if (seqs === undefined) streams.set(stream, [r.event.seq]);
+    else seqs.push(r.event.seq);
+  }
+
+  const lateAnywhere = new Set<string>();
+  const deliveredBy = new Map<string, Set<string>>();
+  const agreedBy = new Map<string, string[]>();
+
+  for (const node of trace.nodes) {
+    const delivered = new Set<string>();
+    const agreed: string[] = [];
+    const cursor = new Map<string, number>();
+    let view = new Set<string>();
+    const releases: { key: AgreedKey; id: string; view: Set<string>; t: number }[] = [];
+    deliveredBy.set(node, delivered);
+    agreedBy.set(node, agreed);
+    for (const entry of trace.logs[node] ?? []) {
+      if (entry.kind === 'start' || entry.kind === 'view') {
+        view = new Set(entry.view);
+        continue;
+      }
+      if (entry.kind !== 'deliver') continue;
+      const event = entry.event;
+      const id = idOf(event);
+      const origin = recorded.get(id);
+      if (origin === undefined) {
+        say(`node ${node} delivered ${id} at t=${entry.t}, which no origin recorded`);
+        continue;
+      }
+      if (!sameEvent(origin.event, event)) say(`node ${node} delivered ${id} altered (recorded hlc ${origin.event.hlc}, got ${event.hlc})`);
+      if (delivered.has(id)) {
+        say(`node ${node} delivered ${id} twice (again at t=${entry.t})`);
+        continue;
+      }
+      delivered.add(id);
+
+      const stream = `${event.origin}/${event.order}`;
+      const seqs = streams.get(stream) ?? [];
+      const k = cursor.get(stream) ?? 0;
+      if (seqs[k] !== event.seq) {
+        say(`node ${node} broke ${event.order} FIFO of origin ${event.origin}: delivered seq ${event.seq} at t=${entry.t} where seq ${seqs[k] ?? '(none)'} was due`);
+      }
+      cursor.set(stream, Math.max(k, seqs.indexOf(event.seq)) + 1);
+
+      if (event.order !== 'agreed') continue;
+      agreed.push(id);
+      const key = keyOf(event);
+      if (entry.late) {
+        lateAnywhere.add(id);
+        const above = firstAbove(releases, key);
+        if (above === undefined) {
+          say(`node ${node} flagged ${id} late at t=${entry.t} but had released nothing above it`);
+        } else if (above.view.has(event.origin)) {
+          say(`node ${node} delivered ${id} late at t=${entry.t}, yet ${event.origin} was in its view [${[...above.view].join(',')}] when it released ${above.id} (t=${above.t}) past it`);
+        }
+        continue;
+      }
+      const last = releases[releases.length - 1];
+      if (last !== undefined && compareKeys(key, last.key) <= 0) {
+        say(`node ${node} released agreed ${id} (hlc ${event.hlc}) at t=${entry.t} after ${last.id} (hlc ${last.key.hlc}): out of (hlc, origin, seq) order`);
+      }
+      releases.push({ key, id, view, t: entry.t });
+    }
+  }
+
+  const live = trace.live;
+  const liveSet = new Set(live);
+  // 6. No loss.
+  const seenByLive = new Set<string>();
+  for (const node of live) for (const id of deliveredBy.get(node) ?? []) seenByLive.add(id);
+  for (const { t, event } of trace.recorded) {
+    const id = idOf(event);
+    if (!liveSet.has(event.origin) && !seenByLive.has(id)) continue;
+    for (const node of live) {
+      if (!deliveredBy.get(node)?.has(id)) say(`node ${node} never delivered ${event.order} ${id} (recorded at t=${t}${liveSet.has(event.origin) ? '' : `, origin down at the end but delivered elsewhere`})`);
+    }
+  }
+  // 7. Identical agreed sequences, late events set aside.
+  const [first, ...others] = live;
+  if (first !== undefined) {
+    const reference = (agreedBy.get(first) ?? []).filter((id) => !lateAnywhere.has(id));
+    for (const node of others) {
+      const mine = (agreedBy.get(node) ?? []).filter((id) => !lateAnywhere.has(id));
+      const at = firstDifference(reference, mine);
+      if (at !== undefined) {
+        say(`agreed sequences differ between ${first} and ${node} at position ${at}: ${reference[at] ?? '(end)'} vs ${mine[at] ?? '(end)'}`);
+      }
+    }
+  }
+  // 8. Views converge.
+  const expected = [...live].sort().join(',');
+  for (const node of live) {
+    const view = (trace.finalViews[node] ?? []).join(',');
+    if (view !== expected) say(`node ${node} ends with view [${view}], expected [${expected}]`);
+  }
+  // 9. Subscriptions converge.
+  const render = (node: string): string => JSON.stringify([...(trace.finalSubscriptions[node] ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)));
+  if (first !== undefined) {
+    for (const node of others) if (render(node) !== render(first)) say(`subscription maps differ between ${first} and ${node}: ${render(first)} vs ${render(node)}`);
+    const final = new Map((trace.finalSubscriptions[first] ?? []).map((e) => [e.id, e]));
+    for (const write of trace.subscriptionWrites) {
+      if (!liveSet.has(write.node)) continue;
+      const held = final.get(write.entry.id);
+      if (held === undefined || compareKeys({ hlc: held.version.hlc, origin: held.version.node, seq: 0 }, { hlc: write.entry.version.hlc, origin: write.entry.version.node, seq: 0 }) < 0) {
+        say(`subscription ${write.entry.id} written at ${write.node} t=${write.t} (version ${write.entry.version.hlc}) was lost`);
+      }
+    }
+    for (const entry of final.values()) {
+      const real = trace.subscriptionWrites.some((w) => w.entry.id === entry.id && w.entry.version.hlc === entry.version.hlc
+        && w.entry.version.node === entry.version.node && JSON.stringify(w.entry.value) === JSON.stringify(entry.value));
+      if (!real) say(`subscription ${entry.id} holds a version nobody wrote: ${JSON.stringify(entry)}`);
+    }
+  }
+  return problems;
+}
+
+/** The earliest in-order release sorting above `key` (releases strictly increase when the trace is sound). */
+function firstAbove<T extends { key: AgreedKey }>(releases: readonly T[], key: AgreedKey): T | undefined {
+  let lo = 0;
+  let hi = releases.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys((releases[mid] as T).key, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return releases[lo];
+}
+
+function firstDifference(a: readonly string[], b: readonly string[]): number | undefined {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) if (a[i] !== b[i]) return i;
+  return undefined;
+}

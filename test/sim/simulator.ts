@@ -1,0 +1,335 @@
+// Deterministic simulator: N cluster cores over the simulated network, driven
+// by a timed queue of inputs in virtual time. Each node has its own clock
+// (virtual time + skew, stepped at some restarts), its own tick timer, and a
+// store that outlives crashes. A crash drops the core between two steps,
+// which is what the edge's one-transaction-per-step contract guarantees.
+
+import { ClusterCore, MemoryCoreStore, parseFrame, type ClusterConfig, type CoreInput, type CoreOutput } from '../../services/eventd/cluster/index.js';
+import { Network, open, type Parcel } from './network.js';
+import { Rng } from './prng.js';
+import type { Schedule, ScheduleAction } from './schedules.js';
+import type { NodeLogEntry, Trace } from './trace.js';
+
+/** Virtual time 0 on the nodes' wall clocks (a realistic epoch, so HLC texts look real). */
+export const epochMs = 1_700_000_000_000;
+
+export interface SimOptions {
+  /** Timer period of the simulated edge. */
+  tickMs?: number;
+  config?: Partial<ClusterConfig>;
+  /** Receives one line per input and output when set (replay --verbose). */
+  log?: (line: string) => void;
+  /** Called for every output, for tests that watch the cluster as it runs. */
+  onOutput?: (t: number, node: string, output: CoreOutput) => void;
+  /** Rewrites a step's outputs before the simulator acts on them: tests use it to sabotage a node and see the checker object. */
+  tamper?: (t: number, node: string, outputs: CoreOutput[]) => CoreOutput[];
+}
+
+type Item =
+  | { kind: 'action'; action: ScheduleAction }
+  | { kind: 'tick'; node: string; generation: number }
+  | { kind: 'frame'; from: string; to: string; parcel: Parcel };
+
+interface QueueEntry {
+  t: number;
+  /** Actions before ticks before frames at the same instant (a stalled node's timer fires before its backlog is read). */
+  rank: number;
+  order: number;
+  item: Item;
+}
+
+interface SimNode {
+  name: string;
+  store: MemoryCoreStore;
+  core: ClusterCore | undefined;
+  generation: number;
+  skewMs: number;
+  busyUntil: number;
+}
+
+class Queue {
+  private readonly heap: QueueEntry[] = [];
+  private order = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(t: number, item: Item): void {
+    const rank = item.kind === 'action' ? 0 : item.kind === 'tick' ? 1 : 2;
+    this.heap.push({ t, rank, order: this.order++, item });
+    let i = this.heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(this.heap[i] as QueueEntry, this.heap[parent] as QueueEntry)) break;
+      [this.heap[i], this.heap[parent]] = [this.heap[parent] as QueueEntry, this.heap[i] as QueueEntry];
+      i = parent;
+    }
+  }
+
+  pop(): QueueEntry | undefined {
+    const top = this.heap[0];
+    const last = this.heap.pop();
+    if (top === undefined || last === undefined || this.heap.length === 0) return top;
+    this.heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.heap.length && before(this.heap[l] as QueueEntry, this.heap[m] as QueueEntry)) m = l;
+      if (r < this.heap.length && before(this.heap[r] as QueueEntry, this.heap[m] as QueueEntry)) m = r;
+      if (m === i) break;
+      [this.heap[i], this.heap[m]] = [this.heap[m] as QueueEntry, this.heap[i] as QueueEntry];
+      i = m;
+    }
+    return top;
+  }
+}
+
+const before = (a: QueueEntry, b: QueueEntry): boolean => (a.t - b.t || a.rank - b.rank || a.order - b.order) < 0;
+
+export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace {
+  const tickMs = options.tickMs ?? 50;
+  const log = options.log;
+  const rng = new Rng(schedule.seed).fork(0xfeed);
+  const network = new Network(rng.fork(1), schedule.network);
+  const phase = rng.fork(2);
+  const queue = new Queue();
+  const nodes = new Map<string, SimNode>();
+  const trace: Trace = {
+    seed: schedule.seed,
+    nodes: [...schedule.nodes],
+    recorded: [],
+    logs: {},
+    live: [],
+    finalViews: {},
+    subscriptionWrites: [],
+    finalSubscriptions: {},
+  };
+  for (const name of schedule.nodes) {
+    nodes.set(name, {
+      name,
+      store: schedule.formed.includes(name) ? MemoryCoreStore.formed(schedule.formed) : new MemoryCoreStore(),
+      core: undefined,
+      generation: 0,
+      skewMs: schedule.skewMs[name] ?? 0,
+      busyUntil: 0,
+    });
+    trace.logs[name] = [];
+  }
+  for (const action of schedule.actions) queue.push(action.t, { kind: 'action', action });
+  let payloadCounter = 0;
+  // A broadcast is one frame object sent to every peer: serialise it once.
+  let lastFrame: object | undefined;
+  let lastParcel: Parcel = { json: '' };
+
+  const nodeLog = (name: string): NodeLogEntry[] => trace.logs[name] as NodeLogEntry[];
+  const config = (name: string): Partial<ClusterConfig> => ({ ...schedule.config, ...options.config, seeds: schedule.seeds[name] ?? [] });
+
+  const start = (node: SimNode, t: number): void => {
+    if (node.core !== undefined) return;
+    node.core = new ClusterCore(node.name, config(node.name), node.store);
+    node.generation += 1;
+    node.busyUntil = 0;
+    nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
+    log?.(`${t} ${node.name} start incarnation=${node.core.incarnation} view=[${node.core.view().join(',')}]`);
+    queue.push(t + phase.int(0, tickMs - 1), { kind: 'tick', node: node.name, generation: node.generation });
+  };
+
+  const crash = (node: SimNode, t: number): void => {
+    if (node.core === undefined) return;
+    node.core = undefined;
+    node.generation += 1;
+    nodeLog(node.name).push({ kind: 'crash', t });
+    log?.(`${t} ${node.name} crash`);
+  };
+
+  const step = (node: SimNode, t: number, input: CoreInput): void => {
+    const core = node.core as ClusterCore;
+    if (log !== undefined) log(`${t} ${node.name} <- ${describeInput(input)}`);
+    const stepped = core.step(input, epochMs + t + node.skewMs);
+    const outputs = options.tamper === undefined ? stepped : options.tamper(t, node.name, stepped);
+    for (const output of outputs) {
+      if (log !== undefined) log(`${t} ${node.name} -> ${describeOutput(output)}`);
+      options.onOutput?.(t, node.name, output);
+      switch (output.type) {
+        case 'send':
+        case 'sendSeed': {
+          const to = output.type === 'send' ? output.to : output.address;
+          if (!nodes.has(to)) break;
+          if (output.frame !== lastFrame) {
+            lastFrame = output.frame;
+            lastParcel = { json: JSON.stringify(output.frame) };
+          }
+          for (const copy of network.send(node.name, to, t, lastParcel)) {
+            queue.push(copy.at, { kind: 'frame', from: copy.from, to: copy.to, parcel: copy.parcel });
+          }
+          break;
+        }
+        case 'recorded':
+          trace.recorded.push({ t, event: output.event });
+          break;
+        case 'deliver':
+          nodeLog(node.name).push({ kind: 'deliver', t, event: output.event, late: output.late });
+          break;
+        case 'viewChange':
+          nodeLog(node.name).push({ kind: 'view', t, view: output.view });
+          break;
+        case 'subscriptionChange':
+          break;
+      }
+    }
+    if (input.type === 'subscriptionPut' || input.type === 'subscriptionDelete') {
+      const entry = node.store.subscriptions().find((e) => e.id === input.id);
+      if (entry !== undefined) trace.subscriptionWrites.push({ t, node: node.name, entry });
+    }
+  };
+
+  /** A busy node handles nothing until its stall ends; the input waits in its queue. */
+  const deferred = (node: SimNode, t: number, item: Item): boolean => {
+    if (t >= node.busyUntil) return false;
+    queue.push(node.busyUntil, item);
+    return true;
+  };
+
+  for (let entry = queue.pop(); entry !== undefined && entry.t <= schedule.endAt; entry = queue.pop()) {
+    const { t, item } = entry;
+    if (item.kind === 'tick') {
+      const node = nodes.get(item.node) as SimNode;
+      if (node.core === undefined || item.generation !== node.generation || deferred(node, t, item)) continue;
+      step(node, t, { type: 'tick' });
+      queue.push(t + tickMs, item);
+    } else if (item.kind === 'frame') {
+      const node = nodes.get(item.to) as SimNode;
+      if (node.core === undefined || network.blocked(item.from, item.to)) continue;
+      if (deferred(node, t, item)) continue;
+      // Parsed, checked and frozen once per parcel; the copies to every peer share it.
+      item.parcel.frame ??= parseFrame(open(item.parcel));
+      const frame = item.parcel.frame;
+      if (frame === undefined) throw new Error(`seed ${schedule.seed}: a core sent a malformed frame: ${item.parcel.json}`);
+      step(node, t, { type: 'frame', frame });
+    } else {
+      const action = item.action;
+      log?.(`${t} -- ${describeAction(action)}`);
+      switch (action.kind) {
+        case 'start':
+          start(nodes.get(action.node) as SimNode, t);
+          break;
+        case 'restart': {
+          const node = nodes.get(action.node) as SimNode;
+          if (node.core === undefined) node.skewMs = action.skewMs;
+          start(node, t);
+          break;
+        }
+        case 'crash':
+          crash(nodes.get(action.node) as SimNode, t);
+          break;
+        case 'stall': {
+          const node = nodes.get(action.node) as SimNode;
+          node.busyUntil = Math.max(node.busyUntil, t + action.ms);
+          break;
+        }
+        case 'cut':
+          network.cut(action.id, action.links);
+          break;
+        case 'mend':
+          network.mend(action.id);
+          break;
+        case 'heal':
+          network.mendAll();
+          network.setParams(schedule.calmNetwork);
+          for (const node of nodes.values()) {
+            if (action.keepDown.includes(node.name)) crash(node, t);
+            else start(node, t);
+          }
+          break;
+        case 'event': {
+          const node = nodes.get(action.node) as SimNode;
+          if (node.core === undefined) break;
+          if (deferred(node, t, item)) break;
+          payloadCounter += 1;
+          step(node, t, { type: 'localEvent', order: action.order, payload: { n: payloadCounter, at: action.node } });
+          break;
+        }
+        case 'subscription': {
+          const node = nodes.get(action.node) as SimNode;
+          if (node.core === undefined) break;
+          if (deferred(node, t, item)) break;
+          payloadCounter += 1;
+          step(node, t, action.remove
+            ? { type: 'subscriptionDelete', id: action.id }
+            : { type: 'subscriptionPut', id: action.id, value: { name: `${action.id}-v${payloadCounter}`, by: action.node } });
+          break;
+        }
+      }
+    }
+  }
+
+  for (const node of nodes.values()) {
+    if (node.core === undefined) continue;
+    trace.live.push(node.name);
+    trace.finalViews[node.name] = node.core.view();
+    trace.finalSubscriptions[node.name] = node.store.subscriptions();
+  }
+  log?.(`${schedule.endAt} end: network sent=${network.sent} dropped=${network.dropped}`);
+  return trace;
+}
+
+function describeInput(input: CoreInput): string {
+  switch (input.type) {
+    case 'frame': {
+      const f = input.frame;
+      if (f.type === 'heartbeat') return `heartbeat from ${f.from}@${f.incarnation} hlc=${f.hlc} seq=${f.seq} view=[${f.view.map((r) => r.name).join(',')}] unreach=[${f.unreach.join(',')}]`;
+      if (f.type === 'events') return `events from ${f.from} [${f.events.map((e) => `${e.origin}:${e.seq}`).join(',')}]`;
+      if (f.type === 'pull') return `pull from ${f.from} ${f.origin}:${f.fromSeq}..${f.toSeq}`;
+      return `${f.type} from ${f.from}@${f.incarnation}`;
+    }
+    case 'localEvent':
+      return `localEvent ${input.order} ${JSON.stringify(input.payload)}`;
+    case 'subscriptionPut':
+      return `subscriptionPut ${input.id}`;
+    case 'subscriptionDelete':
+      return `subscriptionDelete ${input.id}`;
+    case 'tick':
+      return 'tick';
+  }
+}
+
+function describeOutput(output: CoreOutput): string {
+  switch (output.type) {
+    case 'send':
+      return `send ${output.frame.type} to ${output.to}`;
+    case 'sendSeed':
+      return `send ${output.frame.type} to seed ${output.address}`;
+    case 'recorded':
+      return `recorded ${output.event.origin}:${output.event.seq} ${output.event.order} hlc=${output.event.hlc}`;
+    case 'deliver':
+      return `deliver ${output.event.origin}:${output.event.seq} ${output.event.order} hlc=${output.event.hlc}${output.late ? ' LATE' : ''}`;
+    case 'viewChange':
+      return `view [${output.view.join(',')}] up=[${output.up.join(',')}] down=[${output.down.join(',')}]`;
+    case 'subscriptionChange':
+      return `subscription ${output.id} ${output.value === null ? 'deleted' : 'set'}`;
+  }
+}
+
+function describeAction(action: ScheduleAction): string {
+  switch (action.kind) {
+    case 'cut':
+      return `cut #${action.id} ${action.links.map(([a, b]) => `${a}>${b}`).join(' ')}`;
+    case 'mend':
+      return `mend #${action.id}`;
+    case 'heal':
+      return `heal: all links mended, network calm, crashed nodes restarted${action.keepDown.length > 0 ? ` but ${action.keepDown.join(',')} (dead for good)` : ''}`;
+    case 'stall':
+      return `stall ${action.node} ${action.ms}ms`;
+    case 'restart':
+      return `restart ${action.node} skew=${action.skewMs}ms`;
+    case 'event':
+      return `raise ${action.order} event at ${action.node}`;
+    case 'subscription':
+      return `${action.remove ? 'delete' : 'put'} subscription ${action.id} at ${action.node}`;
+    default:
+      return `${action.kind} ${'node' in action ? action.node : ''}`;
+  }
+}
