@@ -87,6 +87,8 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
       reply.sse.onClose(() => feed.off('events', onEvents));
       reply.sse.keepAlive();
       reply.sse.sendHeaders();
+      // Node holds headers until the first body write: send them now, so a client resuming with nothing new sees the stream open.
+      reply.raw.flushHeaders();
       for (;;) {
         const page = store.events.listAfter(cursor, { limit: streamPage, ...filter });
         await send(reply, page);
