@@ -68,7 +68,8 @@ export class ClusterNode implements EventRecorder {
     this.core = new ClusterCore(node, {
       heartbeatMs: settings.heartbeatMs,
       suspectAfterMs: settings.suspectAfterMs,
-      seeds: settings.peers,
+      // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
+      seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       // 16 events of a few KiB each, deflated, stay far below one datagram.
       maxEventsPerFrame: 16,
     }, options.coreStore);
