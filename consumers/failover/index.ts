@@ -1,33 +1,67 @@
 // The failover consumer: resource groups kept running on exactly one node of
 // the partition that has quorum, moved when their node fails (DESIGN.md,
 // "Failover consumer"). Turned on by the `failover` config key.
-import type { ConsumerPlugin } from '../../services/eventd/consumers/contract.js';
-import { groupClass, nodeClass } from './ledger.js';
-import { FailoverRuntime } from './runtime.js';
+import { runScript } from '../../services/eventd/actions/index.js';
+import type { ConsumerContext, ConsumerPlugin } from '../../services/eventd/consumers/contract.js';
+import { groupClass, nodeClass, voteClass } from './ledger.js';
+import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
+import { actionEnvBase } from './script-env.js';
 import { failoverSettings } from './settings.js';
+
+const outputLimitBytes = 16 * 1024;
+
+/** The daemon as the failover runtime sees it: wall clock, agreed view, quorum by who is heard now, real scripts. */
+function daemonHost(ctx: ConsumerContext): FailoverHost {
+  return {
+    node: ctx.node,
+    now: () => Date.now(),
+    view: () => ctx.cluster?.view() ?? [ctx.node],
+    hasQuorum: () => (ctx.cluster ? ctx.cluster.reachable().length * 2 > ctx.cluster.size : true),
+    size: () => ctx.cluster?.size ?? 1,
+    raise: (draft, order) => ctx.raise(draft, { reach: 'cluster', order }),
+    run: (group, action, reason, timeoutMs, done) => {
+      const script = runScript({
+        run: action === 'start' ? group.start : group.stop,
+        args: [action],
+        env: actionEnvBase(group, action, ctx.node, reason),
+        input: '',
+        timeoutMs,
+        outputLimitBytes,
+      });
+      void script.result.then((result) => {
+        if (result.status !== 'ok') ctx.logger.error({ group: group.name, action, status: result.status, exitCode: result.exitCode, stderr: result.stderr }, `failover ${action} of ${group.name}: ${result.status}`);
+        done(result.status === 'ok', result.status === 'ok' ? 'ok' : `${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`);
+      });
+      return { kill: () => script.kill() };
+    },
+    warn: (message, details) => ctx.logger.warn(details, message),
+  };
+}
 
 const plugin: ConsumerPlugin = {
   name: 'failover',
   configKey: 'failover',
   async start(ctx) {
     const settings = failoverSettings(ctx.config);
-    const runtime = new FailoverRuntime(ctx, settings);
+    const runtime = new FailoverRuntime(daemonHost(ctx), settings);
     // The ledger is folded from the whole log: every FailoverGroup event is in it, in agreed order.
     const history = [];
     for (let pos = 0; ; ) {
       const batch = ctx.events.after(pos, 1000);
       if (batch.length === 0) break;
-      for (const item of batch) if (item.event.class === groupClass || item.event.class === nodeClass) history.push(item.event);
+      for (const item of batch) if (item.event.class === groupClass || item.event.class === nodeClass || item.event.class === voteClass) history.push(item.event);
       pos = batch.at(-1)!.pos;
     }
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
+    const timer = setInterval(() => runtime.tick(), failoverTickMs);
     ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, fenceMs: settings.fenceMs }, 'failover started');
     return {
       status: () => ({ groups: runtime.groups() }),
       async stop() {
         unsubscribe();
-        await runtime.stop();
+        clearInterval(timer);
+        runtime.stop();
       },
     };
   },

@@ -12,19 +12,42 @@
 // - a claim also needs votes from a majority of the configured nodes (each
 //   node votes only for the claims its own fold granted), so even folds that
 //   differ around a membership change never let two claims through.
-import { actionEnvBase } from './script-env.js';
-import { runScript, type ScriptRun } from '../../services/eventd/actions/index.js';
-import type { ConsumerContext } from '../../services/eventd/consumers/contract.js';
+//
+// Sans-IO like the cluster core: the host (index.ts in the daemon, the
+// simulator in tests) supplies the clock, the view, raising events and
+// running scripts, and calls tick() on its own timer.
 import type { EventDraft } from '../../services/eventd/evaluation/recorder.js';
-import type { EventRecord } from '../../services/eventd/types.js';
+import type { EventRecord, Order } from '../../services/eventd/types.js';
 import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
 import { place } from './placement.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';
 
-const loopMs = 50;
+/** How often the host should call tick(). */
+export const failoverTickMs = 50;
 /** A claim without a majority of votes by then is given up (and retried after a backoff). */
 const claimTimeoutMs = 3000;
-const outputLimitBytes = 16 * 1024;
+
+/** A start or stop script in flight. */
+export interface ScriptHandle {
+  kill(): void;
+}
+
+/** What the runtime needs from its surroundings. */
+export interface FailoverHost {
+  readonly node: string;
+  now(): number;
+  /** The agreed view (this node alone on a single node). */
+  view(): string[];
+  /** Whether this node hears a majority of the configured nodes now (always true on a single node). */
+  hasQuorum(): boolean;
+  /** The configured cluster size (a claim needs votes from more than half of it). */
+  size(): number;
+  /** Records and commits one event of this node, through the cluster; returns its id. */
+  raise(draft: EventDraft, order: Order): string;
+  /** Runs a group's start or stop; `done` is called once, with whether it succeeded. */
+  run(group: GroupSettings, action: 'start' | 'stop', reason: string, timeoutMs: number, done: (ok: boolean, detail: string) => void): ScriptHandle;
+  warn(message: string, details: Record<string, unknown>): void;
+}
 
 interface Local {
   state: 'stopped' | 'claiming' | 'starting' | 'running' | 'stopping';
@@ -32,7 +55,9 @@ interface Local {
   claimedAt?: number;
   /** No new claim before this time (after a claim that found no majority). */
   backoffUntil?: number;
-  script?: ScriptRun;
+  script?: ScriptHandle;
+  /** Bumped at each script start, so a killed script's late completion is ignored. */
+  run: number;
 }
 
 export class FailoverRuntime {
@@ -43,22 +68,20 @@ export class FailoverRuntime {
   private readonly local = new Map<string, Local>();
   /** When each node was last seen leaving the agreed view (ms, this node's clock). */
   private readonly downSince = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
-    private readonly ctx: ConsumerContext<unknown>,
+    private readonly host: FailoverHost,
     private readonly settings: FailoverSettings,
   ) {
-    for (const group of settings.groups) this.local.set(group.name, { state: 'stopped' });
-    this.ledger = new Ledger(() => this.ctx.cluster?.size ?? 1);
+    for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
+    this.ledger = new Ledger(() => this.host.size());
   }
 
+  /** Folds the log so far; a group the ledger says is ours (running before a crash) is started again at the next tick. */
   start(history: EventRecord[]): void {
     for (const event of history) this.ledger.apply(event);
-    // A restart: a group the ledger says is ours was running before the crash; start() again (scripts are idempotent).
     this.raiseCapacity();
-    this.timer = setInterval(() => this.tick(), loopMs);
     this.tick();
   }
 
@@ -76,21 +99,25 @@ export class FailoverRuntime {
   /** Votes for every claim this node's fold granted and it has not voted for yet. */
   private vote(): void {
     for (const claimId of this.ledger.openGrantedClaims()) {
-      if (this.ledger.hasVoted(claimId, this.ctx.node) || this.voted.has(claimId)) continue;
+      if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
       this.voted.add(claimId);
-      this.ctx.raise({
-        type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.ctx.node,
-        expr: 'vote', attrs: { claim: claimId, node: this.ctx.node }, time: new Date().toISOString(),
-      }, { reach: 'cluster', order: 'fifo' });
+      this.host.raise({
+        type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.host.node,
+        expr: 'vote', attrs: { claim: claimId, node: this.host.node }, time: new Date(this.host.now()).toISOString(),
+      }, 'fifo');
     }
   }
 
   private readonly voted = new Set<string>();
 
-  async stop(): Promise<void> {
+  /** The daemon stops: the groups stay where they are (a restart takes them up again, or the peers after fenceMs). */
+  stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
-    // The daemon stops; the groups stay where they are (a restart takes them up again, or the peers after fenceMs).
+  }
+
+  /** This node's state of a group: what the simulator's checker reads. */
+  localState(group: string): Local['state'] {
+    return this.local.get(group)?.state ?? 'stopped';
   }
 
   groups(): Array<{ name: string; owner: string | null; target: string | null; local: string; reports: ReturnType<Ledger['reports']> }> {
@@ -104,11 +131,11 @@ export class FailoverRuntime {
     }));
   }
 
-  private tick(): void {
+  tick(): void {
     if (this.stopped) return;
-    const me = this.ctx.node;
-    const view = this.view();
-    const now = Date.now();
+    const me = this.host.node;
+    const view = this.host.view();
+    const now = this.host.now();
     this.vote();
     const viewKey = view.join(',');
     if (viewKey !== this.lastView) {
@@ -117,7 +144,7 @@ export class FailoverRuntime {
     }
     for (const name of this.downSince.keys()) if (view.includes(name)) this.downSince.delete(name);
     for (const report of this.knownNodes()) if (!view.includes(report) && !this.downSince.has(report)) this.downSince.set(report, now);
-    const quorum = this.hasQuorum();
+    const quorum = this.host.hasQuorum();
     const placement = this.placement();
     for (const group of this.settings.groups) {
       const local = this.local.get(group.name)!;
@@ -158,7 +185,7 @@ export class FailoverRuntime {
   private claim(group: GroupSettings, from: string | null): void {
     const local = this.local.get(group.name)!;
     local.state = 'claiming';
-    local.claimedAt = Date.now();
+    local.claimedAt = this.host.now();
     local.claimId = this.report(group, 'starting', from === null ? 'placed here' : `taking over from ${from}`, { ...(from === null ? {} : { from }) });
   }
 
@@ -168,25 +195,24 @@ export class FailoverRuntime {
     local.state = 'stopped';
     local.claimId = undefined;
     if (!refused) this.report(group, 'stopped', 'claim not confirmed by a majority');
-    const rank = Math.max(0, view.indexOf(this.ctx.node));
+    const rank = Math.max(0, view.indexOf(this.host.node));
     local.backoffUntil = now + this.settings.fenceMs + 250 * (rank + 1);
   }
 
   private startGroup(group: GroupSettings): void {
     const local = this.local.get(group.name)!;
     local.state = 'starting';
-    const run = this.script(group, 'start', 'placed here');
-    local.script = run;
-    void run.result.then((result) => {
-      if (local.script !== run) return;
+    const run = ++local.run;
+    local.script = this.host.run(group, 'start', 'placed here', group.timeoutMs, (ok, detail) => {
+      if (local.run !== run) return;
       local.script = undefined;
-      if (result.status === 'ok') {
+      if (ok) {
         local.state = 'running';
         this.report(group, 'running', 'start succeeded');
       } else {
         local.state = 'stopped';
-        this.ctx.logger.error({ group: group.name, status: result.status, exitCode: result.exitCode, stderr: result.stderr }, `failover group ${group.name}: start failed`);
-        this.report(group, 'failed', `start ${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`);
+        this.host.warn(`failover group ${group.name}: start failed (${detail})`, { group: group.name });
+        this.report(group, 'failed', `start ${detail}`);
       }
     });
   }
@@ -196,29 +222,18 @@ export class FailoverRuntime {
     local.script?.kill();
     local.state = 'stopping';
     this.report(group, 'stopping', reason);
-    const run = this.script(group, 'stop', reason);
-    local.script = run;
-    void run.result.then((result) => {
-      if (local.script !== run) return;
+    const run = ++local.run;
+    // A stop when fencing must be over within fenceMs: the majority takes over then.
+    const timeoutMs = this.host.hasQuorum() ? group.timeoutMs : Math.max(1, this.settings.fenceMs);
+    local.script = this.host.run(group, 'stop', reason, timeoutMs, (ok, detail) => {
+      if (local.run !== run) return;
       local.script = undefined;
       local.state = 'stopped';
-      if (result.status === 'ok') this.report(group, 'stopped', reason);
+      if (ok) this.report(group, 'stopped', reason);
       else {
-        this.ctx.logger.error({ group: group.name, status: result.status, stderr: result.stderr }, `failover group ${group.name}: stop failed; it stays here until this node is down`);
-        this.report(group, 'failed', `stop ${result.status}`, { stopFailed: true });
+        this.host.warn(`failover group ${group.name}: stop failed (${detail}); it stays here until this node is down`, { group: group.name });
+        this.report(group, 'failed', `stop ${detail}`, { stopFailed: true });
       }
-    });
-  }
-
-  private script(group: GroupSettings, action: 'start' | 'stop', reason: string): ScriptRun {
-    return runScript({
-      run: action === 'start' ? group.start : group.stop,
-      args: [action],
-      env: actionEnvBase(group, action, this.ctx.node, reason),
-      input: '',
-      // A stop when fencing must be over within fenceMs: the majority takes over then.
-      timeoutMs: action === 'stop' && !this.hasQuorum() ? Math.max(1, this.settings.fenceMs) : group.timeoutMs,
-      outputLimitBytes,
     });
   }
 
@@ -229,24 +244,24 @@ export class FailoverRuntime {
       subscriptionName: 'failover',
       class: groupClass,
       resource: group.name,
-      node: this.ctx.node,
+      node: this.host.node,
       expr: `state = "${state}"`,
-      attrs: { node: this.ctx.node, state, reason, ...extra },
-      time: new Date().toISOString(),
+      attrs: { node: this.host.node, state, reason, ...extra },
+      time: new Date(this.host.now()).toISOString(),
     };
-    return this.ctx.raise(draft, { reach: 'cluster', order: 'agreed' });
+    return this.host.raise(draft, 'agreed');
   }
 
   private raiseCapacity(): void {
-    if (this.ledger.capacity(this.ctx.node) === this.settings.capacity) return;
-    this.ctx.raise({
-      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.ctx.node, node: this.ctx.node,
-      expr: 'capacity', attrs: { capacity: this.settings.capacity }, time: new Date().toISOString(),
-    }, { reach: 'cluster', order: 'agreed' });
+    if (this.ledger.capacity(this.host.node) === this.settings.capacity) return;
+    this.host.raise({
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.host.node, node: this.host.node,
+      expr: 'capacity', attrs: { capacity: this.settings.capacity }, time: new Date(this.host.now()).toISOString(),
+    }, 'agreed');
   }
 
   private placement(): Map<string, string | null> {
-    const view = this.view();
+    const view = this.host.view();
     const current = new Map<string, string>();
     const banned = new Set<string>();
     for (const group of this.settings.groups) {
@@ -264,16 +279,6 @@ export class FailoverRuntime {
       banned,
       failback: this.settings.failback,
     });
-  }
-
-  private view(): string[] {
-    return this.ctx.cluster?.view() ?? [this.ctx.node];
-  }
-
-  private hasQuorum(): boolean {
-    const cluster = this.ctx.cluster;
-    if (!cluster) return true;
-    return cluster.reachable().length * 2 > cluster.size;
   }
 
   private knownNodes(): string[] {
