@@ -1,8 +1,10 @@
 // Who owns each group, folded from the FailoverGroup events of the log in
 // delivery order. They are `agreed` events, so every node folds the same
 // sequence and reaches the same owners with no leader: a claim ("starting",
-// from: the holder it replaces) is granted only if that still is the owner
-// when the claim's turn comes (compare-and-swap); of two racing claims the
+// fromClaim: the claim that made the owner it replaces) is granted only if
+// that still is the owner's claim when its turn comes (compare-and-swap on
+// the claim, not the node, so a restarted owner re-claiming its own group
+// and a peer taking it over cannot both succeed); of two racing claims the
 // first in the agreed order wins, the other is refused on every node alike.
 //
 // Agreed order is the same everywhere except for events a node delivers late
@@ -30,6 +32,8 @@ export interface GroupReport {
 
 interface GroupLedger {
   owner: string | null;
+  /** The claim (event id) that made the owner: what a new claim must name to replace it. */
+  ownerClaim: string | null;
   /** The owner's stop failed: nobody else may start it until the owner is down. */
   stuck: boolean;
   /** Failed starts per node since the group last ran there. */
@@ -44,7 +48,7 @@ export class Ledger {
   /** Claims seen, by event id: granted or not in this fold. */
   private readonly claims = new Map<string, boolean>();
   /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
-  private readonly claimInfo = new Map<string, { group: string; claimer: string; closed: boolean; votes: Set<string> }>();
+  private readonly claimInfo = new Map<string, { group: string; claimer: string; from: string | null; closed: boolean; votes: Set<string> }>();
 
   /** `size`: the configured cluster size (a majority of it confirms a claim). */
   constructor(private readonly size: () => number) {}
@@ -68,13 +72,15 @@ export class Ledger {
     switch (state) {
       case 'starting': {
         const from = typeof event.attrs['from'] === 'string' ? event.attrs['from'] : null;
-        const granted = group.owner === node || (group.owner === from && !(group.stuck && from !== null));
+        const fromClaim = typeof event.attrs['fromClaim'] === 'string' ? event.attrs['fromClaim'] : null;
+        const granted = group.ownerClaim === fromClaim && group.owner === from && !(group.stuck && from !== node);
         this.claims.set(event.id, granted);
         const info = this.claimInfo.get(event.id);
-        this.claimInfo.set(event.id, { group: event.resource, claimer: node, closed: false, votes: info?.votes ?? new Set() });
+        this.claimInfo.set(event.id, { group: event.resource, claimer: node, from, closed: false, votes: info?.votes ?? new Set() });
         if (info) this.vote(event.id, undefined);
         if (granted) {
           group.owner = node;
+          group.ownerClaim = event.id;
           group.stuck = false;
         }
         break;
@@ -86,6 +92,7 @@ export class Ledger {
         this.close(event.resource, node);
         if (group.owner === node) {
           group.owner = null;
+          group.ownerClaim = null;
           group.stuck = false;
         }
         break;
@@ -96,6 +103,7 @@ export class Ledger {
           group.stuck = true;
         } else {
           group.owner = null;
+          group.ownerClaim = null;
           group.failures.set(node, (group.failures.get(node) ?? 0) + 1);
         }
         break;
@@ -108,14 +116,15 @@ export class Ledger {
   private vote(claimId: string, voter: string | undefined): void {
     let info = this.claimInfo.get(claimId);
     if (!info) {
-      info = { group: '', claimer: '', closed: false, votes: new Set() };
+      info = { group: '', claimer: '', from: null, closed: false, votes: new Set() };
       this.claimInfo.set(claimId, info);
     }
     if (voter !== undefined) info.votes.add(voter);
     if (info.claimer === '' || info.closed || !this.confirmed(claimId)) return;
     const group = this.group(info.group);
-    if (group.owner !== info.claimer) {
+    if (group.ownerClaim !== claimId) {
       group.owner = info.claimer;
+      group.ownerClaim = claimId;
       group.stuck = false;
     }
   }
@@ -129,6 +138,17 @@ export class Ledger {
     return (this.claimInfo.get(claimId)?.votes.size ?? 0) * 2 > this.size();
   }
 
+  /** The claim's group, claimer and the node it takes over from; undefined before the claim itself arrived. */
+  claim(claimId: string): { group: string; claimer: string; from: string | null } | undefined {
+    const info = this.claimInfo.get(claimId);
+    return info === undefined || info.claimer === '' ? undefined : { group: info.group, claimer: info.claimer, from: info.from };
+  }
+
+  /** The latest state `node` reported for `group`. */
+  lastState(group: string, node: string): GroupState | undefined {
+    return this.groups.get(group)?.reports.get(node)?.state;
+  }
+
   hasVoted(claimId: string, node: string): boolean {
     return this.claimInfo.get(claimId)?.votes.has(node) ?? false;
   }
@@ -136,6 +156,10 @@ export class Ledger {
   /** Claims granted in this fold, not closed: the ones this node votes for. */
   openGrantedClaims(): string[] {
     return [...this.claims].filter(([id, granted]) => granted && !this.claimInfo.get(id)?.closed).map(([id]) => id);
+  }
+
+  ownerClaim(group: string): string | null {
+    return this.groups.get(group)?.ownerClaim ?? null;
   }
 
   owner(group: string): string | null {
@@ -165,7 +189,7 @@ export class Ledger {
   private group(name: string): GroupLedger {
     let group = this.groups.get(name);
     if (!group) {
-      group = { owner: null, stuck: false, failures: new Map(), reports: new Map() };
+      group = { owner: null, ownerClaim: null, stuck: false, failures: new Map(), reports: new Map() };
       this.groups.set(name, group);
     }
     return group;

@@ -98,8 +98,13 @@ export class FailoverRuntime {
 
   /** Votes for every claim this node's fold granted and it has not voted for yet. */
   private vote(): void {
+    const view = this.host.view();
     for (const claimId of this.ledger.openGrantedClaims()) {
       if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
+      // A takeover gets this node's vote only once this node, too, sees the holder gone or stopped: a claimer
+      // with a stale view (the holder is back) then finds no majority.
+      const claim = this.ledger.claim(claimId);
+      if (claim && !this.released(claim.group, claim.from, claim.claimer, view)) continue;
       this.voted.add(claimId);
       this.host.raise({
         type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.host.node,
@@ -109,6 +114,13 @@ export class FailoverRuntime {
   }
 
   private readonly voted = new Set<string>();
+
+  /** The holder a claim replaces is no obstacle: none, the claimer itself, out of the view, or it reported the group stopped. */
+  private released(group: string, from: string | null, claimer: string, view: readonly string[]): boolean {
+    if (from === null || from === claimer || !view.includes(from)) return true;
+    const state = this.ledger.lastState(group, from);
+    return state === 'stopped' || (state === 'failed' && !this.ledger.stuck(group));
+  }
 
   /** The daemon stops: the groups stay where they are (a restart takes them up again, or the peers after fenceMs). */
   stop(): void {
@@ -131,7 +143,30 @@ export class FailoverRuntime {
     }));
   }
 
+  /**
+   * Raising an event commits it and hands it straight back to observe(),
+   * which ticks: a tick inside a tick only asks for one more pass.
+   */
   tick(): void {
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    try {
+      do {
+        this.again = false;
+        this.pass();
+      } while (this.again);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private ticking = false;
+  private again = false;
+
+  private pass(): void {
     if (this.stopped) return;
     const me = this.host.node;
     const view = this.host.view();
@@ -154,8 +189,11 @@ export class FailoverRuntime {
         continue;
       }
       if (local.state === 'claiming' && local.claimId !== undefined) {
-        if (this.ledger.confirmed(local.claimId) && owner === me) this.startGroup(group);
-        else if (this.ledger.granted(local.claimId) === false || now - (local.claimedAt ?? now) > claimTimeoutMs) this.giveUp(group, local, view, now);
+        if (this.ledger.confirmed(local.claimId) && owner === me) {
+          // Won; a holder still alive in this view gets to finish its stop first.
+          const from = this.ledger.claim(local.claimId)?.from ?? null;
+          if (this.released(group.name, from, me, view)) this.startGroup(group);
+        } else if (this.ledger.granted(local.claimId) === false || now - (local.claimedAt ?? now) > claimTimeoutMs) this.giveUp(group, local, view, now);
         continue;
       }
       const target = placement.get(group.name) ?? null;
@@ -165,8 +203,10 @@ export class FailoverRuntime {
       }
       if (target !== me || local.state !== 'stopped') continue;
       if (owner === me) {
-        // Ours in the agreed ledger but not running here: a restart after a crash.
-        this.startGroup(group);
+        // Ours in this node's ledger but not running here: a restart after a crash. The ledger may be stale (a
+        // peer may have taken over while this node was down), so claim it again from itself: the agreed order
+        // and the votes say whether it still is ours.
+        if (now >= (local.backoffUntil ?? 0)) this.claim(group, me);
       } else if (this.mayClaim(group.name, owner, view, now)) {
         this.claim(group, owner);
       }
@@ -186,7 +226,9 @@ export class FailoverRuntime {
     const local = this.local.get(group.name)!;
     local.state = 'claiming';
     local.claimedAt = this.host.now();
-    local.claimId = this.report(group, 'starting', from === null ? 'placed here' : `taking over from ${from}`, { ...(from === null ? {} : { from }) });
+    const fromClaim = this.ledger.ownerClaim(group.name);
+    const reason = from === null ? 'placed here' : from === this.host.node ? 'restarted: claiming it back' : `taking over from ${from}`;
+    local.claimId = this.report(group, 'starting', reason, { ...(from === null ? {} : { from }), ...(fromClaim === null ? {} : { fromClaim }) });
   }
 
   /** A claim refused or without a majority in time: release it (so folds that granted it let go) and back off by rank. */

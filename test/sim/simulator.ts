@@ -4,7 +4,7 @@
 // store that outlives crashes. A crash drops the core between two steps,
 // which is what the edge's one-transaction-per-step contract guarantees.
 
-import { ClusterCore, MemoryCoreStore, parseFrame, type ClusterConfig, type CoreInput, type CoreOutput } from '../../services/eventd/cluster/index.js';
+import { ClusterCore, MemoryCoreStore, parseFrame, type ClusterConfig, type ClusterEvent, type CoreInput, type CoreOutput } from '../../services/eventd/cluster/index.js';
 import { Network, open, type Parcel } from './network.js';
 import { Rng } from './prng.js';
 import type { Schedule, ScheduleAction } from './schedules.js';
@@ -23,6 +23,30 @@ export interface SimOptions {
   onOutput?: (t: number, node: string, output: CoreOutput) => void;
   /** Rewrites a step's outputs before the simulator acts on them: tests use it to sabotage a node and see the checker object. */
   tamper?: (t: number, node: string, outputs: CoreOutput[]) => CoreOutput[];
+  /** An application on each node above the core (the failover consumer): made at each start, dropped at each crash. */
+  app?: (node: string, api: SimNodeApi) => SimApp;
+}
+
+/** What a node's application may do: step its core (raise events) and read its clock and what it hears. */
+export interface SimNodeApi {
+  /** Virtual time (ms since the run began), the same for every node. */
+  t(): number;
+  /** This node's wall clock. */
+  now(): number;
+  view(): string[];
+  /** Peers this node received a frame from within the last `ms`, as the edge tracks them. */
+  heardWithin(ms: number): string[];
+  /** One core step now, its outputs handled like any other's (and handed to the app). */
+  step(input: CoreInput): CoreOutput[];
+  /** What this node delivered before the app was made (its log after a restart). */
+  delivered(): ClusterEvent[];
+}
+
+export interface SimApp {
+  /** Every step's outputs, after the simulator acted on them. */
+  outputs(outputs: CoreOutput[]): void;
+  /** The node's timer fired (after the core's tick). */
+  tick(): void;
 }
 
 type Item =
@@ -45,6 +69,9 @@ interface SimNode {
   generation: number;
   skewMs: number;
   busyUntil: number;
+  app?: SimApp;
+  /** Virtual time of the last frame received from each peer. */
+  heard: Map<string, number>;
 }
 
 class Queue {
@@ -115,6 +142,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       generation: 0,
       skewMs: schedule.skewMs[name] ?? 0,
       busyUntil: 0,
+      heard: new Map(),
     });
     trace.logs[name] = [];
   }
@@ -132,7 +160,19 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
     node.core = new ClusterCore(node.name, config(node.name), node.store);
     node.generation += 1;
     node.busyUntil = 0;
+    node.heard.clear();
     nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
+    if (options.app) {
+      const api: SimNodeApi = {
+        t: () => now,
+        now: () => epochMs + now + node.skewMs,
+        view: () => node.core?.view() ?? [],
+        heardWithin: (ms) => [...node.heard].filter(([, at]) => now - at < ms).map(([peer]) => peer),
+        step: (input) => (node.core ? step(node, now, input) : []),
+        delivered: () => nodeLog(node.name).flatMap((entry) => (entry.kind === 'deliver' ? [entry.event] : [])),
+      };
+      node.app = options.app(node.name, api);
+    }
     log?.(`${t} ${node.name} start incarnation=${node.core.incarnation} view=[${node.core.view().join(',')}]`);
     queue.push(t + phase.int(0, tickMs - 1), { kind: 'tick', node: node.name, generation: node.generation });
   };
@@ -140,13 +180,16 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   const crash = (node: SimNode, t: number): void => {
     if (node.core === undefined) return;
     node.core = undefined;
+    node.app = undefined;
     node.generation += 1;
     nodeLog(node.name).push({ kind: 'crash', t });
     log?.(`${t} ${node.name} crash`);
   };
 
-  const step = (node: SimNode, t: number, input: CoreInput): void => {
+  let now = 0;
+  const step = (node: SimNode, t: number, input: CoreInput): CoreOutput[] => {
     const core = node.core as ClusterCore;
+    if (input.type === 'frame') node.heard.set(input.frame.from, t);
     if (log !== undefined) log(`${t} ${node.name} <- ${describeInput(input)}`);
     const stepped = core.step(input, epochMs + t + node.skewMs);
     const outputs = options.tamper === undefined ? stepped : options.tamper(t, node.name, stepped);
@@ -184,6 +227,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       const entry = node.store.subscriptions().find((e) => e.id === input.id);
       if (entry !== undefined) trace.subscriptionWrites.push({ t, node: node.name, entry });
     }
+    node.app?.outputs(outputs);
+    return outputs;
   };
 
   /** A busy node handles nothing until its stall ends; the input waits in its queue. */
@@ -195,10 +240,12 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
 
   for (let entry = queue.pop(); entry !== undefined && entry.t <= schedule.endAt; entry = queue.pop()) {
     const { t, item } = entry;
+    now = t;
     if (item.kind === 'tick') {
       const node = nodes.get(item.node) as SimNode;
       if (node.core === undefined || item.generation !== node.generation || deferred(node, t, item)) continue;
       step(node, t, { type: 'tick' });
+      node.app?.tick();
       queue.push(t + tickMs, item);
     } else if (item.kind === 'frame') {
       const node = nodes.get(item.to) as SimNode;
