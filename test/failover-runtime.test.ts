@@ -1,0 +1,113 @@
+// The failover runtime against a fake cluster that delivers every raised
+// event to every node at once, in one order (a perfect agreed order): the
+// rules of claims, votes, start failures and failed stops, without timing.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtime.js';
+import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
+import type { EventRecord } from '../services/eventd/types.js';
+
+const group: GroupSettings = { name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000 };
+
+class FakeCluster {
+  now = 1_000_000;
+  view: string[];
+  readonly log: EventRecord[] = [];
+  readonly runtimes = new Map<string, FailoverRuntime>();
+  readonly running = new Set<string>();
+  /** Which scripts fail: "n1:start". */
+  readonly failing = new Set<string>();
+  private readonly pending: Array<() => void> = [];
+  private seq = 0;
+
+  constructor(readonly names: string[], settings: Partial<FailoverSettings> = {}) {
+    this.view = [...names];
+    for (const name of names) {
+      const host: FailoverHost = {
+        node: name,
+        now: () => this.now,
+        view: () => (this.view.includes(name) ? [...this.view] : [name]),
+        hasQuorum: () => this.view.includes(name),
+        size: () => names.length,
+        raise: (draft) => {
+          const event: EventRecord = { ...draft, id: `${name}:${++this.seq}`, origin: name, seq: this.seq, hlc: String(this.seq) };
+          this.log.push(event);
+          // Delivered to every node in the same order, after this call returns (as a commit then a publish).
+          this.pending.push(() => {
+            for (const [other, runtime] of this.runtimes) if (this.view.includes(other) || other === name) runtime.observe([event]);
+          });
+          return event.id;
+        },
+        run: (_group, action, _reason, _timeoutMs, done) => {
+          this.pending.push(() => {
+            const ok = !this.failing.has(`${name}:${action}`);
+            if (ok && action === 'start') this.running.add(name);
+            if (ok && action === 'stop') this.running.delete(name);
+            done(ok, ok ? 'ok' : 'failed (exit 1)');
+          });
+          return { kill: () => {} };
+        },
+        warn: () => {},
+      };
+      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, ...settings }));
+    }
+    for (const runtime of this.runtimes.values()) runtime.start([]);
+  }
+
+  /** Advances the clock by 50 ms per round, draining deliveries and script completions, and ticks every node. */
+  run(rounds: number): void {
+    for (let i = 0; i < rounds; i++) {
+      this.now += 50;
+      while (this.pending.length > 0) this.pending.shift()!();
+      for (const runtime of this.runtimes.values()) runtime.tick();
+      while (this.pending.length > 0) this.pending.shift()!();
+    }
+  }
+
+  states(state: string): EventRecord[] {
+    return this.log.filter((event) => event.class === 'FailoverGroup' && event.attrs['state'] === state);
+  }
+}
+
+test('the preferred node runs the group, and only it', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  assert.equal(cluster.states('running').length, 1);
+  assert.equal(cluster.log.filter((e) => e.class === 'FailoverVote').length, 3, 'every node voted for the one claim');
+});
+
+test('a start that fails maxStartFailures times on a node moves the group to the next one', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.failing.add('n1:start');
+  cluster.run(400);
+  assert.deepEqual([...cluster.running], ['n2']);
+  const failed = cluster.states('failed');
+  assert.equal(failed.filter((e) => e.attrs['node'] === 'n1').length, 3, 'three failed starts on n1, then no more');
+});
+
+test('the holder gone from the view: a survivor takes over after fenceMs, not before', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  cluster.view = ['n2', 'n3'];
+  cluster.running.delete('n1'); // the host died with it
+  cluster.run(8); // 400 ms < fenceMs
+  assert.deepEqual([...cluster.running], []);
+  cluster.run(60);
+  assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('a failed stop keeps the group where it is: nobody starts it until that node is down', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { failback: true });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  // n1 loses its quorum and must fence itself, but its stop fails.
+  cluster.failing.add('n1:stop');
+  cluster.view = ['n2', 'n3'];
+  cluster.run(2);
+  cluster.view = ['n1', 'n2', 'n3'];
+  cluster.run(60);
+  assert.ok(cluster.states('failed').some((e) => e.attrs['node'] === 'n1' && e.attrs['stopFailed'] === true));
+  assert.ok(!cluster.running.has('n2') && !cluster.running.has('n3'), `running: ${[...cluster.running].join(',')}`);
+});
