@@ -7,7 +7,7 @@ import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtim
 import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
 import type { EventRecord } from '../services/eventd/types.js';
 
-const group: GroupSettings = { name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000 };
+const group: GroupSettings = { name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, monitor: { class: 'Process', expr: 'running = 0' } };
 
 class FakeCluster {
   now = 1_000_000;
@@ -48,6 +48,7 @@ class FakeCluster {
           return { kill: () => {} };
         },
         warn: () => {},
+        monitor: () => 'monitor-sub',
       };
       this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, ...settings }));
     }
@@ -110,4 +111,20 @@ test('a failed stop keeps the group where it is: nobody starts it until that nod
   cluster.run(60);
   assert.ok(cluster.states('failed').some((e) => e.attrs['node'] === 'n1' && e.attrs['stopFailed'] === true));
   assert.ok(!cluster.running.has('n2') && !cluster.running.has('n3'), `running: ${[...cluster.running].join(',')}`);
+});
+
+test('the monitor firing on the holder stops the group there, counts a failure, and after maxStartFailures it moves', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const monitorEvent = (n: number): EventRecord => ({
+    id: `n1:m${n}`, origin: 'n1', seq: 1000 + n, hlc: '0', type: 'event', subscription: 'monitor-sub', subscriptionName: 'failover-svc-monitor',
+    class: 'Process', resource: 'web', node: 'n1', expr: 'running = 0', attrs: { running: 0 }, time: new Date(cluster.now).toISOString(),
+  });
+  for (let n = 1; n <= 3; n++) {
+    assert.deepEqual([...cluster.running], ['n1'], `round ${n}`);
+    cluster.runtimes.get('n1')!.observe([monitorEvent(n)]);
+    cluster.run(60);
+  }
+  assert.equal(cluster.states('failed').filter((e) => e.attrs['node'] === 'n1').length, 3);
+  assert.deepEqual([...cluster.running], ['n2']);
 });

@@ -24,7 +24,7 @@ async function bridgeUnderTest(t: { after: (fn: () => unknown) => void }, dataDi
   const metrics = createMetrics();
   const host = new ConsumerHost({
     node: 'n1', dir: builtinConsumersDir, config: config as unknown as Record<string, unknown>, store, feed, logger: silentLogger(), registry: metrics.registry,
-    services: { raise: () => assert.fail('the MQTT bridge raises no event') },
+    services: { raise: () => assert.fail('the MQTT bridge raises no event'), ensureSubscription: () => assert.fail('the MQTT bridge makes no subscription') },
   });
   await host.start();
   let stopped = false;

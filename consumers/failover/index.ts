@@ -35,6 +35,7 @@ function daemonHost(ctx: ConsumerContext): FailoverHost {
       return { kill: () => script.kill() };
     },
     warn: (message, details) => ctx.logger.warn(details, message),
+    monitor: (group) => ctx.ensureSubscription({ name: `failover-${group.name}-monitor`, ...group.monitor! }),
   };
 }
 

@@ -36,7 +36,7 @@ interface GroupLedger {
   ownerClaim: string | null;
   /** The owner's stop failed: nobody else may start it until the owner is down. */
   stuck: boolean;
-  /** Failed starts per node since the group last ran there. */
+  /** Failed starts (and monitor failures) per node, as Pacemaker's fail-count. */
   failures: Map<string, number>;
   /** The latest report of each node. */
   reports: Map<string, GroupReport>;
@@ -86,7 +86,7 @@ export class Ledger {
         break;
       }
       case 'running':
-        if (group.owner === node) group.failures.delete(node);
+        // Like Pacemaker's fail-count (failure-timeout 0): a later good start does not wipe earlier failures.
         break;
       case 'stopped':
         this.close(event.resource, node);

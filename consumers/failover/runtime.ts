@@ -47,6 +47,8 @@ export interface FailoverHost {
   /** Runs a group's start or stop; `done` is called once, with whether it succeeded. */
   run(group: GroupSettings, action: 'start' | 'stop', reason: string, timeoutMs: number, done: (ok: boolean, detail: string) => void): ScriptHandle;
   warn(message: string, details: Record<string, unknown>): void;
+  /** The id of the local subscription watching the group's health (made on first call); throws while not possible yet. */
+  monitor(group: GroupSettings): string;
 }
 
 interface Local {
@@ -89,6 +91,10 @@ export class FailoverRuntime {
   observe(events: EventRecord[]): void {
     let relevant = false;
     for (const event of events) {
+      if (event.type === 'event' && event.node === this.host.node && this.monitors.has(event.subscription)) {
+        this.unhealthy(this.monitors.get(event.subscription)!, event);
+        continue;
+      }
       if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
       this.ledger.apply(event);
       relevant = true;
@@ -114,6 +120,32 @@ export class FailoverRuntime {
   }
 
   private readonly voted = new Set<string>();
+  /** Monitor subscription id -> its group. */
+  private readonly monitors = new Map<string, GroupSettings>();
+
+  /** Makes the monitor subscriptions once the daemon can (subscriptions are restored after consumers start). */
+  private ensureMonitors(): void {
+    for (const group of this.settings.groups) {
+      if (!group.monitor || [...this.monitors.values()].includes(group)) continue;
+      try {
+        this.monitors.set(this.host.monitor(group), group);
+      } catch (error) {
+        if (this.host.now() - this.monitorWarnedAt > 60_000) {
+          this.monitorWarnedAt = this.host.now();
+          this.host.warn(`failover group ${group.name}: monitor not set up yet: ${String(error)}`, { group: group.name });
+        }
+      }
+    }
+  }
+
+  private monitorWarnedAt = 0;
+
+  /** The group's monitor fired here: stop it, then report it failed (a start failure), so placement moves it after maxStartFailures. */
+  private unhealthy(group: GroupSettings, event: EventRecord): void {
+    const local = this.local.get(group.name)!;
+    if (local.state !== 'running' && local.state !== 'starting') return;
+    this.stopGroup(group, `monitor ${event.subscriptionName} fired on ${event.resource}`, true);
+  }
 
   /** The holder a claim replaces is no obstacle: none, the claimer itself, out of the view, or it reported the group stopped. */
   private released(group: string, from: string | null, claimer: string, view: readonly string[]): boolean {
@@ -171,6 +203,7 @@ export class FailoverRuntime {
     const me = this.host.node;
     const view = this.host.view();
     const now = this.host.now();
+    this.ensureMonitors();
     this.vote();
     const viewKey = view.join(',');
     if (viewKey !== this.lastView) {
@@ -259,7 +292,8 @@ export class FailoverRuntime {
     });
   }
 
-  private stopGroup(group: GroupSettings, reason: string): void {
+  /** `failure`: the group was unhealthy here; once stopped it is reported failed (a failed start), not stopped. */
+  private stopGroup(group: GroupSettings, reason: string, failure = false): void {
     const local = this.local.get(group.name)!;
     local.script?.kill();
     local.state = 'stopping';
@@ -271,7 +305,7 @@ export class FailoverRuntime {
       if (local.run !== run) return;
       local.script = undefined;
       local.state = 'stopped';
-      if (ok) this.report(group, 'stopped', reason);
+      if (ok) this.report(group, failure ? 'failed' : 'stopped', reason);
       else {
         this.host.warn(`failover group ${group.name}: stop failed (${detail}); it stays here until this node is down`, { group: group.name });
         this.report(group, 'failed', `stop ${detail}`, { stopFailed: true });

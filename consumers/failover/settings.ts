@@ -14,6 +14,8 @@ export interface GroupSettings {
   stop: string;
   timeoutMs: number;
   ip?: { address: string; prefixLength: number; interface: string };
+  /** A local subscription whose events mean "unhealthy here". */
+  monitor?: { class: string; expr: string; rearm?: string; where?: string; for?: number | string };
 }
 
 export interface FailoverSettings {
@@ -29,7 +31,7 @@ export const failoverDefaults = { weight: 1, capacity: 100, fenceMs: 500, failba
 /** The bundled IP takeover script, beside this module in the built tree. */
 export const ipTakeoverScript = join(dirname(fileURLToPath(import.meta.url)), 'scripts', 'ip-takeover');
 
-type RawGroup = { name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; ip?: GroupSettings['ip'] };
+type RawGroup = { name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'] };
 type RawFailover = { groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number };
 
 export function failoverSettings(raw: unknown): FailoverSettings {
@@ -53,6 +55,7 @@ export function failoverSettings(raw: unknown): FailoverSettings {
       stop: stop!,
       timeoutMs: parseDuration(group.timeout ?? failoverDefaults.timeout, `${key}.timeout`),
       ...(group.ip ? { ip: group.ip } : {}),
+      ...(group.monitor ? { monitor: group.monitor } : {}),
     };
   });
   return {

@@ -127,7 +127,7 @@ export class Daemon {
       feed,
       logger,
       registry: metrics.registry,
-      services: consumerServices({ node: config.node, store, recorder, cluster, settings: config.cluster, metrics, publish }),
+      services: consumerServices({ node: config.node, store, recorder, cluster, settings: config.cluster, metrics, publish, subscriptions: () => subscriptions }),
     });
     await consumers.start();
     subscriptions.restore();

@@ -84,6 +84,9 @@ export function runFailover(seed: number, nodeCount: number): FailoverRun {
         return { kill: () => void scripts.splice(0, scripts.length, ...scripts.filter((script) => script.id !== id)) };
       },
       warn: () => {},
+      monitor: () => {
+        throw new Error('no monitor in the simulator');
+      },
     };
     const runtime = new FailoverRuntime(host, settings);
     let started = false;

@@ -64,6 +64,22 @@ export interface ConsumerContext<C = unknown> {
   raise(draft: EventDraft, options: { reach: 'cluster' | 'local'; order: Order }): string;
   /** The cluster as this node sees it; absent on a single node. */
   readonly cluster?: ConsumerCluster;
+  /**
+   * A local subscription this consumer depends on (the failover consumer's
+   * group monitors), created or brought up to date by name; returns its id.
+   * Call it once the daemon runs (not from start()), as subscriptions are
+   * restored after consumers start.
+   */
+  ensureSubscription(spec: ConsumerSubscriptionSpec): string;
+}
+
+export interface ConsumerSubscriptionSpec {
+  name: string;
+  class: string;
+  expr: string;
+  rearm?: string;
+  where?: string;
+  for?: number | string;
 }
 
 export interface ConsumerCluster {

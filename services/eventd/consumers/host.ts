@@ -22,7 +22,7 @@ export interface ConsumerHostOptions {
   logger: Logger;
   registry: Registry;
   /** What the daemon lends consumers beyond the log: raising events, the cluster view. */
-  services: Pick<ConsumerContext, 'raise' | 'cluster'>;
+  services: Pick<ConsumerContext, 'raise' | 'cluster' | 'ensureSubscription'>;
 }
 
 /** How long stop() gives one consumer before going on without it. */

@@ -7,7 +7,8 @@ import type { Appended, EventRecorder } from '../evaluation/recorder.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 import type { Subscription } from '../types.js';
-import type { ConsumerContext } from './contract.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
+import type { ConsumerContext, ConsumerSubscriptionSpec } from './contract.js';
 
 export interface ConsumerServicesOptions {
   node: string;
@@ -17,11 +18,21 @@ export interface ConsumerServicesOptions {
   settings: ClusterSettings | undefined;
   metrics: Metrics;
   publish: (appended: Appended[]) => void;
+  /** The subscription service, once made (it is made after the consumers start). */
+  subscriptions: () => SubscriptionService | undefined;
 }
 
-export function consumerServices(options: ConsumerServicesOptions): Pick<ConsumerContext, 'raise' | 'cluster'> {
+export function consumerServices(options: ConsumerServicesOptions): Pick<ConsumerContext, 'raise' | 'cluster' | 'ensureSubscription'> {
   const { node, store, recorder, cluster, settings, metrics, publish } = options;
   return {
+    ensureSubscription: (spec) => {
+      const service = options.subscriptions();
+      if (!service) throw new Error('subscriptions are not loaded yet');
+      const existing = service.list().find((subscription) => subscription.name === spec.name);
+      if (existing && sameSpec(existing, spec)) return existing.id;
+      if (existing) service.delete(existing.id);
+      return service.create({ ...spec }).id;
+    },
     raise: (draft, { reach, order }) => {
       // The consumer's reports belong to no user subscription: a stand-in carries scope and order, and owes no action.
       const owner = { id: draft.subscription, name: draft.subscriptionName, class: draft.class, expr: draft.expr, scope: reach, order, actions: [], node } as unknown as Subscription;
@@ -47,4 +58,9 @@ export function consumerServices(options: ConsumerServicesOptions): Pick<Consume
         }
       : {}),
   };
+}
+
+function sameSpec(subscription: Subscription, spec: ConsumerSubscriptionSpec): boolean {
+  return subscription.class === spec.class && subscription.expr === spec.expr && subscription.rearm === spec.rearm
+    && subscription.where === spec.where && subscription.for === spec.for && (subscription.scope ?? 'local') === 'local';
 }
