@@ -26,7 +26,7 @@ export interface FailoverSettings {
   maxStartFailures: number;
 }
 
-export const failoverDefaults = { weight: 1, capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, timeout: '30s' } as const;
+export const failoverDefaults = { weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s' } as const;
 
 /** The bundled IP takeover script, beside this module in the built tree. */
 export const ipTakeoverScript = join(dirname(fileURLToPath(import.meta.url)), 'scripts', 'ip-takeover');

@@ -1,0 +1,507 @@
+// Failover benchmark: time from kill -9 of the node holding a service address
+// to the address answering again from a survivor, eventd beside keepalived in
+// the same run, on the same bridge, measured the same way.
+//
+// - eventd: three daemons, each in its own network namespace (h1, h2, h3), one
+//   failover group with `ip` (the bundled ip-takeover script), default
+//   timings (heartbeat 200 ms, suspectAfterMs 800, fenceMs 400).
+// - keepalived (Debian package): two namespaces (k1 MASTER priority 150, k2
+//   BACKUP priority 100), VRRP unicast between them, advert_int 1, one VIP.
+// - A client namespace (cl) pings each address every 20 ms (one long-running
+//   `ping -D -i 0.02`, replies stamped by ping itself).
+// - A run: kill -9 of the holder (its whole process group), then its veth
+//   down at once, the same for both systems: the address configured on the
+//   dead "host" must stop answering, as when a host dies. The figure is the
+//   kill to the first reply after the link went down. The kill comes at a
+//   random point (0-1 s) after the address is found settled, so it does not
+//   fall at the same phase of keepalived's 1 s advert cycle every run. Then the "host" comes
+//   back (stale address removed, link up, daemon restarted) and, for eventd,
+//   the run waits until every view has three nodes again.
+// - --soak SECONDS: the eventd trio with every core loaded (`stress -c N`),
+//   watched for false failovers: FailoverGroup events, the address changing
+//   holder, Node down events, and the client losing the address.
+//
+//   npm run bench:failover [-- --runs 5] [--soak 300] [--no-keepalived] [--keep]
+//   (--keep: leave the configs and logs of the daemons and keepalived in the temp folder)
+//
+// Needs root (network namespaces); installs keepalived, arping, curl and
+// stress with apt-get when missing. Everything runs in namespaces it creates
+// and deletes (also on error and Ctrl-C).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { failoverDefaults } from '../consumers/failover/settings.js';
+import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
+import { AddressMonitor, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, run, sleep } from '../test/helpers/netns.js';
+import { installCleanupHandlers, onCleanup } from './lib/cleanup.js';
+import { startCpuLoad } from './lib/cpu-load.js';
+import { median, ms, ratio } from './lib/stats.js';
+import { ensureCommand } from './lib/system.js';
+
+const { values: options } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    soak: { type: 'string', default: '0' },
+    'no-keepalived': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(options.runs);
+const soakSeconds = Number(options.soak);
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: an integer >= 1');
+if (!Number.isFinite(soakSeconds) || soakSeconds < 0) throw new Error('--soak: seconds >= 0');
+
+const targetMs = 1500;
+const takeoverTimeoutMs = 30_000;
+const step = (line: string) => process.stderr.write(`${line}\n`);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** One kill of a holder, as seen from the client and the namespaces. */
+interface Takeover {
+  victim: string;
+  /** Who answered afterwards (by the client's neighbour entry). */
+  by: string;
+  /** kill -> first reply after the link went down. */
+  answerMs: number;
+  /** kill -> the address added on the survivor (ip monitor). */
+  addedMs: number;
+  /** kill -> link down done (the part of the figure that is the harness). */
+  linkDownMs: number;
+  /** eventd: kill -> first survivor's view without the victim (its log). */
+  viewMs?: number;
+  /** eventd: kill -> the survivor's claim (its FailoverGroup "starting" event). */
+  claimMs?: number;
+  /** Problems seen in this run (two holders, the wrong MAC, a rejoining node taking the address). */
+  notes: string[];
+}
+
+interface Machine {
+  cpus: number;
+  model: string;
+  loads: [string, string][];
+}
+
+// ---------------------------------------------------------------- setup
+
+installCleanupHandlers();
+const unavailable = netnsUnavailable();
+if (unavailable) {
+  step(`bench:failover: ${unavailable}`);
+  process.exit(1);
+}
+for (const [command, pkg] of [['ping', 'iputils-ping'], ['arping', 'iputils-arping'], ['curl', 'curl'], ...(options['no-keepalived'] ? [] : [['keepalived', 'keepalived']])] as const) {
+  const missing = ensureCommand(command, pkg);
+  if (missing) throw new Error(`${command}: ${missing}`);
+}
+const machine: Machine = { cpus: cpus().length, model: cpus()[0]?.model.trim() ?? '?', loads: [['start', load()]] };
+const dir = mkdtempSync(join(tmpdir(), 'eventd-bench-failover-'));
+if (!options.keep) onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+const lab = new NetnsLab({ h1: 11, h2: 12, h3: 13, k1: 21, k2: 22, cl: 2 });
+onCleanup(() => lab.destroy());
+const eventdVip = `${lab.subnet}.100`;
+const keepalivedVip = `${lab.subnet}.200`;
+const macs = new Map(['h1', 'h2', 'h3', 'k1', 'k2'].map((host) => [lab.mac(host), host]));
+step(`namespaces ${lab.tag}-*, subnet ${lab.subnet}.0/24, eventd address ${eventdVip}, keepalived address ${keepalivedVip}; files in ${dir}`);
+for (const host of ['h1', 'h2', 'h3', 'k1', 'k2']) {
+  if (!(await lab.pingUntil('cl', lab.addresses[host]!))) throw new Error(`the client does not reach ${host} on the bridge`);
+}
+
+/** Measures one kill: kill() must SIGKILL at once; the link goes down right after. */
+async function measureKill(address: string, victim: string, survivors: readonly string[], monitor: AddressMonitor, kill: () => void): Promise<Omit<Takeover, 'viewMs' | 'claimMs'> & { killedAt: number }> {
+  const prober = new Prober(lab, 'cl', address);
+  onCleanup(() => prober.stop());
+  try {
+    await until(`replies from ${address}`, () => prober.replies.length > 2, 10_000, 20);
+    // At a random point of the 1 s advert (and 200 ms heartbeat) cycle: the runs start in step with it otherwise.
+    await sleep(Math.random() * 1000);
+    const killedAt = Date.now();
+    kill();
+    lab.linkDown(victim);
+    const downAt = Date.now();
+    const reply = await prober.firstReplyAfter(downAt, takeoverTimeoutMs);
+    if (!reply) throw new Error(`${address}: no reply within ${takeoverTimeoutMs} ms of killing ${victim}`);
+    await sleep(150);
+    const notes: string[] = [];
+    const holders = lab.holders(address, survivors);
+    if (holders.length !== 1) notes.push(`holders among survivors: ${holders.join(',') || 'none'}`);
+    const by = macs.get(lab.neighbour('cl', address) ?? '') ?? '?';
+    if (!survivors.includes(by)) notes.push(`the client's entry points at ${by}`);
+    const added = monitor.since(killedAt).find((change) => change.added && survivors.includes(change.host));
+    return { victim, by, answerMs: reply.at - killedAt, addedMs: added ? added.at - killedAt : NaN, linkDownMs: downAt - killedAt, notes, killedAt };
+  } finally {
+    prober.stop();
+  }
+}
+
+// ---------------------------------------------------------------- eventd
+
+const eventdHosts = ['h1', 'h2', 'h3'] as const;
+const configs = netnsClusterConfigs(lab, join(dir, 'eventd'), eventdHosts, { vip: eventdVip });
+mkdirSync(join(dir, 'eventd'), { recursive: true });
+const daemons = new Map(eventdHosts.map((host) => [host as string, NetnsDaemon.withConfig(host, lab.ns(host), join(dir, 'eventd'), configs.get(host)!)]));
+for (const daemon of daemons.values()) onCleanup(() => daemon.kill9Now());
+const eventdMonitor = new AddressMonitor(lab, eventdHosts, eventdVip);
+onCleanup(() => eventdMonitor.stop());
+
+async function eventdSettled(timeoutMs = 30_000): Promise<string> {
+  for (const daemon of daemons.values()) await until(`${daemon.name} to see a view of 3`, async () => (await daemon.view()).length === 3, timeoutMs, 100);
+  const holder = await until(`exactly one holder of ${eventdVip}`, async () => {
+    const holders = await lab.holdersAsync(eventdVip, eventdHosts);
+    return holders.length === 1 ? holders[0] : undefined;
+  }, timeoutMs);
+  for (const daemon of daemons.values()) await until(`${daemon.name} to know ${holder} owns the group`, async () => (await daemon.groups())[0]?.owner === holder, timeoutMs, 100);
+  if (!(await lab.pingUntil('cl', eventdVip, 10_000))) throw new Error(`the client does not reach ${eventdVip}`);
+  return holder;
+}
+
+/** First line of `daemon`'s log at or after `since` (epoch ms) whose message matches. */
+function logTime(daemon: NetnsDaemon, since: number, message: RegExp): number | undefined {
+  for (const line of daemon.log().split('\n')) {
+    const match = /"time":(\d+),.*"msg":"([^"]*)"/.exec(line);
+    if (match && Number(match[1]) >= since && message.test(match[2]!)) return Number(match[1]);
+  }
+  return undefined;
+}
+
+interface FailoverEvent {
+  id: string;
+  time: string;
+  node: string;
+  attrs: Record<string, unknown>;
+}
+
+async function failoverEvents(daemon: NetnsDaemon, cls = 'FailoverGroup'): Promise<FailoverEvent[]> {
+  return (await daemon.get<{ events: FailoverEvent[] }>(`/v1/events?class=${cls}&limit=10000`)).events;
+}
+
+async function benchEventd(): Promise<{ runs: Takeover[]; rejoinTakes: number }> {
+  step(`eventd: starting ${eventdHosts.join(', ')}`);
+  await Promise.all([...daemons.values()].map((daemon) => daemon.start()));
+  await eventdSettled();
+  const results: Takeover[] = [];
+  let rejoinTakes = 0;
+  for (let i = 1; i <= runs; i++) {
+    const holder = await eventdSettled();
+    await sleep(1_000);
+    const victim = daemons.get(holder)!;
+    const survivors = eventdHosts.filter((host) => host !== holder);
+    const measured = await measureKill(eventdVip, holder, survivors, eventdMonitor, () => victim.kill9Now());
+    await victim.kill9();
+    const views = survivors.map((host) => logTime(daemons.get(host)!, measured.killedAt, new RegExp(`^cluster view: (?!.*\\b${holder}\\b)`))).filter((t): t is number => t !== undefined);
+    const claim = (await failoverEvents(daemons.get(measured.by) ?? daemons.get(survivors[0]!)!))
+      .find((event) => Date.parse(event.time) >= measured.killedAt && event.attrs['state'] === 'starting');
+    const result: Takeover = {
+      ...measured,
+      viewMs: views.length > 0 ? Math.min(...views) - measured.killedAt : NaN,
+      claimMs: claim ? Date.parse(claim.time) - measured.killedAt : NaN,
+    };
+    step(`eventd run ${i}/${runs}: kill -9 ${holder} -> ${eventdVip} answers from ${result.by} after ${ms(result.answerMs)} (view ${ms(result.viewMs!)}, claim ${ms(result.claimMs!)}, address added ${ms(result.addedMs)})${result.notes.length ? `; ${result.notes.join('; ')}` : ''}`);
+    // The "host" comes back: no stale address, link up, the daemon restarted; it must take nothing back.
+    lab.dropAddress(holder, eventdVip);
+    lab.linkUp(holder);
+    const backAt = Date.now();
+    await victim.start();
+    await eventdSettled();
+    await sleep(3_000); // longer than an ip-takeover start (it announces for ~2 s)
+    const taken = eventdMonitor.since(backAt).filter((change) => change.host === holder && change.added);
+    if (taken.length > 0) {
+      rejoinTakes++;
+      result.notes.push(`${holder}, restarted, added the address again at +${taken[0]!.at - backAt} ms`);
+      step(`  ${result.notes.at(-1)}`);
+    }
+    results.push(result);
+  }
+  return { runs: results, rejoinTakes };
+}
+
+interface SoakResult {
+  seconds: number;
+  how: string;
+  groupEvents: FailoverEvent[];
+  nodeDowns: FailoverEvent[];
+  addressChanges: number;
+  viewChanges: number;
+  /** Gaps of more than 1 s between replies to the client. */
+  outages: number[];
+  loadDuring: string;
+}
+
+async function soakEventd(seconds: number): Promise<SoakResult> {
+  await eventdSettled();
+  const before = new Map<string, Set<string>>();
+  for (const cls of ['FailoverGroup', 'Node']) {
+    const ids = new Set<string>();
+    for (const daemon of daemons.values()) for (const event of await failoverEvents(daemon, cls)) ids.add(event.id);
+    before.set(cls, ids);
+  }
+  const prober = new Prober(lab, 'cl', eventdVip, 0.1);
+  onCleanup(() => prober.stop());
+  const cpuLoad = startCpuLoad(machine.cpus, seconds);
+  const startedAt = Date.now();
+  step(`eventd soak: ${seconds} s under ${cpuLoad.how}`);
+  let loadDuring = '';
+  try {
+    for (let elapsed = 0; elapsed < seconds; ) {
+      const chunk = Math.min(30, seconds - elapsed);
+      await sleep(chunk * 1000);
+      elapsed += chunk;
+      loadDuring = load();
+      step(`  ${elapsed} s: load ${loadDuring}, address changes ${eventdMonitor.since(startedAt).length}`);
+    }
+  } finally {
+    cpuLoad.stop();
+    prober.stop();
+  }
+  const endedAt = Date.now();
+  const fresh = async (cls: string) => {
+    const seen = new Map<string, FailoverEvent>();
+    for (const daemon of daemons.values()) for (const event of await failoverEvents(daemon, cls)) if (!before.get(cls)!.has(event.id)) seen.set(event.id, event);
+    return [...seen.values()];
+  };
+  const outages: number[] = [];
+  let previous = startedAt;
+  for (const reply of prober.replies.filter((r) => r.at >= startedAt)) {
+    if (reply.at - previous > 1_000) outages.push(reply.at - previous);
+    previous = reply.at;
+  }
+  if (endedAt - previous > 1_000) outages.push(endedAt - previous);
+  let viewChanges = 0;
+  for (const daemon of daemons.values()) {
+    for (const line of daemon.log().split('\n')) {
+      const match = /"time":(\d+),.*"msg":"cluster view: /.exec(line);
+      if (match && Number(match[1]) >= startedAt && Number(match[1]) <= endedAt) viewChanges++;
+    }
+  }
+  return {
+    seconds: (endedAt - startedAt) / 1000,
+    how: cpuLoad.how,
+    groupEvents: await fresh('FailoverGroup'),
+    nodeDowns: (await fresh('Node')).filter((event) => event.attrs['state'] === 'down'),
+    addressChanges: eventdMonitor.since(startedAt).filter((change) => change.at <= endedAt).length,
+    viewChanges,
+    outages,
+    loadDuring,
+  };
+}
+
+// ---------------------------------------------------------------- keepalived
+
+const keepalivedHosts = ['k1', 'k2'] as const;
+
+class Keepalived {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  readonly conf: string;
+  readonly log: string;
+
+  constructor(readonly host: string, peer: string, state: 'MASTER' | 'BACKUP', priority: number, vrid: number) {
+    this.conf = join(dir, 'keepalived', `${host}.conf`);
+    this.log = join(dir, 'keepalived', `${host}.log`);
+    writeFileSync(this.conf, [
+      'global_defs {',
+      `  router_id ${host}`,
+      '}',
+      'vrrp_instance bench {',
+      `  state ${state}`,
+      '  interface eth0',
+      `  virtual_router_id ${vrid}`,
+      `  priority ${priority}`,
+      '  advert_int 1',
+      `  unicast_src_ip ${lab.addresses[host]}`,
+      `  unicast_peer {\n    ${lab.addresses[peer]}\n  }`,
+      `  virtual_ipaddress {\n    ${keepalivedVip}/24 dev eth0\n  }`,
+      '}',
+      '',
+    ].join('\n'));
+  }
+
+  start(): void {
+    const base = join(dir, 'keepalived', this.host);
+    const fd = openSync(this.log, 'a');
+    // -n: no fork (the child is keepalived itself; its VRRP process is in the same process group), -l: log to the console, -P: VRRP only.
+    const child = spawn('ip', ['netns', 'exec', lab.ns(this.host), 'keepalived', '-n', '-l', '-D', '-P', '-f', this.conf, '-p', `${base}.pid`, '-r', `${base}-vrrp.pid`, '-c', `${base}-checkers.pid`], {
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+    closeSync(fd);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** kill -9 of keepalived and its VRRP process together (no priority-0 advert). */
+  kill9Now(): void {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+
+  async kill9(): Promise<void> {
+    this.kill9Now();
+    await this.exited;
+  }
+}
+
+async function benchKeepalived(): Promise<{ runs: Takeover[]; version: string }> {
+  mkdirSync(join(dir, 'keepalived'), { recursive: true });
+  const version = (run('keepalived', ['--version']).stderr + run('keepalived', ['--version']).stdout).split('\n')[0]?.trim() ?? '?';
+  const vrid = 1 + Math.floor(Math.random() * 250);
+  const instances = new Map<string, Keepalived>([
+    ['k1', new Keepalived('k1', 'k2', 'MASTER', 150, vrid)],
+    ['k2', new Keepalived('k2', 'k1', 'BACKUP', 100, vrid)],
+  ]);
+  for (const instance of instances.values()) onCleanup(() => instance.kill9Now());
+  const monitor = new AddressMonitor(lab, keepalivedHosts, keepalivedVip);
+  onCleanup(() => monitor.stop());
+  step(`keepalived: starting k1 (MASTER, 150) and k2 (BACKUP, 100), advert_int 1, unicast, vrid ${vrid}`);
+  for (const instance of instances.values()) instance.start();
+  /** k1 (preempting) holds the address alone, for 2 s in a row, and the client reaches it. */
+  const settled = async () => {
+    let since = 0;
+    await until('k1 alone to hold the keepalived address for 2 s', async () => {
+      const holders = await lab.holdersAsync(keepalivedVip, keepalivedHosts);
+      if (holders.join() !== 'k1') since = 0;
+      else if (since === 0) since = Date.now();
+      return since !== 0 && Date.now() - since >= 2_000;
+    }, 30_000, 100);
+    if (!(await lab.pingUntil('cl', keepalivedVip, 10_000))) throw new Error(`the client does not reach ${keepalivedVip}`);
+    return 'k1';
+  };
+  const results: Takeover[] = [];
+  try {
+    for (let i = 1; i <= runs; i++) {
+      const holder = await settled();
+      const victim = instances.get(holder)!;
+      const survivors = keepalivedHosts.filter((host) => host !== holder);
+      const measured = await measureKill(keepalivedVip, holder, survivors, monitor, () => victim.kill9Now());
+      await victim.kill9();
+      const { killedAt: _, ...result } = measured;
+      step(`keepalived run ${i}/${runs}: kill -9 ${holder} -> ${keepalivedVip} answers from ${result.by} after ${ms(result.answerMs)} (address added ${ms(result.addedMs)})${result.notes.length ? `; ${result.notes.join('; ')}` : ''}`);
+      results.push(result);
+      // keepalived killed -9 leaves its VIP behind, like eventd: the "host" comes back without it.
+      lab.dropAddress(holder, keepalivedVip);
+      lab.linkUp(holder);
+      victim.start();
+    }
+    await settled();
+  } finally {
+    for (const instance of instances.values()) await instance.kill9();
+    monitor.stop();
+  }
+  return { runs: results, version };
+}
+
+// ---------------------------------------------------------------- report
+
+interface Row {
+  metric: string;
+  eventd: number;
+  keepalived: number;
+  format: (value: number) => string;
+  target?: string;
+  met?: boolean;
+}
+
+function table(rows: Row[]): string {
+  const cells = rows.map((row) => [
+    row.metric,
+    row.format(row.eventd),
+    row.format(row.keepalived),
+    ratio(row.keepalived, row.eventd),
+    row.target === undefined ? '' : `${row.target}${row.met === undefined ? '' : row.met ? '  met' : '  MISSED'}`,
+  ]);
+  const header = ['metric', 'eventd', 'keepalived', 'ratio (keepalived/eventd)', 'target'];
+  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : i === c.length - 1 ? cell : cell.padStart(widths[i]!))).join(' | ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+}
+
+const max = (values: number[]) => (values.length === 0 ? NaN : Math.max(...values));
+const count = (value: number) => (Number.isFinite(value) ? String(value) : 'n/a');
+
+function report(eventd: { runs: Takeover[]; rejoinTakes: number }, keepalived: { runs: Takeover[]; version: string } | string, soak: SoakResult | undefined): void {
+  const e = eventd.runs;
+  const k = typeof keepalived === 'string' ? [] : keepalived.runs;
+  const answer = (runs: Takeover[]) => runs.map((r) => r.answerMs);
+  const added = (runs: Takeover[]) => runs.map((r) => r.addedMs);
+  const rows: Row[] = [
+    { metric: `kill -9 -> address answers, median of ${runs}`, eventd: median(answer(e)), keepalived: median(answer(k)), format: ms, target: `< ${ms(targetMs)}`, met: median(answer(e)) < targetMs },
+    { metric: `kill -9 -> address answers, max of ${runs}`, eventd: max(answer(e)), keepalived: max(answer(k)), format: ms, target: `< ${ms(targetMs)}`, met: max(answer(e)) < targetMs },
+    { metric: 'kill -9 -> address added on a survivor, median', eventd: median(added(e)), keepalived: median(added(k)), format: ms },
+    { metric: 'kill -9 -> survivor view without the holder, median', eventd: median(e.map((r) => r.viewMs ?? NaN)), keepalived: NaN, format: ms },
+    { metric: 'kill -9 -> survivor claims the group, median', eventd: median(e.map((r) => r.claimMs ?? NaN)), keepalived: NaN, format: ms },
+    { metric: 'restarted holder took the address back (runs)', eventd: eventd.rejoinTakes, keepalived: NaN, format: count, target: '0', met: eventd.rejoinTakes === 0 },
+  ];
+  if (soak) {
+    const falseFailovers = soak.groupEvents.filter((event) => event.attrs['state'] === 'starting').length;
+    rows.push({
+      metric: `false failovers, ${Math.round(soak.seconds)} s, ${machine.cpus} cores loaded`, eventd: falseFailovers, keepalived: NaN, format: count,
+      target: '0 over 300 s', met: falseFailovers > 0 || soak.addressChanges > 0 ? false : soak.seconds >= 300 ? true : undefined,
+    });
+  }
+  const out: string[] = [];
+  out.push(`failover benchmark: kill -9 of the holder -> the service address answering from a survivor (node ${process.version})`);
+  out.push(`machine: ${machine.cpus} cpus (${machine.model}), Linux ${release()}; load average (1/5/15 min) ${machine.loads.map(([when, value]) => `${when} ${value}`).join(', ')}`);
+  out.push(`eventd: 3 daemons in namespaces, failover group with ip (bundled ip-takeover, arping -U -c 2), heartbeat ${clusterConfigDefaults.heartbeatMs} ms, suspectAfterMs ${clusterConfigDefaults.suspectAfterMs}, fenceMs ${failoverDefaults.fenceMs} (defaults)`);
+  out.push(typeof keepalived === 'string' ? `keepalived: not run (${keepalived})` : `keepalived: ${keepalived.version}, 2 namespaces, MASTER 150 / BACKUP 100, advert_int 1, VRRP unicast, preempt (default)`);
+  out.push('each run: SIGKILL to the holder\'s process group, its veth down right after (the "host" dies); figure = SIGKILL -> first reply to the client\'s `ping -D -i 0.02` after the link went down; kill at a random 0-1 s phase');
+  out.push('');
+  out.push(table(rows));
+  out.push('');
+  out.push('runs:');
+  for (const [name, list] of [['eventd', e], ['keepalived', k]] as const) {
+    for (const [i, r] of list.entries()) {
+      const extra = name === 'eventd' ? `, view ${ms(r.viewMs ?? NaN)}, claim ${ms(r.claimMs ?? NaN)}` : '';
+      out.push(`  ${name.padEnd(10)} ${i + 1}: kill -9 ${r.victim} -> answers from ${r.by} ${ms(r.answerMs)} (address added ${ms(r.addedMs)}${extra}; link down ${r.linkDownMs} ms after the kill)${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`);
+    }
+  }
+  if (soak) {
+    out.push(`soak: ${soak.seconds.toFixed(0)} s under ${soak.how} (load at end ${soak.loadDuring}): FailoverGroup events ${soak.groupEvents.length}, address changes ${soak.addressChanges}, ` +
+      `Node down events ${soak.nodeDowns.length}, view changes logged ${soak.viewChanges}, client gaps > 1 s ${soak.outages.length}${soak.outages.length ? ` (${soak.outages.map(ms).join(', ')})` : ''}`);
+    for (const event of soak.groupEvents.slice(0, 10)) out.push(`  ${event.time} ${event.node} ${String(event.attrs['state'])} (${String(event.attrs['reason'])})`);
+    for (const event of soak.nodeDowns.slice(0, 10)) out.push(`  ${event.time} Node down seen by ${event.node}: ${JSON.stringify(event.attrs)}`);
+  }
+  const problems = [...daemons.values()].flatMap((daemon) => daemon.log().split('\n').filter((line) => /"level":[456]\d/.test(line)).map((line) => `${daemon.name}: ${line.slice(0, 220)}`));
+  out.push(`eventd log lines at warn or above: ${problems.length}${problems.slice(0, 8).map((line) => `\n  ${line}`).join('')}`);
+  console.log(out.join('\n'));
+}
+
+// ---------------------------------------------------------------- main
+
+machine.loads.push(['before eventd', load()]);
+const eventdResults = await benchEventd();
+let soak: SoakResult | undefined;
+if (soakSeconds > 0) {
+  machine.loads.push(['before soak', load()]);
+  soak = await soakEventd(soakSeconds);
+}
+for (const daemon of daemons.values()) await daemon.kill9();
+eventdMonitor.stop();
+let keepalivedResults: { runs: Takeover[]; version: string } | string = '--no-keepalived';
+if (!options['no-keepalived']) {
+  machine.loads.push(['before keepalived', load()]);
+  keepalivedResults = await benchKeepalived();
+}
+machine.loads.push(['end', load()]);
+report(eventdResults, keepalivedResults, soak);
+process.exit(0);
