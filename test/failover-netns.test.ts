@@ -27,6 +27,7 @@ import { test, type TestContext } from 'node:test';
 import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
 import { failoverDefaults } from '../consumers/failover/settings.js';
 import { AddressMonitor, has, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, sleep } from './helpers/netns.js';
+import { waitFor } from './helpers/tmp.js';
 
 const hosts = ['h1', 'h2', 'h3'] as const;
 type Host = (typeof hosts)[number];
@@ -37,20 +38,6 @@ const takeoverDeadlineMs = 6_000;
 /** A cut-off holder's release: it notices the silence after suspectAfterMs, then has fenceMs to stop; plus scheduling margin. */
 const releaseDeadlineMs = suspectAfterMs + fenceMs + 700;
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 test('failover group with ip in network namespaces: takeover after kill -9, release on partition', { timeout: 90_000 }, async (t: TestContext) => {
   const unavailable = netnsUnavailable();
@@ -98,9 +85,9 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
 
   const holdersNow = (among: readonly Host[] = hosts) => lab!.holders(vip, among) as Host[];
   const waitView = (nodes: readonly Host[], size: number) =>
-    Promise.all(nodes.map((host) => until(`${host} to see a view of ${size}`, async () => (await daemon(host).view()).length === size, 20_000, 100)));
+    Promise.all(nodes.map((host) => waitFor(`${host} to see a view of ${size}`, async () => (await daemon(host).view()).length === size, 20_000, 100)));
   const oneHolder = (among: readonly Host[], timeoutMs: number) =>
-    until(`exactly one of ${among.join(',')} to hold ${vip}`, () => {
+    waitFor(`exactly one of ${among.join(',')} to hold ${vip}`, () => {
       const holders = holdersNow(among);
       return holders.length === 1 ? holders[0] : undefined;
     }, timeoutMs);
@@ -149,7 +136,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   await sleep(500);
   assert.deepEqual(holdersNow(), [first], 'exactly one node holds the address');
   for (const host of hosts) {
-    await until(`${host} to know ${first} owns the group`, async () => (await daemon(host).groups())[0]?.owner === first, 5_000, 100);
+    await waitFor(`${host} to know ${first} owns the group`, async () => (await daemon(host).groups())[0]?.owner === first, 5_000, 100);
   }
   assert.ok(await lab.pingUntil('cl', vip), `the client pings ${vip}`);
   assert.equal(lab.neighbour('cl', vip), macs.get(first), `the client reaches ${vip} at ${first}`);
@@ -157,7 +144,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   // (b) kill -9 of the holder, its "host" gone with it (eth0 down): a survivor answers for the address.
   const survivors = hosts.filter((host) => host !== first);
   prober = new Prober(lab, 'cl', vip);
-  await until('the prober to get replies', () => prober!.replies.length > 0, 5_000);
+  await waitFor('the prober to get replies', () => prober!.replies.length > 0, 5_000);
   const killedAt = Date.now();
   await daemon(first).kill9();
   lab.linkDown(first);
@@ -182,7 +169,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   const restartedAt = Date.now();
   await daemon(first).start();
   await waitView(hosts, 3);
-  await until(`${first} to know ${second} owns the group`, async () => (await daemon(first).groups())[0]?.owner === second, 5_000, 100);
+  await waitFor(`${first} to know ${second} owns the group`, async () => (await daemon(first).groups())[0]?.owner === second, 5_000, 100);
   await rejoined('restart after kill -9', first, second, restartedAt);
 
   // (c) Partition: the holder is cut off; without quorum it releases the address, and the majority takes it.
@@ -190,7 +177,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   await waitView(hosts, 3);
   const cutAt = Date.now();
   lab.linkDown(second);
-  const releasedAt = await until(`${second} (cut off) to release ${vip}`, () => (lab!.holds(second, vip) ? undefined : Date.now()), releaseDeadlineMs + 1_000);
+  const releasedAt = await waitFor(`${second} (cut off) to release ${vip}`, () => (lab!.holds(second, vip) ? undefined : Date.now()), releaseDeadlineMs + 1_000);
   await sleep(100);
   const deleted = monitor.since(cutAt).find((change) => !change.added && change.host === second)?.at ?? releasedAt;
   t.diagnostic(`${second} cut off to its release of ${vip}: ${deleted - cutAt} ms (limit suspectAfterMs ${suspectAfterMs} + fenceMs ${fenceMs} + 700 = ${releaseDeadlineMs} ms)`);

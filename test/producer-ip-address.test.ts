@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { test } from 'node:test';
 import ipAddressProducer, { ipAddressSamples, isLoopback, normaliseAddress, parseIPAddressConfig, prefixLength } from '../producers/ip-address/index.js';
-import { EventdError } from '../services/eventd/errors.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
 import { builtinProducersDir } from '../services/eventd/paths.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
+import { assertBadConfig } from './helpers/errors.js';
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -42,19 +42,7 @@ const recorded: NodeJS.Dict<NetworkInterfaceInfo[]> = {
   ],
 };
 
-function badConfig(config: Record<string, unknown>, key: string, mentions: RegExp): void {
-  assert.throws(
-    () => parseIPAddressConfig(config),
-    (error: unknown) => {
-      assert.ok(error instanceof EventdError);
-      assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
-      assert.equal(error.details?.['key'], key);
-      assert.ok(error.message.startsWith(`${key}: `), error.message);
-      assert.match(error.message, mentions);
-      return true;
-    },
-  );
-}
+const badConfig = (config: Record<string, unknown>, key: string, mentions: RegExp): void => assertBadConfig(parseIPAddressConfig, config, key, mentions);
 
 test('normaliseAddress: one text per IPv6 address (RFC 5952); IPv4 as is; not-addresses undefined', () => {
   const cases: [string, string | undefined][] = [

@@ -11,13 +11,13 @@ import {
   parseNetworkInterfaceConfig,
   readLink,
 } from '../producers/network-interface/index.js';
-import { EventdError } from '../services/eventd/errors.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
 import { builtinProducersDir, packageRoot } from '../services/eventd/paths.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
+import { assertBadConfig } from './helpers/errors.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures');
 const procNet = join(fixtures, 'proc-net');
@@ -33,19 +33,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
-function badConfig(config: Record<string, unknown>, key: string, mentions: RegExp): void {
-  assert.throws(
-    () => parseNetworkInterfaceConfig(config),
-    (error: unknown) => {
-      assert.ok(error instanceof EventdError);
-      assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
-      assert.equal(error.details?.['key'], key);
-      assert.ok(error.message.startsWith(`${key}: `), error.message);
-      assert.match(error.message, mentions);
-      return true;
-    },
-  );
-}
+const badConfig = (config: Record<string, unknown>, key: string, mentions: RegExp): void => assertBadConfig(parseNetworkInterfaceConfig, config, key, mentions);
 
 test('parseNetDev: two header lines, a colon with or without a space, malformed lines skipped', async () => {
   const counters = parseNetDev(await first());

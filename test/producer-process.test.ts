@@ -16,13 +16,13 @@ import {
   readProcesses,
   type ProcessInfo,
 } from '../producers/process/index.js';
-import { EventdError } from '../services/eventd/errors.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
 import { builtinProducersDir, packageRoot } from '../services/eventd/paths.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
+import { assertBadConfig } from './helpers/errors.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'proc-process');
 const read = (file: string) => readFile(join(fixture, file), 'utf8');
@@ -42,19 +42,7 @@ async function fixtureCopy(t: { after: (fn: () => Promise<void>) => void }): Pro
   return procRoot;
 }
 
-function badConfig(config: Record<string, unknown>, key: string, mentions: RegExp): void {
-  assert.throws(
-    () => parseProcessConfig(config),
-    (error: unknown) => {
-      assert.ok(error instanceof EventdError);
-      assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
-      assert.equal(error.details?.['key'], key);
-      assert.ok(error.message.startsWith(`${key}: `), error.message);
-      assert.match(error.message, mentions);
-      return true;
-    },
-  );
-}
+const badConfig = (config: Record<string, unknown>, key: string, mentions: RegExp): void => assertBadConfig(parseProcessConfig, config, key, mentions);
 
 test('parseStat: comm with spaces and parentheses runs to the last )', async () => {
   assert.deepEqual(parseStat(await read('100/stat')), { pid: 100, comm: 'my (app) x)', state: 'S', cpuTicks: 50, startTime: 900 });
