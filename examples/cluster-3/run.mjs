@@ -30,6 +30,10 @@ function setSwap(procRoot, percent) {
   renameSync(join(procRoot, 'meminfo.tmp'), join(procRoot, 'meminfo'));
 }
 
+// A failover group for the demo: its script marks where it runs (run/holder-<node>).
+const groupScript = join(work, 'group.sh');
+writeFileSync(groupScript, `#!/bin/sh\ncase "$EVENTD_ACTION" in\n  start) date > "${work}/holder-$EVENTD_NODE" ;;\n  stop) rm -f "${work}/holder-$EVENTD_NODE" ;;\nesac\n`, { mode: 0o755 });
+
 const children = [];
 for (const node of nodes) {
   const procRoot = join(work, node.name, 'proc');
@@ -41,6 +45,7 @@ for (const node of nodes) {
     api: { port: node.api },
     producers: { PagingSpace: { periodMs: 500 } },
     cluster: { name: 'demo', bind: { host: '127.0.0.1', port: node.udp }, keys: [key], peers },
+    failover: { groups: [{ name: 'demo-service', start: groupScript, stop: groupScript, timeout: '10s' }] },
   };
   const configFile = join(work, `${node.name}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -65,6 +70,8 @@ try, in another terminal:
   ${rel(join(here, 'set-swap.sh'))} n2 40       # rearms
   kill -9 $(cat ${rel(join(work, 'n3.pid'))})              # n1 and n2 record "n3 down" within a second
   ${ctl}7101 events --class Node
+  ${ctl}7101 groups                          # the failover group "demo-service": one holder (run/holder-<node>)
+  kill -9 $(cat ${rel(join(work, 'n1.pid'))})              # if n1 holds it: a survivor starts it in about 1.5 s
 Ctrl-C here stops the cluster (data stays in ${rel(work)}; delete it to start afresh).
 `);
 
