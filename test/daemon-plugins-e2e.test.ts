@@ -37,7 +37,8 @@ test('built-in classes, the real root file system, a plugin dropped in live, and
     producers: { FileSystem: { periodMs: 100 } },
     log: { level: 'info' },
   });
-  t.after(() => daemon.kill9());
+  // A graceful stop: the daemon kills its producers' process groups (the hanging plugin's too); kill -9 would orphan them.
+  t.after(() => daemon.stop());
   await daemon.start();
 
   const { body: classes } = await daemon.request<Classes>('GET', '/v1/classes');
