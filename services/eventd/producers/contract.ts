@@ -62,6 +62,9 @@ export interface ProducerReporter {
   /** Raw values to check against the manifest, and problems already found (each one a garbage count). */
   output(values: unknown[], garbage: string[]): void;
   failure(kind: Exclude<ProducerErrorKind, 'garbage'>, message: string): void;
+  /** An executable's process group started and ended (for reaping orphans after a kill -9 of the daemon). */
+  spawned?(pid: number): void;
+  exited?(pid: number): void;
 }
 
 /** One periodic producer (module, or executable in periodic mode), driven by the schedule. */

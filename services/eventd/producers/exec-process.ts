@@ -22,6 +22,11 @@ export function spawnProducer(producer: LoadedProducer, ctx: ProducerContext, re
     detached: true,
   });
   child.stderr.on('data', (chunk: Buffer) => reporter.logger.warn({ output: truncate(chunk.toString('utf8')) }, 'producer stderr'));
+  const pid = child.pid;
+  if (pid !== undefined) {
+    reporter.spawned?.(pid);
+    child.once('exit', () => reporter.exited?.(pid));
+  }
   return child;
 }
 

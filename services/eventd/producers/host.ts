@@ -11,6 +11,7 @@ import { ExecRunner } from './exec-runner.js';
 import { StreamRunner } from './exec-stream.js';
 import { fingerprint, loadProducerFolder, pluginFolders } from './manifest.js';
 import { ModuleRunner } from './module-runner.js';
+import { ProducerProcesses } from './orphans.js';
 import { checkSample } from './sample-check.js';
 import { PeriodicSchedule } from './schedule.js';
 
@@ -45,10 +46,17 @@ export class ProducerHost {
   private readonly sessions = new Map<string, Session>();
   private readonly closing = new Set<Promise<void>>();
 
-  constructor(private readonly options: ProducerHostOptions) {}
+  /** Process groups of executables, recorded in the data folder so the next start can reap them after a kill -9. */
+  private readonly processes: ProducerProcesses | undefined;
+
+  constructor(private readonly options: ProducerHostOptions) {
+    this.processes = options.dataDir === undefined ? undefined : new ProducerProcesses(options.dataDir);
+  }
 
   /** The first scan of the dirs: every plugin folder found is loaded (or refused, with a log line). */
   async load(): Promise<void> {
+    const reaped = this.processes?.reapOrphans() ?? 0;
+    if (reaped > 0) this.options.logger.warn({ reaped }, `killed ${reaped} producer process group(s) left running by a previous run of this daemon`);
     await this.scan(true);
   }
 
@@ -242,6 +250,7 @@ export class ProducerHost {
     const className = producer.manifest.class;
     const { metrics } = this.options;
     const logger = this.options.logger.child({ class: className, folder: producer.folder });
+    const processes = this.processes;
     return {
       logger,
       run: () => {
@@ -255,6 +264,7 @@ export class ProducerHost {
         metrics.producerErrors.inc({ class: className, kind });
         logger.warn({ kind, problem: message }, `producer ${className} failed (${kind}): ${message}`);
       },
+      ...(processes ? { spawned: (pid: number) => processes.spawned(pid), exited: (pid: number) => processes.exited(pid) } : {}),
     };
   }
 
