@@ -18,7 +18,8 @@ import { EventdCluster } from './lib/eventd-cluster.js';
 import { measureDetection, measureIdle, measurePropagation, soak, subscribe, type DetectionRun, type IdleTraffic, type Propagation, type Soak } from './lib/eventd-phases.js';
 import { ensureSerf, SerfCluster } from './lib/serf.js';
 import { measureCliStartup, measureFailed, measureSerfIdle, measureUserEvents, type SerfDelivery, type SerfDetectionRun, type SerfIdle } from './lib/serf-phases.js';
-import { median, ms, num, percentile, ratio } from './lib/stats.js';
+import { median, ms, num, percentile } from './lib/stats.js';
+import { comparisonTable, type ComparisonRow } from './lib/table.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -112,27 +113,10 @@ async function runSerf(dir: string): Promise<SerfResults | string> {
   return { version: serf.version, cliStartup, delivery, failed, idle };
 }
 
-interface Row {
-  metric: string;
-  eventd: number;
-  serf: number;
-  format: (value: number) => string;
-  target?: string;
-  met?: boolean;
-}
+type Row = Omit<ComparisonRow, 'other'> & { serf: number };
 
 function table(rows: Row[]): string {
-  const cells = rows.map((row) => [
-    row.metric,
-    row.format(row.eventd),
-    row.format(row.serf),
-    ratio(row.serf, row.eventd),
-    row.target === undefined ? '' : `${row.target}${row.met === undefined ? '' : row.met ? '  met' : '  MISSED'}`,
-  ]);
-  const header = ['metric', 'eventd', 'Serf', 'Serf/eventd', 'target'];
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : i === c.length - 1 ? cell : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return comparisonTable(rows.map(({ serf, ...row }) => ({ ...row, other: serf })), ['metric', 'eventd', 'Serf', 'Serf/eventd', 'target'], { separator: '  ', ruleSeparator: '  ' });
 }
 
 function report(eventd: EventdResults, serf: SerfResults | string, machine: string): void {

@@ -37,8 +37,10 @@ import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
 import { AddressMonitor, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, run, sleep } from '../test/helpers/netns.js';
 import { installCleanupHandlers, onCleanup } from './lib/cleanup.js';
 import { startCpuLoad } from './lib/cpu-load.js';
-import { median, ms, ratio } from './lib/stats.js';
+import { median, ms } from './lib/stats.js';
 import { ensureCommand } from './lib/system.js';
+import { comparisonTable, type ComparisonRow } from './lib/table.js';
+import { waitFor } from '../test/helpers/tmp.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -58,20 +60,6 @@ const takeoverTimeoutMs = 30_000;
 const step = (line: string) => process.stderr.write(`${line}\n`);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** One kill of a holder, as seen from the client and the namespaces. */
 interface Takeover {
@@ -128,7 +116,7 @@ async function measureKill(address: string, victim: string, survivors: readonly 
   const prober = new Prober(lab, 'cl', address);
   onCleanup(() => prober.stop());
   try {
-    await until(`replies from ${address}`, () => prober.replies.length > 2, 10_000, 20);
+    await waitFor(`replies from ${address}`, () => prober.replies.length > 2, 10_000, 20);
     // At a random point of the 1 s advert (and 200 ms heartbeat) cycle: the runs start in step with it otherwise.
     await sleep(Math.random() * 1000);
     const killedAt = Date.now();
@@ -161,12 +149,12 @@ const eventdMonitor = new AddressMonitor(lab, eventdHosts, eventdVip);
 onCleanup(() => eventdMonitor.stop());
 
 async function eventdSettled(timeoutMs = 30_000): Promise<string> {
-  for (const daemon of daemons.values()) await until(`${daemon.name} to see a view of 3`, async () => (await daemon.view()).length === 3, timeoutMs, 100);
-  const holder = await until(`exactly one holder of ${eventdVip}`, async () => {
+  for (const daemon of daemons.values()) await waitFor(`${daemon.name} to see a view of 3`, async () => (await daemon.view()).length === 3, timeoutMs, 100);
+  const holder = await waitFor(`exactly one holder of ${eventdVip}`, async () => {
     const holders = await lab.holdersAsync(eventdVip, eventdHosts);
     return holders.length === 1 ? holders[0] : undefined;
-  }, timeoutMs);
-  for (const daemon of daemons.values()) await until(`${daemon.name} to know ${holder} owns the group`, async () => (await daemon.groups())[0]?.owner === holder, timeoutMs, 100);
+  }, timeoutMs, 50);
+  for (const daemon of daemons.values()) await waitFor(`${daemon.name} to know ${holder} owns the group`, async () => (await daemon.groups())[0]?.owner === holder, timeoutMs, 100);
   if (!(await lab.pingUntil('cl', eventdVip, 10_000))) throw new Error(`the client does not reach ${eventdVip}`);
   return holder;
 }
@@ -378,7 +366,7 @@ async function benchKeepalived(): Promise<{ runs: Takeover[]; version: string }>
   /** k1 (preempting) holds the address alone, for 2 s in a row, and the client reaches it. */
   const settled = async () => {
     let since = 0;
-    await until('k1 alone to hold the keepalived address for 2 s', async () => {
+    await waitFor('k1 alone to hold the keepalived address for 2 s', async () => {
       const holders = await lab.holdersAsync(keepalivedVip, keepalivedHosts);
       if (holders.join() !== 'k1') since = 0;
       else if (since === 0) since = Date.now();
@@ -413,27 +401,10 @@ async function benchKeepalived(): Promise<{ runs: Takeover[]; version: string }>
 
 // ---------------------------------------------------------------- report
 
-interface Row {
-  metric: string;
-  eventd: number;
-  keepalived: number;
-  format: (value: number) => string;
-  target?: string;
-  met?: boolean;
-}
+type Row = Omit<ComparisonRow, 'other'> & { keepalived: number };
 
 function table(rows: Row[]): string {
-  const cells = rows.map((row) => [
-    row.metric,
-    row.format(row.eventd),
-    row.format(row.keepalived),
-    ratio(row.keepalived, row.eventd),
-    row.target === undefined ? '' : `${row.target}${row.met === undefined ? '' : row.met ? '  met' : '  MISSED'}`,
-  ]);
-  const header = ['metric', 'eventd', 'keepalived', 'ratio (keepalived/eventd)', 'target'];
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : i === c.length - 1 ? cell : cell.padStart(widths[i]!))).join(' | ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+  return comparisonTable(rows.map(({ keepalived, ...row }) => ({ ...row, other: keepalived })), ['metric', 'eventd', 'keepalived', 'ratio (keepalived/eventd)', 'target'], { separator: ' | ', ruleSeparator: '-|-' });
 }
 
 const max = (values: number[]) => (values.length === 0 ? NaN : Math.max(...values));

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { EventRecord } from '../services/eventd/types.js';
-import { DaemonProcess } from './helpers/daemon.js';
+import { DaemonProcess, freshSamples } from './helpers/daemon.js';
 import { setSwap } from './helpers/proc.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
 
@@ -24,18 +24,6 @@ function config(dir: string, procRoot: string) {
 
 type Events = { events: EventRecord[] };
 
-/** Waits until the daemon has evaluated samples taken after this moment. */
-async function freshSamples(daemon: DaemonProcess, count = 3): Promise<void> {
-  const since = Date.now();
-  let seen = 0;
-  let last = '';
-  await waitFor(`${count} fresh PagingSpace samples`, async () => {
-    const { body } = await daemon.request<{ resources: { resource: string; time: string }[] }>('GET', '/v1/resources?class=PagingSpace');
-    const total = body.resources.find((r) => r.resource === 'total');
-    if (total && Date.parse(total.time) > since && total.time !== last) { last = total.time; seen++; }
-    return seen >= count;
-  });
-}
 
 test('paging space crosses up and back: one event, one rearm per resource, the script runs, kill -9 loses and repeats nothing', async (t) => {
   const dir = tempDir(t);

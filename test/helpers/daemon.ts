@@ -68,3 +68,16 @@ export class DaemonProcess {
     return { status: response.status, body: parsed as T };
   }
 }
+
+/** Waits until the daemon has evaluated `count` samples taken after this moment. */
+export async function freshSamples(daemon: DaemonProcess, count = 3): Promise<void> {
+  const since = Date.now();
+  let seen = 0;
+  let last = '';
+  await waitFor(`${count} fresh PagingSpace samples`, async () => {
+    const { body } = await daemon.request<{ resources: { resource: string; time: string }[] }>('GET', '/v1/resources?class=PagingSpace');
+    const total = body.resources.find((r) => r.resource === 'total');
+    if (total && Date.parse(total.time) > since && total.time !== last) { last = total.time; seen++; }
+    return seen >= count;
+  });
+}

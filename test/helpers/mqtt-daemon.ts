@@ -1,23 +1,14 @@
 // A real daemon process with the MQTT bridge on, fed a recorded proc root so
 // paging space can be pushed across a threshold by hand.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../../services/eventd/types.js';
 import { DaemonProcess } from './daemon.js';
+import { setSwap } from './proc.js';
+
+export { freshSamples } from './daemon.js';
+export { setSwap };
 import { waitFor } from './tmp.js';
 
-/** Writes a proc root with one 1 GiB swap device at `percent` used (write then rename, as the kernel never shows half a file). */
-export function setSwap(procRoot: string, percent: number): void {
-  const sizeKiB = 1_048_576;
-  const usedKiB = Math.round((sizeKiB * percent) / 100);
-  mkdirSync(procRoot, { recursive: true });
-  const write = (name: string, text: string) => {
-    writeFileSync(join(procRoot, name + '.tmp'), text);
-    renameSync(join(procRoot, name + '.tmp'), join(procRoot, name));
-  };
-  write('swaps', `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda2                               partition\t${sizeKiB}\t\t${usedKiB}\t\t-2\n`);
-  write('meminfo', `MemTotal:       16384000 kB\nMemFree:         8000000 kB\nSwapTotal:       ${sizeKiB} kB\nSwapFree:        ${sizeKiB - usedKiB} kB\n`);
-}
 
 /** A daemon on port 0 with node n1, PagingSpace every 50 ms, and `mqtt` as given. */
 export function mqttDaemon(dir: string, mqtt: Record<string, unknown>, percent = 40): { daemon: DaemonProcess; procRoot: string } {
@@ -55,18 +46,6 @@ export async function waitForEvents(daemon: DaemonProcess, count: number): Promi
   }, 15_000);
 }
 
-/** Waits until the daemon has evaluated `count` samples taken after this moment. */
-export async function freshSamples(daemon: DaemonProcess, count = 3): Promise<void> {
-  const since = Date.now();
-  let seen = 0;
-  let last = '';
-  await waitFor(`${count} fresh PagingSpace samples`, async () => {
-    const { body } = await daemon.request<{ resources: { resource: string; time: string }[] }>('GET', '/v1/resources?class=PagingSpace');
-    const total = body.resources.find((r) => r.resource === 'total');
-    if (total && Date.parse(total.time) > since && total.time !== last) { last = total.time; seen++; }
-    return seen >= count;
-  });
-}
 
 /** The value of an unlabelled metric on /metrics, or undefined when it is not there. */
 export async function metric(daemon: DaemonProcess, name: string): Promise<number | undefined> {
