@@ -10,31 +10,12 @@ import { ActionRunStore, type ActionRun } from '../services/eventd/store/action-
 import { openDb, type Db } from '../services/eventd/store/db.js';
 import { EventStore } from '../services/eventd/store/events.js';
 import type { ActionSpec, Attrs, EventRecord, EventType } from '../services/eventd/types.js';
+import { processGone } from './helpers/proc.js';
+import { waitFor } from './helpers/tmp.js';
 
 const DEADLINE_MS = 15_000;
 
-async function waitFor(what: string, condition: () => boolean, deadlineMs = DEADLINE_MS): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-/** Gone, or a zombie nobody reaps (PID 1 in a container may not). */
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
 
 interface Fixture {
   dir: string;
@@ -220,8 +201,8 @@ describe('ActionDispatcher', () => {
     const pid = Number(readFileSync(join(fx.dir, 'pid'), 'utf8'));
     const child = Number(readFileSync(join(fx.dir, 'child'), 'utf8'));
     fx.leftovers.push(pid, child);
-    await waitFor('the script to be gone', () => processGone(pid));
-    await waitFor('the script\'s child to be gone', () => processGone(child));
+    await waitFor('the script to be gone', () => processGone(pid), DEADLINE_MS);
+    await waitFor('the script\'s child to be gone', () => processGone(child), DEADLINE_MS);
   });
 
   test('a script that ignores SIGTERM is killed after the grace', async () => {
@@ -235,7 +216,7 @@ describe('ActionDispatcher', () => {
     assert.equal(done.signal, 'SIGKILL');
     const pid = Number(readFileSync(join(fx.dir, 'pid'), 'utf8'));
     fx.leftovers.push(pid);
-    await waitFor('the script to be gone', () => processGone(pid));
+    await waitFor('the script to be gone', () => processGone(pid), DEADLINE_MS);
   });
 
   test('a non-zero exit is recorded failed and not retried', async () => {
@@ -306,7 +287,7 @@ describe('ActionDispatcher', () => {
     const b = only(emit(makeEvent('B'), { run: fast, args: [fx.dir], timeout: '60s' }));
     const d = dispatcher();
     d.start();
-    await waitFor('B to finish', () => row(b).status === 'ok');
+    await waitFor('B to finish', () => row(b).status === 'ok', DEADLINE_MS);
     assert.equal(row(a).status, 'running');
     assert.ok(existsSync(join(fx.dir, 'a-started')));
     writeFileSync(join(fx.dir, 'release-a'), '');
@@ -383,14 +364,14 @@ describe('ActionDispatcher', () => {
     const queued = only(emit(makeEvent('s1'), { run, args: [fx.dir], timeout: '60s' }));
     const first = dispatcher();
     first.start();
-    await waitFor('the first run to start', () => existsSync(join(fx.dir, 'pid')));
+    await waitFor('the first run to start', () => existsSync(join(fx.dir, 'pid')), DEADLINE_MS);
     const pid = Number(readFileSync(join(fx.dir, 'pid'), 'utf8'));
     fx.leftovers.push(pid);
     await first.stop(50);
     await first.idle();
     assert.equal(row(hung).status, 'running');
     assert.equal(row(queued).status, 'pending');
-    await waitFor('the killed script to be gone', () => processGone(pid));
+    await waitFor('the killed script to be gone', () => processGone(pid), DEADLINE_MS);
     first.kick(); // ignored once stopped
     assert.equal(row(queued).status, 'pending');
 
@@ -411,7 +392,7 @@ describe('ActionDispatcher', () => {
     const r = only(emit(makeEvent('s1'), { run, args: [fx.dir], timeout: '60s' }));
     const d = dispatcher();
     d.start();
-    await waitFor('the run to start', () => existsSync(join(fx.dir, 'started')));
+    await waitFor('the run to start', () => existsSync(join(fx.dir, 'started')), DEADLINE_MS);
     const stopped = d.stop(DEADLINE_MS);
     writeFileSync(join(fx.dir, 'go'), '');
     await stopped;

@@ -6,16 +6,10 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DaemonProcess } from './helpers/daemon.js';
+import { processGone } from './helpers/proc.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number): boolean => !processGone(pid);
 
 test('a stream plugin orphaned by kill -9 of the daemon is killed at the next start', async (t) => {
   const dir = tempDir(t);

@@ -9,14 +9,8 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
+import { waitFor } from './helpers/tmp.js';
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A documentation address (RFC 5737) this machine does not hold, for "configured but absent". */
 const held = new Set(Object.values(networkInterfaces()).flatMap((infos) => (infos ?? []).map((info) => info.address)));
@@ -152,13 +146,13 @@ test('the built-in IPAddress module sees 127.0.0.1 on lo on the real machine', a
   await host.load();
   assert.deepEqual(Object.keys(host.manifest('IPAddress')?.attributes ?? {}).sort(), ['family', 'interface', 'prefixLength', 'present']);
   host.wake('IPAddress');
-  await waitFor(() => received.some((sample) => sample.resource === '127.0.0.1'), 'an IPAddress sample for 127.0.0.1');
+  await waitFor('an IPAddress sample for 127.0.0.1', () => received.some((sample) => sample.resource === '127.0.0.1'), 10_000);
   const validSample = validator('sample.schema.json');
   for (const sample of received) assert.ok(validSample(sample), JSON.stringify(validSample.errors));
   const loopback = received.find((sample) => sample.resource === '127.0.0.1');
   assert.equal(loopback?.class, 'IPAddress');
   assert.deepEqual(loopback?.attrs, { present: true, interface: 'lo', family: 'ipv4', prefixLength: 8 });
-  await waitFor(() => received.some((sample) => sample.resource === absent), 'the absent configured address');
+  await waitFor('the absent configured address', () => received.some((sample) => sample.resource === absent), 10_000);
   assert.deepEqual(received.find((sample) => sample.resource === absent)?.attrs, { present: false, family: 'ipv4' });
   const errors = (await metrics.producerErrors.get()).values.reduce((sum, value) => sum + value.value, 0);
   assert.equal(errors, 0);

@@ -3,28 +3,22 @@
 // beside them keeps its schedule; the host always stops cleanly.
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../services/eventd/logger.js';
 import { createMetrics, type Metrics } from '../services/eventd/metrics.js';
 import { ProducerHost, type ProducerErrorKind } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
+import { processGone } from './helpers/proc.js';
+import { waitFor } from './helpers/tmp.js';
 
 const kinds: ProducerErrorKind[] = ['throw', 'timeout', 'crash', 'exit', 'garbage'];
 const validSample = validator('sample.schema.json');
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface PluginFiles {
   manifest: Record<string, unknown>;
@@ -135,19 +129,6 @@ function harness(dirs: string[], options: { config?: Record<string, Record<strin
   };
 }
 
-/** True once the process is gone (or a zombie nobody has reaped yet). */
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 const pidIn = async (file: string): Promise<number> => Number((await readFile(file, 'utf8')).trim());
 
@@ -158,7 +139,7 @@ test('every kind of misbehaviour is counted and skipped while a healthy producer
   for (const className of ['Healthy', 'Thrower', 'Hanger', 'Exiter', 'Garbler', 'ExecGarbage', 'ExecSleeper', 'ExecExit3', 'ExecCrash', 'StreamGarbage', 'StreamExit']) {
     h.host.wake(className);
   }
-  await waitFor(async () => {
+  await waitFor('two failures of every kind', async () => {
     const counts = await Promise.all([
       h.errors('Thrower', 'throw'),
       h.errors('Hanger', 'timeout'),
@@ -172,7 +153,7 @@ test('every kind of misbehaviour is counted and skipped while a healthy producer
       h.errors('StreamExit', 'exit'),
     ]);
     return counts.every((count) => count >= 2);
-  }, 'two failures of every kind');
+  }, 15_000);
 
   // Good samples printed beside the bad ones still go through, checked and stamped.
   assert.deepEqual([...new Set(h.got('Garbler').map((sample) => sample.resource))].sort(), ['ok', 'ok2']);
@@ -188,7 +169,7 @@ test('every kind of misbehaviour is counted and skipped while a healthy producer
   assert.equal(await h.errors('Thrower', 'crash'), 0);
 
   // The healthy producer ran in one worker the whole time: n counts 1, 2, 3 ... with no gap and no restart.
-  await waitFor(() => h.got('Healthy').length >= 5, 'five healthy samples');
+  await waitFor('five healthy samples', () => h.got('Healthy').length >= 5, 15_000);
   const healthy = h.got('Healthy').map((sample) => sample.attrs['n']);
   assert.deepEqual(healthy, healthy.map((_, index) => index + 1));
   for (const kind of kinds) assert.equal(await h.errors('Healthy', kind), 0);
@@ -198,8 +179,8 @@ test('every kind of misbehaviour is counted and skipped while a healthy producer
   await h.host.stop();
   assert.deepEqual(h.host.awake(), []);
   // Killing the process group reaches the grandchild the timed-out run left behind, and the stream.
-  await waitFor(() => processGone(sleeperPid), 'the periodic producer child to be gone');
-  await waitFor(() => processGone(streamPid), 'the stream producer to be gone');
+  await waitFor('the periodic producer child to be gone', () => processGone(sleeperPid), 15_000);
+  await waitFor('the stream producer to be gone', () => processGone(streamPid), 15_000);
 });
 
 test('quiescent until woken, silent once asleep, and woken again on demand', async (t) => {
@@ -211,7 +192,7 @@ test('quiescent until woken, silent once asleep, and woken again on demand', asy
   assert.equal(h.got('Clock').length, 0);
   h.host.wake('Clock');
   h.host.wake('Clock');
-  await waitFor(() => h.got('Clock').length >= 3, 'three Clock samples');
+  await waitFor('three Clock samples', () => h.got('Clock').length >= 3, 15_000);
   h.host.sleep('Clock');
   h.host.sleep('Clock');
   await h.host.stop();
@@ -219,12 +200,12 @@ test('quiescent until woken, silent once asleep, and woken again on demand', asy
   const samplesAsleep = h.got('Clock').length;
   // Wait out several periods on a second producer's clock: the sleeping one stays silent.
   h.host.wake('Healthy');
-  await waitFor(() => h.got('Healthy').length >= 3, 'three periods of another producer');
+  await waitFor('three periods of another producer', () => h.got('Healthy').length >= 3, 15_000);
   assert.equal(await h.runs('Clock'), runsAsleep);
   assert.equal(h.got('Clock').length, samplesAsleep);
   // A fresh wake starts a fresh worker: the count starts again at 1.
   h.host.wake('Clock');
-  await waitFor(() => h.got('Clock').length > samplesAsleep, 'a sample after the second wake');
+  await waitFor('a sample after the second wake', () => h.got('Clock').length > samplesAsleep, 15_000);
   assert.equal(h.got('Clock')[samplesAsleep]?.attrs['n'], 1);
 });
 
@@ -237,7 +218,7 @@ test('producers.<Class>.periodMs overrides the manifest period and reaches the p
   h.host.wake('PeriodEcho');
   h.host.wake('PeriodModule');
   // Two samples within far less than the manifest's 1 s period prove the override drives the clock.
-  await waitFor(() => h.got('PeriodEcho').length >= 2 && h.got('PeriodModule').length >= 2, 'samples from both');
+  await waitFor('samples from both', () => h.got('PeriodEcho').length >= 2 && h.got('PeriodModule').length >= 2, 15_000);
   assert.equal(h.got('PeriodEcho')[0]?.attrs['n'], 20, 'EVENTD_PERIOD_MS');
   assert.equal(h.got('PeriodModule')[0]?.attrs['n'], 30, 'ctx.periodMs');
   assert.ok(h.got('PeriodEcho')[1]!.time - h.got('PeriodEcho')[0]!.time < 1000);
@@ -266,7 +247,7 @@ test('a bad manifest is skipped and a clashing class refused, each with a log li
   const classes = h.host.manifests().map((manifest) => manifest.class);
   assert.ok(classes.includes('Fine') && classes.includes('Healthy'));
   for (const refused of ['BadKey', 'NotExecutable', 'NoEntry']) assert.ok(!classes.includes(refused), refused);
-  await waitFor(() => lines.filter((line) => line.level >= 50).length >= 5, 'five error lines');
+  await waitFor('five error lines', () => lines.filter((line) => line.level >= 50).length >= 5, 15_000);
   const refusal = (folder: string) => lines.find((line) => line.level >= 50 && line.folder === join(other, folder))?.msg ?? '';
   assert.match(refusal('a-clash'), /class Healthy is already provided by .*healthy/);
   assert.match(refusal('b-bad-json'), /not valid JSON/);
@@ -276,5 +257,5 @@ test('a bad manifest is skipped and a clashing class refused, each with a log li
   // The original Healthy producer is the one kept: it still runs from the first folder.
   assert.equal(h.host.manifests().find((manifest) => manifest.class === 'Healthy') !== undefined, true);
   h.host.wake('Fine');
-  await waitFor(() => h.got('Fine').length >= 1, 'a sample from the good plugin beside the bad ones');
+  await waitFor('a sample from the good plugin beside the bad ones', () => h.got('Fine').length >= 1, 15_000);
 });

@@ -18,6 +18,7 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
+import { waitFor } from './helpers/tmp.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures');
 const procNet = join(fixtures, 'proc-net');
@@ -25,13 +26,6 @@ const sysNet = join(fixtures, 'sys-net');
 const first = () => readFile(join(procNet, 'net', 'dev'), 'utf8');
 const later = () => readFile(join(procNet, 'dev-5s-later'), 'utf8');
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const badConfig = (config: Record<string, unknown>, key: string, mentions: RegExp): void => assertBadConfig(parseNetworkInterfaceConfig, config, key, mentions);
 
@@ -142,7 +136,7 @@ test('the built-in NetworkInterface module sees lo up, with rates after two samp
   assert.deepEqual(Object.keys(host.manifest('NetworkInterface')?.attributes ?? {}).sort(), ['mtu', 'rxBytesPerS', 'rxErrors', 'txBytesPerS', 'txErrors', 'up']);
   host.wake('NetworkInterface');
   const lo = () => received.filter((sample) => sample.resource === 'lo');
-  await waitFor(() => lo().some((sample) => typeof sample.attrs['rxBytesPerS'] === 'number'), 'a second lo sample with rates');
+  await waitFor('a second lo sample with rates', () => lo().some((sample) => typeof sample.attrs['rxBytesPerS'] === 'number'), 10_000);
   const validSample = validator('sample.schema.json');
   for (const sample of received) assert.ok(validSample(sample), JSON.stringify(validSample.errors));
   const latest = lo().find((sample) => typeof sample.attrs['rxBytesPerS'] === 'number');

@@ -10,17 +10,11 @@ import { builtinProducersDir, packageRoot } from '../services/eventd/paths.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
+import { waitFor } from './helpers/tmp.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures');
 const read = (folder: string, file: string) => readFile(join(fixtures, folder, file), 'utf8');
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test('parseSwaps reads one device from the fixture', async () => {
   assert.deepEqual(parseSwaps(await read('proc-swap', 'swaps')), [
@@ -86,7 +80,7 @@ test('the built-in PagingSpace module runs through the host on a recorded /proc'
   assert.equal(received.length, 0, 'quiescent until woken');
 
   host.wake('PagingSpace');
-  await waitFor(() => received.some((sample) => sample.resource === 'total'), 'the first PagingSpace samples');
+  await waitFor('the first PagingSpace samples', () => received.some((sample) => sample.resource === 'total'), 10_000);
   const validSample = validator('sample.schema.json');
   for (const sample of received) assert.ok(validSample(sample), JSON.stringify(validSample.errors));
   const device = received.find((sample) => sample.resource === '/dev/sda2');
@@ -97,7 +91,7 @@ test('the built-in PagingSpace module runs through the host on a recorded /proc'
   // The producer reads the files each period: swap switched off shows up.
   await writeFile(join(procRoot, 'swaps'), await read('proc-noswap', 'swaps'));
   await writeFile(join(procRoot, 'meminfo'), await read('proc-noswap', 'meminfo'));
-  await waitFor(() => received.at(-1)?.attrs['configured'] === false, 'a sample after swapoff');
+  await waitFor('a sample after swapoff', () => received.at(-1)?.attrs['configured'] === false, 10_000);
   assert.deepEqual(received.at(-1)?.attrs, { totalKiB: 0, usedKiB: 0, freeKiB: 0, percentUsed: 0, configured: false });
   const errors = (await metrics.producerErrors.get()).values.reduce((sum, value) => sum + value.value, 0);
   assert.equal(errors, 0);

@@ -23,17 +23,11 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
+import { waitFor } from './helpers/tmp.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'proc-process');
 const read = (file: string) => readFile(join(fixture, file), 'utf8');
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function fixtureCopy(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const procRoot = await mkdtemp(join(tmpdir(), 'eventd-proc-process-'));
@@ -208,7 +202,7 @@ test('the built-in Process module sees this node process on the real /proc', asy
   assert.deepEqual(Object.keys(host.manifest('Process')?.attributes ?? {}).sort(), ['cpuPercent', 'pids', 'rssKiB', 'running']);
   host.wake('Process');
   const node = () => received.filter((sample) => sample.resource === 'node');
-  await waitFor(() => node().some((sample) => typeof sample.attrs['cpuPercent'] === 'number'), 'a second Process sample with cpuPercent');
+  await waitFor('a second Process sample with cpuPercent', () => node().some((sample) => typeof sample.attrs['cpuPercent'] === 'number'), 10_000);
   const validSample = validator('sample.schema.json');
   for (const sample of received) assert.ok(validSample(sample), JSON.stringify(validSample.errors));
   const latest = node().at(-1);
