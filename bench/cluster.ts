@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
+import { clusterConfigDefaults } from '../services/eventd/cluster/settings.js';
 import { installCleanupHandlers, onCleanup, runCleanup } from './lib/cleanup.js';
 import { startCpuLoad } from './lib/cpu-load.js';
 import { isNodeDown, type Arrival } from './lib/event-streams.js';

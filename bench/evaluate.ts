@@ -2,6 +2,7 @@
 // through the real evaluator and a real SQLite file, printed beside plain
 // `jsonata(expr).evaluate()` over the same expressions and samples in the
 // same run. A benchmark, not a test: it prints figures and ratios.
+import { localEventLog } from '../test/helpers/event-log.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +66,9 @@ async function benchEventd(subs: Subscription[], batches: Sample[][]) {
   for (const sub of subs) registry.add(compileSubscription(sub, attributes));
   const metrics = createMetrics();
   let events = 0;
-  const evaluator = new Evaluator({ node: 'bench', store, registry, metrics, logger: silentLogger(), onEvents: (items) => (events += items.length) });
+  const { log, recorder, feed } = localEventLog(store, metrics, 'bench');
+  feed.on('events', (items) => (events += items.length));
+  const evaluator = new Evaluator({ node: 'bench', store, registry, metrics, logger: silentLogger(), log, recorder });
   // The first round arms or fires every (subscription, resource): a cold-start
   // flood of events. It is not timed; the rounds after it are steady state.
   const [warmup, ...timed] = batches;

@@ -33,7 +33,7 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { failoverDefaults } from '../consumers/failover/settings.js';
-import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
+import { clusterConfigDefaults } from '../services/eventd/cluster/settings.js';
 import { AddressMonitor, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, run, sleep } from '../test/helpers/netns.js';
 import { installCleanupHandlers, onCleanup } from './lib/cleanup.js';
 import { startCpuLoad } from './lib/cpu-load.js';

@@ -54,6 +54,7 @@ function dispatcher(options: { concurrency?: number; outputLimitBytes?: number; 
     metrics: options.metrics ?? fx.metrics,
     concurrency: options.concurrency ?? 16,
     outputLimitBytes: options.outputLimitBytes ?? 64 * 1024,
+    fatal: (error) => { throw error; },
   });
   fx.dispatchers.push(d);
   return d;

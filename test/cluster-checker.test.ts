@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClusterEvent, CoreOutput } from '../services/eventd/cluster/index.js';
+import type { ClusterEvent, CoreOutput } from '../services/eventd/cluster/core/index.js';
 import { format } from '../services/eventd/hlc.js';
 import { checkTrace } from './sim/checker.js';
 import { scriptedSchedule, type ScheduleAction } from './sim/schedules.js';

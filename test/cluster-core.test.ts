@@ -3,15 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Progress } from '../services/eventd/cluster/anti-entropy.js';
-import { clusterDefaults, resolveClusterConfig } from '../services/eventd/cluster/config.js';
-import { ClusterCore } from '../services/eventd/cluster/core.js';
-import { parseFrame, type ClusterEvent, type SubscriptionEntry } from '../services/eventd/cluster/frames.js';
-import type { CoreOutput } from '../services/eventd/cluster/io.js';
-import { LwwMap } from '../services/eventd/cluster/lww-map.js';
-import { Membership } from '../services/eventd/cluster/membership.js';
-import { AgreedQueue, compareHlc, minFloor } from '../services/eventd/cluster/ordering.js';
-import { MemoryCoreStore } from '../services/eventd/cluster/store.js';
+import { Progress } from '../services/eventd/cluster/core/anti-entropy.js';
+import { clusterDefaults, resolveClusterConfig } from '../services/eventd/cluster/core/config.js';
+import { ClusterCore } from '../services/eventd/cluster/core/core.js';
+import { parseFrame, type ClusterEvent, type SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
+import type { CoreOutput } from '../services/eventd/cluster/core/io.js';
+import { LwwMap } from '../services/eventd/cluster/core/lww-map.js';
+import { Membership } from '../services/eventd/cluster/core/membership.js';
+import { AgreedQueue, compareHlc, minFloor } from '../services/eventd/cluster/core/ordering.js';
+import { MemoryCoreStore } from '../services/eventd/cluster/core/store.js';
 import { format } from '../services/eventd/hlc.js';
 import { Rng } from './sim/prng.js';
 

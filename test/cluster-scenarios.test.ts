@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nodeStateChanges, type CoreOutput } from '../services/eventd/cluster/index.js';
+import { nodeStateChanges, type CoreOutput } from '../services/eventd/cluster/core/index.js';
 import { checkTrace } from './sim/checker.js';
 import { nodeNames, scriptedSchedule, type ScheduleAction } from './sim/schedules.js';
 import { runSchedule } from './sim/simulator.js';

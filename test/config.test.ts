@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { buildConfig } from '../services/eventd/config.js';
+import { loadConfig } from '../services/eventd/config-load.js';
+import { packageRoot } from '../services/eventd/paths.js';
+import { tempDir } from './helpers/tmp.js';
 
 const badConfig = (raw: unknown, pattern: RegExp) =>
   assert.throws(() => buildConfig(raw), (error: { code?: string; message?: string }) => {
@@ -47,4 +54,36 @@ test('flags override the file; relative paths resolve against the config folder'
   assert.equal(config.dataDir, '/x');
   assert.equal(config.procRoot, '/etc/eventd/proc');
   assert.deepEqual(config.plugins.dirs, ['/etc/eventd/p']);
+});
+
+const badAtStart = (raw: unknown, pattern: RegExp) =>
+  assert.rejects(loadConfig(raw), (error: { code?: string; message?: string }) => {
+    assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
+    assert.match(error.message ?? '', pattern);
+    return true;
+  });
+
+test('plugins own their settings: a misspelled key under producers.<Class> or a consumer section is refused naming it', async () => {
+  await badAtStart({ producers: { FileSystem: { mountPonts: ['/'] } } }, /producers\.FileSystem\.mountPonts: unknown key/);
+  await badAtStart({ producers: { Host: { period: 5 } } }, /producers\.Host\.period: unknown key/);
+  await badAtStart({ producers: { Process: { watch: 'sshd' } } }, /producers\.Process\.watch: must be array/);
+  await badAtStart({ failover: { groups: [], fenceMS: 10 } }, /failover\.fenceMS: unknown key/);
+  await badAtStart({ failover: { groups: [{ name: 'web', strat: './start.sh' }] } }, /failover\.groups\.0\.strat: unknown key/);
+  // What the plugin checks beyond its schema is refused at start too, naming the key.
+  await badAtStart({ failover: { groups: [{ name: 'web' }] } }, /failover\.groups\[0\]\.start: required/);
+  const config = await loadConfig({ producers: { FileSystem: { mountPoints: ['/'], periodMs: 1000 } } });
+  assert.deepEqual(config.producers['FileSystem'], { mountPoints: ['/'], periodMs: 1000 });
+  // A class no plugin provides yet (a plugin dropped in later) is not checked until it arrives.
+  assert.deepEqual((await loadConfig({ producers: { Temperature: { zone: 1 } } })).producers['Temperature'], { zone: 1 });
+});
+
+test('eventd --config with a misspelled producer key stops at start, naming the key', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'eventd.json');
+  writeFileSync(file, JSON.stringify({ node: 'n1', dataDir: join(dir, 'data'), api: { port: 0 }, producers: { FileSystem: { mountPonts: ['/'] } } }));
+  await assert.rejects(promisify(execFile)(process.execPath, [join(packageRoot, 'bin', 'eventd'), '--config', file], { timeout: 20_000 }), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 2);
+    assert.match(error.stderr ?? '', /producers\.FileSystem\.mountPonts: unknown key/);
+    return true;
+  });
 });

@@ -8,6 +8,7 @@ import { compileSubscription } from '../services/eventd/subscriptions/compiled.j
 import { SubscriptionRegistry } from '../services/eventd/subscriptions/registry.js';
 import type { EventRecord, Sample, Subscription } from '../services/eventd/types.js';
 import { tempDir } from './helpers/tmp.js';
+import { localEventLog } from './helpers/event-log.js';
 
 const attributes = new Set(['totalKiB', 'usedKiB', 'freeKiB', 'percentUsed', 'configured']);
 
@@ -28,7 +29,9 @@ function open(dir: string, subs: Subscription[]) {
   }
   const delivered: EventRecord[] = [];
   const metrics = createMetrics();
-  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger: silentLogger(), onEvents: (items) => delivered.push(...items.map((i) => i.event)) });
+  const { log, recorder, feed: announced } = localEventLog(store, metrics);
+  announced.on('events', (items) => delivered.push(...items.map((i) => i.event)));
+  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger: silentLogger(), log, recorder });
   let time = 1_700_000_000_000;
   const feed = async (resource: string, percents: number[]) => {
     for (const percentUsed of percents) {

@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { clusterConfigDefaults } from '../services/eventd/config-cluster.js';
+import { clusterConfigDefaults } from '../services/eventd/cluster/settings.js';
 import { failoverDefaults } from '../consumers/failover/settings.js';
 import { AddressMonitor, has, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, sleep } from './helpers/netns.js';
 import { waitFor } from './helpers/tmp.js';

@@ -7,48 +7,48 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildConfig } from '../services/eventd/config.js';
+import { loadConfig } from '../services/eventd/config-load.js';
 import { packageRoot } from '../services/eventd/paths.js';
 import { freePort } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
 
 const badConfig = (raw: unknown, pattern: RegExp) =>
-  assert.throws(() => buildConfig(raw), (error: { code?: string; message?: string }) => {
+  assert.rejects(loadConfig(raw), (error: { code?: string; message?: string }) => {
     assert.equal(error.code, 'EVENTD_ERR_BAD_CONFIG');
     assert.match(error.message ?? '', pattern);
     return true;
   });
 
-test('mqtt config: absent is off; defaults in one place; TLS files resolve against the config folder', () => {
-  assert.equal(buildConfig({}).mqtt, undefined);
-  const config = buildConfig({ mqtt: { url: 'mqtt://127.0.0.1:1883' } });
-  assert.deepEqual(config.mqtt, { url: 'mqtt://127.0.0.1:1883', topicPrefix: 'eventd', qos: 1 });
-  assert.ok(Object.isFrozen(config.mqtt));
-  const tls = buildConfig(
+test('mqtt config: absent is off; defaults in one place; TLS files resolve against the config folder', async () => {
+  assert.equal((await loadConfig({})).consumers['mqtt'], undefined);
+  const config = await loadConfig({ mqtt: { url: 'mqtt://127.0.0.1:1883' } });
+  assert.deepEqual(config.consumers['mqtt'], { url: 'mqtt://127.0.0.1:1883', topicPrefix: 'eventd', qos: 1 });
+  assert.ok(Object.isFrozen(config.consumers['mqtt']));
+  const tls = (await loadConfig(
     { mqtt: { url: 'mqtts://broker.example:8883', username: 'u', password: 'p', ca: 'tls/ca.pem', cert: '/abs/c.pem', key: 'k.pem', topicPrefix: 'site1/eventd', qos: 2 } },
     {},
     '/etc/eventd',
-  ).mqtt;
+  )).consumers['mqtt'];
   assert.deepEqual(tls, {
     url: 'mqtts://broker.example:8883', username: 'u', password: 'p',
     ca: '/etc/eventd/tls/ca.pem', cert: '/abs/c.pem', key: '/etc/eventd/k.pem', topicPrefix: 'site1/eventd', qos: 2,
   });
-  for (const url of ['mqtt://h', 'mqtts://h:8883', 'ws://h:8080/mqtt', 'wss://user:pw@h/mqtt']) assert.equal(buildConfig({ mqtt: { url } }).mqtt?.url, url);
+  for (const url of ['mqtt://h', 'mqtts://h:8883', 'ws://h:8080/mqtt', 'wss://user:pw@h/mqtt']) assert.equal(((await loadConfig({ mqtt: { url } })).consumers['mqtt'] as { url: string }).url, url);
 });
 
-test('mqtt config: bad values are refused naming the key', () => {
-  badConfig({ mqtt: { url: 'http://broker:1883' } }, /mqtt\.url: must match pattern/);
-  badConfig({ mqtt: { url: 'broker:1883' } }, /mqtt\.url/);
-  badConfig({ mqtt: { url: 'mqtt://broker:99999' } }, /mqtt\.url: "mqtt:\/\/broker:99999" is not a valid broker URL/);
-  badConfig({ mqtt: { url: 'mqtt://u:secret@broker:99999' } }, /mqtt:\/\/u:\*\*\*@broker/);
-  badConfig({ mqtt: {} }, /mqtt: must have required property 'url'/);
-  badConfig({ mqtt: { url: 'mqtt://h', topic: 'x' } }, /mqtt\.topic: unknown key/);
-  badConfig({ mqtt: { url: 'mqtt://h', qos: 3 } }, /mqtt\.qos: must be one of 0, 1, 2/);
-  badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: 'a/#' } }, /mqtt\.topicPrefix/);
-  badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: 'a//b' } }, /mqtt\.topicPrefix/);
-  badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: '$SYS' } }, /mqtt\.topicPrefix/);
-  badConfig({ mqtt: { url: 'mqtt://h', cert: 'c.pem' } }, /mqtt: must have property key when property cert is present/);
+test('mqtt config: bad values are refused naming the key', async () => {
+  await badConfig({ mqtt: { url: 'http://broker:1883' } }, /mqtt\.url: must match pattern/);
+  await badConfig({ mqtt: { url: 'broker:1883' } }, /mqtt\.url/);
+  await badConfig({ mqtt: { url: 'mqtt://broker:99999' } }, /mqtt\.url: "mqtt:\/\/broker:99999" is not a valid broker URL/);
+  await badConfig({ mqtt: { url: 'mqtt://u:secret@broker:99999' } }, /mqtt:\/\/u:\*\*\*@broker/);
+  await badConfig({ mqtt: {} }, /mqtt: must have required property 'url'/);
+  await badConfig({ mqtt: { url: 'mqtt://h', topic: 'x' } }, /mqtt\.topic: unknown key/);
+  await badConfig({ mqtt: { url: 'mqtt://h', qos: 3 } }, /mqtt\.qos: must be one of 0, 1, 2/);
+  await badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: 'a/#' } }, /mqtt\.topicPrefix/);
+  await badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: 'a//b' } }, /mqtt\.topicPrefix/);
+  await badConfig({ mqtt: { url: 'mqtt://h', topicPrefix: '$SYS' } }, /mqtt\.topicPrefix/);
+  await badConfig({ mqtt: { url: 'mqtt://h', cert: 'c.pem' } }, /mqtt: must have property key when property cert is present/);
 });
 
 test('a bad mqtt.url stops the daemon at start with the key named', async (t) => {

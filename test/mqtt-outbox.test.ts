@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topicLevel } from '../consumers/mqtt/topics.js';
-import { buildConfig } from '../services/eventd/config.js';
+import { loadConfig } from '../services/eventd/config-load.js';
+import { loadConsumerPlugins } from '../services/eventd/consumers/load.js';
 import { ConsumerHost } from '../services/eventd/consumers/host.js';
 import { EventFeed } from '../services/eventd/event-feed.js';
 import { silentLogger } from '../services/eventd/logger.js';
@@ -18,12 +19,12 @@ import { tempDir, waitFor } from './helpers/tmp.js';
 
 /** A store, a feed and the consumer host with `mqtt` pointed at `url`. */
 async function bridgeUnderTest(t: { after: (fn: () => unknown) => void }, dataDir: string, url: string) {
-  const config = buildConfig({ node: 'n1', dataDir, mqtt: { url } });
+  const config = await loadConfig({ node: 'n1', dataDir, mqtt: { url } });
   const store = Store.open(dataDir);
   const feed = new EventFeed();
   const metrics = createMetrics();
   const host = new ConsumerHost({
-    node: 'n1', dir: builtinConsumersDir, config: config as unknown as Record<string, unknown>, store, feed, logger: silentLogger(), registry: metrics.registry,
+    node: 'n1', plugins: await loadConsumerPlugins(builtinConsumersDir), settings: config.consumers, store, feed, logger: silentLogger(), registry: metrics.registry,
     services: { raise: () => assert.fail('the MQTT bridge raises no event'), ensureSubscription: () => assert.fail('the MQTT bridge makes no subscription') },
   });
   await host.start();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { Keyring } from '../services/eventd/transport/keyring.js';
-import { open, seal, type SealedEnvelope } from '../services/eventd/transport/frame-seal.js';
-import { ReplayGuard } from '../services/eventd/transport/replay-guard.js';
+import { Keyring } from '../services/eventd/cluster/edge/keyring.js';
+import { open, seal, type SealedEnvelope } from '../services/eventd/cluster/edge/frame-seal.js';
+import { ReplayGuard } from '../services/eventd/cluster/edge/replay-guard.js';
 
 const newKey = () => randomBytes(32).toString('base64');
 const envelope: SealedEnvelope = { from: 'n1', boot: 1000, counter: 1, cluster: 'c', body: { type: 'heartbeat', hlc: 5 } };

@@ -1,17 +1,16 @@
 // The failover consumer: resource groups kept running on exactly one node of
 // the partition that has quorum, moved when their node fails (DESIGN.md,
 // "Failover consumer"). Turned on by the `failover` config key.
-import { runScript } from '../../services/eventd/actions/index.js';
-import type { ConsumerContext, ConsumerPlugin } from '../../services/eventd/consumers/contract.js';
+import { runScript, type ConsumerContext, type ConsumerPlugin } from '../../services/eventd/sdk/index.js';
 import { groupClass, nodeClass, voteClass } from './ledger.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
 import { actionEnvBase } from './script-env.js';
-import { failoverSettings } from './settings.js';
+import { failoverConfigSchema, failoverSettings, type FailoverSettings } from './settings.js';
 
 const outputLimitBytes = 16 * 1024;
 
 /** The daemon as the failover runtime sees it: wall clock, agreed view, quorum by who is heard now, real scripts. */
-function daemonHost(ctx: ConsumerContext): FailoverHost {
+function daemonHost(ctx: ConsumerContext<FailoverSettings>): FailoverHost {
   return {
     node: ctx.node,
     now: () => Date.now(),
@@ -39,11 +38,13 @@ function daemonHost(ctx: ConsumerContext): FailoverHost {
   };
 }
 
-const plugin: ConsumerPlugin = {
+const plugin: ConsumerPlugin<FailoverSettings> = {
   name: 'failover',
   configKey: 'failover',
+  configSchema: failoverConfigSchema,
+  settings: failoverSettings,
   async start(ctx) {
-    const settings = failoverSettings(ctx.config);
+    const settings = ctx.config;
     const runtime = new FailoverRuntime(daemonHost(ctx), settings);
     // The ledger is folded from the whole log: every FailoverGroup event is in it, in agreed order.
     const history = [];
@@ -57,8 +58,9 @@ const plugin: ConsumerPlugin = {
     runtime.start(history);
     const timer = setInterval(() => runtime.tick(), failoverTickMs);
     ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, fenceMs: settings.fenceMs }, 'failover started');
+    // Failover groups: owner, placement, this node's state, each node's last report.
+    ctx.routes.add({ method: 'GET', url: '/v1/groups', handler: () => ({ groups: runtime.groups() }) });
     return {
-      status: () => ({ groups: runtime.groups() }),
       async stop() {
         unsubscribe();
         clearInterval(timer);

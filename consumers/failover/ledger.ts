@@ -14,7 +14,7 @@
 // have a majority (each node votes for at most one), so whatever the folds
 // say, at most one of them runs the group; a claim with a majority of votes
 // makes its claimer the owner in every fold.
-import type { EventRecord } from '../../services/eventd/types.js';
+import type { EventRecord } from '../../services/eventd/sdk/index.js';
 
 export const groupClass = 'FailoverGroup';
 export const nodeClass = 'FailoverNode';

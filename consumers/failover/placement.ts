@@ -16,7 +16,7 @@
 //     step 2 runs again for groups still homeless, using the room freed.
 // The result is a fixed point: placing again with `current` = the result and
 // the same view returns the same result.
-import { EventdError } from '../../services/eventd/errors.js';
+import { EventdError } from '../../services/eventd/sdk/index.js';
 
 /** A node's capacity when `capacities` does not name it (Pacemaker-like utilization). */
 export const DEFAULT_CAPACITY = 100;

@@ -16,8 +16,7 @@
 // Sans-IO like the cluster core: the host (index.ts in the daemon, the
 // simulator in tests) supplies the clock, the view, raising events and
 // running scripts, and calls tick() on its own timer.
-import type { EventDraft } from '../../services/eventd/evaluation/recorder.js';
-import type { EventRecord, Order } from '../../services/eventd/types.js';
+import type { EventDraft, EventRecord, Order } from '../../services/eventd/sdk/index.js';
 import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
 import { place } from './placement.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';

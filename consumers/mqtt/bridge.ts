@@ -5,9 +5,8 @@
 // is copied: the event is already durable in the transaction that made it.
 import type { MqttClient } from 'mqtt';
 import { Counter, Gauge } from 'prom-client';
-import type { MqttConfig } from '../../services/eventd/config.js';
-import type { ConsumerContext } from '../../services/eventd/consumers/contract.js';
-import type { FeedItem } from '../../services/eventd/event-feed.js';
+import type { MqttConfig } from './settings.js';
+import type { ConsumerContext, FeedItem } from '../../services/eventd/sdk/index.js';
 import { BrokerConnection } from './connection.js';
 import { eventTopic, stateAfter, stateTopic, statusTopic, type StatePayload } from './topics.js';
 import { InflightWindow, type WindowEntry } from './window.js';

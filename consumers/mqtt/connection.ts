@@ -4,9 +4,8 @@
 // connection simply republishes from the acknowledged position.
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../../services/eventd/config.js';
-import { redactUrl } from '../../services/eventd/config.js';
-import type { Logger } from '../../services/eventd/logger.js';
+import type { MqttConfig } from './settings.js';
+import { redactUrl, type Logger } from '../../services/eventd/sdk/index.js';
 
 /** Reconnect delays: the first, the cap, and the random spread around each. */
 export const backoff = { firstMs: 250, maxMs: 5000, jitter: 0.2 } as const;

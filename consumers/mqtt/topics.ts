@@ -1,7 +1,6 @@
 // Topic names and payloads of the MQTT bridge: one definition each, shared
 // by the bridge and its README.
-import type { ConsumerThresholdState } from '../../services/eventd/consumers/contract.js';
-import type { EventRecord } from '../../services/eventd/types.js';
+import type { ConsumerThresholdState, EventRecord } from '../../services/eventd/sdk/index.js';
 
 /**
  * One topic level for a name. A name holding `/`, `+`, `#` or `%` (or NUL)

@@ -4,8 +4,7 @@
 // that period only, never failing the whole producer.
 import { readFile, statfs as nodeStatfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventdError } from '../../services/eventd/errors.js';
-import type { RawSample } from '../../services/eventd/types.js';
+import { EventdError, type RawSample } from '../../services/eventd/sdk/index.js';
 
 export interface Mount {
   device: string;

@@ -4,9 +4,7 @@
 // A file that is absent or unreadable as expected leaves its attributes out.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventdError } from '../../services/eventd/errors.js';
-import type { Attrs, RawSample } from '../../services/eventd/types.js';
-import { readOptional } from '../../services/eventd/producers/kit.js';
+import { EventdError, readOptional, type Attrs, type RawSample } from '../../services/eventd/sdk/index.js';
 
 export interface LoadAverage {
   load1: number;

@@ -4,8 +4,7 @@
 // to another node is seen leaving (present: false): what failover watches.
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { EventdError } from '../../services/eventd/errors.js';
-import type { RawSample } from '../../services/eventd/types.js';
+import { EventdError, type RawSample } from '../../services/eventd/sdk/index.js';
 
 export interface IPAddressConfig {
   /** Normalised, in config order, without repeats. */

@@ -4,9 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EventdError } from '../../services/eventd/errors.js';
-import type { RawSample } from '../../services/eventd/types.js';
-import { readOptional } from '../../services/eventd/producers/kit.js';
+import { EventdError, readOptional, type RawSample } from '../../services/eventd/sdk/index.js';
 
 /** The `/proc/net/dev` counters this producer uses, totals since the interface was created. */
 export interface InterfaceCounters {

@@ -3,8 +3,7 @@
 // producer only reads). Dumb like the others: no thresholds here; "down" is
 // a subscription (lastHeardMs > 800) or the membership consumer's events.
 import { join } from 'node:path';
-import { readOptional } from '../../services/eventd/producers/kit.js';
-import type { RawSample } from '../../services/eventd/types.js';
+import { readOptional, type RawSample } from '../../services/eventd/sdk/index.js';
 
 export const membersFile = 'cluster-members.json';
 

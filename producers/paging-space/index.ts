@@ -2,8 +2,7 @@
 // named `total` (from <procRoot>/meminfo). A machine with no swap reports
 // `total` with zeros and configured: false; that is a state, not a failure.
 import { join } from 'node:path';
-import type { RawSample } from '../../services/eventd/types.js';
-import { readOptional } from '../../services/eventd/producers/kit.js';
+import { readOptional, type RawSample } from '../../services/eventd/sdk/index.js';
 
 export interface SwapDevice {
   filename: string;

@@ -5,8 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EventdError } from '../../services/eventd/errors.js';
-import type { RawSample } from '../../services/eventd/types.js';
+import { EventdError, type RawSample } from '../../services/eventd/sdk/index.js';
 
 /** Clock ticks per second of stat's utime/stime (USER_HZ): 100 on every Linux ABI. */
 export const userHz = 100;

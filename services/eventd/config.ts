@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { clusterSettings, type ClusterSettings, type RawCluster } from './config-cluster.js';
-import { EventdError } from './errors.js';
-import { describeErrors, validator } from './schema.js';
+import type { ValidateFunction } from 'ajv';
+import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
+import type { ConfigSchema, ConsumerPlugin } from './consumers/contract.js';
+import { EventdError, isEventdError } from './errors.js';
+import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
 
 /** The daemon's configuration after defaults, validated once and frozen. */
 export interface Config {
@@ -18,25 +20,10 @@ export interface Config {
   readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
   readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number };
   readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
-  /** The MQTT bridge (consumers/mqtt); absent, it is off. */
-  readonly mqtt?: MqttConfig;
   /** Peers, keys and timing of the cluster; absent, a single node. */
   readonly cluster?: ClusterSettings;
-  /** Resource groups (consumers/failover reads and checks it); script paths resolved against the config's folder. */
-  readonly failover?: Readonly<Record<string, unknown>>;
-}
-
-export interface MqttConfig {
-  /** mqtt://, mqtts://, ws:// or wss:// */
-  readonly url: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** Absolute paths of PEM files (resolved against the config file's folder). */
-  readonly ca?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  readonly topicPrefix: string;
-  readonly qos: 0 | 1 | 2;
+  /** Per consumer config key present in the file: that consumer's settings (its `settings()` of the section). */
+  readonly consumers: Readonly<Record<string, unknown>>;
 }
 
 /** Every default in one place. */
@@ -52,8 +39,6 @@ export const defaults = {
   actionOutputLimitBytes: 64 * 1024,
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
-  mqttTopicPrefix: 'eventd',
-  mqttQos: 1,
 } as const;
 
 export interface ConfigOverrides {
@@ -74,9 +59,15 @@ type RawConfig = {
   actions?: { concurrency?: number; outputLimitBytes?: number };
   events?: { maxCount?: number; maxAgeMs?: number };
   cluster?: RawCluster;
-  failover?: { groups: Array<Record<string, unknown> & { start?: string; stop?: string }> } & Record<string, unknown>;
-  mqtt?: { url: string; username?: string; password?: string; ca?: string; cert?: string; key?: string; topicPrefix?: string; qos?: 0 | 1 | 2 };
-};
+} & Record<string, unknown>;
+
+/** What plugins add to the config schema: each consumer's section, each producer's settings under producers.<Class>. */
+export interface PluginConfigSchemas {
+  consumers: readonly Pick<ConsumerPlugin, 'configKey' | 'configSchema' | 'settings'>[];
+  producers: readonly { class: string; configSchema: ConfigSchema }[];
+}
+
+const noPlugins: PluginConfigSchemas = { consumers: [], producers: [] };
 
 export function readConfigFile(file: string): unknown {
   let text: string;
@@ -93,12 +84,14 @@ export function readConfigFile(file: string): unknown {
 }
 
 /**
- * Validates raw config against schemas/config.schema.json (unknown keys are
- * errors naming the key), applies flag overrides and defaults, and freezes it.
- * Relative paths are resolved against `baseDir` (the config file's folder, or the cwd).
+ * Validates raw config against schemas/config.schema.json with the plugins'
+ * schemas assembled into it (unknown keys are errors naming the key), has
+ * each configured consumer check its section, applies flag overrides and
+ * defaults, and freezes it. Relative paths are resolved against `baseDir`
+ * (the config file's folder, or the cwd).
  */
-export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseDir = process.cwd(), source = 'config'): Config {
-  const validate = validator('config.schema.json');
+export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseDir = process.cwd(), source = 'config', plugins: PluginConfigSchemas = noPlugins): Config {
+  const validate = configValidator(plugins);
   if (!validate(raw ?? {})) {
     const problems = describeErrors(validate.errors);
     throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: ${problems.join('; ')}`, { problems });
@@ -134,53 +127,48 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
     },
-    ...(input.mqtt === undefined ? {} : { mqtt: mqttConfig(input.mqtt, baseDir, source) }),
     ...(input.cluster === undefined ? {} : { cluster: clusterSettings(input.cluster, source) }),
-    ...(input.failover === undefined
-      ? {}
-      : {
-          failover: {
-            ...input.failover,
-            groups: input.failover.groups.map((group) => ({
-              ...group,
-              ...(group.start === undefined ? {} : { start: resolve(baseDir, group.start) }),
-              ...(group.stop === undefined ? {} : { stop: resolve(baseDir, group.stop) }),
-            })),
-          },
-        }),
+    consumers: consumerSettings(input, plugins, baseDir, source),
   };
   return deepFreeze(config);
 }
 
-function mqttConfig(raw: NonNullable<RawConfig['mqtt']>, baseDir: string, source: string): MqttConfig {
-  // The schema checked the scheme; URL parsing catches the rest (a bad port, an empty host).
-  let url: URL | undefined;
-  try {
-    url = new URL(raw.url);
-  } catch {
-    url = undefined;
+function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const plugin of plugins.consumers) {
+    const section = input[plugin.configKey];
+    if (section === undefined) continue;
+    try {
+      settings[plugin.configKey] = plugin.settings(section, baseDir);
+    } catch (error) {
+      if (isEventdError(error)) throw new EventdError(error.code, `${source}: ${error.message}`, error.details);
+      throw error;
+    }
   }
-  if (url === undefined || url.hostname === '') {
-    throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: mqtt.url: "${redactUrl(raw.url)}" is not a valid broker URL`, { problems: ['mqtt.url: not a valid broker URL'] });
-  }
-  const file = (path: string | undefined) => (path === undefined ? undefined : resolve(baseDir, path));
-  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: V }));
-  return {
-    url: raw.url,
-    ...optional('username', raw.username),
-    ...optional('password', raw.password),
-    ...optional('ca', file(raw.ca)),
-    ...optional('cert', file(raw.cert)),
-    ...optional('key', file(raw.key)),
-    topicPrefix: raw.topicPrefix ?? defaults.mqttTopicPrefix,
-    qos: raw.qos ?? defaults.mqttQos,
-  };
+  return settings;
 }
 
-/** A URL with its password (if any) replaced, fit for logs and error messages. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z]+:\/\/[^:/@\s]*:)[^@/\s]*@/i, '$1***@');
+/** The core schema with each plugin's part put in its place. */
+function configValidator(plugins: PluginConfigSchemas): ValidateFunction {
+  if (plugins.consumers.length === 0 && plugins.producers.length === 0) return validator('config.schema.json');
+  const schema = structuredClone(loadSchema('config.schema.json')) as ObjectSchema;
+  delete schema.$id;
+  for (const plugin of plugins.consumers) schema.properties[plugin.configKey] = plugin.configSchema;
+  const producers = schema.properties.producers as ObjectSchema & { additionalProperties: ObjectSchema };
+  producers.properties = {};
+  for (const producer of plugins.producers) {
+    const own = producer.configSchema as Partial<ObjectSchema>;
+    producers.properties[producer.class] = {
+      ...own,
+      type: 'object',
+      additionalProperties: own.additionalProperties ?? false,
+      properties: { ...producers.additionalProperties.properties, ...(own.properties ?? {}) },
+    };
+  }
+  return compileSchema(schema);
 }
+
+type ObjectSchema = { $id?: string; properties: Record<string, unknown>; additionalProperties?: unknown };
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;

@@ -4,17 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { ActionDispatcher } from './actions/index.js';
 import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
-import { ClusterNode, membersFileName } from './cluster-edge/cluster-node.js';
-import { LocalRecorder, type Appended, type EventRecorder } from './evaluation/recorder.js';
-import { consumerServices } from './consumers/services.js';
+import { ClusterNode, membersFileName } from './cluster/edge/cluster-node.js';
+import { SqliteCoreStore } from './cluster/edge/sqlite-core-store.js';
 import { ConsumerHost } from './consumers/host.js';
+import { loadConsumerPlugins } from './consumers/load.js';
+import { consumerServices } from './consumers/services.js';
 import { Evaluator } from './evaluation/evaluator.js';
 import { EventFeed } from './event-feed.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { exitOnFatal, type FatalHandler } from './fatal.js';
+import { EventLog, LocalRecorder, type EventRecorder } from './log/index.js';
 import { builtinConsumersDir, builtinProducersDir, packageRoot } from './paths.js';
 import { ProducerHost } from './producers/index.js';
-import { SqliteCoreStore } from './store/cluster-store.js';
 import { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
@@ -44,11 +46,47 @@ export class Daemon {
     readonly cluster: ClusterNode | undefined,
   ) {}
 
-  static async start(config: Config, logger: Logger): Promise<Daemon> {
+  /**
+   * Wires the daemon in dependency order, no late binding. `fatal` is called
+   * when a write fails (fail-stop): it must stop the process.
+   */
+  static async start(config: Config, logger: Logger, fatal: FatalHandler = exitOnFatal(logger)): Promise<Daemon> {
     const store = Store.open(config.dataDir);
     const metrics = createMetrics();
     const feed = new EventFeed();
-    let evaluator: Evaluator | undefined;
+    const actions = new ActionDispatcher({
+      runs: store.actionRuns,
+      events: store.events,
+      logger: logger.child({ component: 'actions' }),
+      metrics,
+      concurrency: config.actions.concurrency,
+      outputLimitBytes: config.actions.outputLimitBytes,
+      fatal,
+    });
+    const log = new EventLog({ store, metrics, feed, onActionsQueued: () => actions.kick(), fatal });
+    // Producers wake when a subscription names their class; the registry reaches them through this hand-off,
+    // and they hand samples to the evaluator, made below, only once they are woken (after start).
+    const registry = new SubscriptionRegistry({
+      onClassNeeded: (className) => producers.wake(className),
+      onClassIdle: (className) => producers.sleep(className),
+    });
+    // A cluster: the core gives every event its identity and fills the log with what it delivers.
+    const cluster = config.cluster
+      ? new ClusterNode({
+          node: config.node,
+          settings: config.cluster,
+          membersFile: join(config.dataDir, membersFileName),
+          store,
+          coreStore: new SqliteCoreStore(store.db),
+          log,
+          logger: logger.child({ component: 'cluster' }),
+          metrics,
+          subscription: (id) => registry.get(id)?.subscription,
+          onSubscriptionChange: (id, value) => subscriptions.applyReplicated(id, value),
+        })
+      : undefined;
+    const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
+    const evaluator = new Evaluator({ node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }) });
     const producers = new ProducerHost({
       node: config.node,
       procRoot: config.procRoot,
@@ -58,76 +96,31 @@ export class Daemon {
       config: config.producers,
       logger: logger.child({ component: 'producers' }),
       metrics,
-      onSamples: (className, samples) => void evaluator?.submit(className, samples),
+      onSamples: (className, samples) => void evaluator.submit(className, samples),
     });
     await producers.load();
     producers.watch();
-    const registry = new SubscriptionRegistry({
-      onClassNeeded: (className) => producers.wake(className),
-      onClassIdle: (className) => producers.sleep(className),
-    });
-    const actions = new ActionDispatcher({
-      runs: store.actionRuns,
-      events: store.events,
-      logger: logger.child({ component: 'actions' }),
-      metrics,
-      concurrency: config.actions.concurrency,
-      outputLimitBytes: config.actions.outputLimitBytes,
-    });
-    let subscriptions: SubscriptionService | undefined;
-    const publish = (items: Appended[]): void => {
-      feed.publish(items);
-      actions.kick();
-    };
-    // A cluster: the core gives every event its identity and fills the log with what it delivers.
-    const cluster = config.cluster
-      ? new ClusterNode({
-          node: config.node,
-          settings: config.cluster,
-          membersFile: join(config.dataDir, membersFileName),
-          store,
-          coreStore: new SqliteCoreStore(store.db),
-          logger: logger.child({ component: 'cluster' }),
-          metrics,
-          subscription: (id) => registry.get(id)?.subscription,
-          onAppended: (items) => {
-            for (const { event } of items) metrics.events.inc({ type: event.type, class: event.class });
-            publish(items);
-          },
-          onSubscriptionChange: (id, value) => subscriptions?.applyReplicated(id, value),
-        })
-      : undefined;
-    const recorder: EventRecorder = cluster ?? new LocalRecorder(store, config.node);
-    evaluator = new Evaluator({
-      recorder,
-      node: config.node,
-      store,
-      registry,
-      metrics,
-      logger: logger.child({ component: 'evaluator' }),
-      onEvents: publish,
-    });
-    subscriptions = new SubscriptionService({
+    const subscriptions: SubscriptionService = new SubscriptionService({
       node: config.node,
       store,
       registry,
       logger,
       manifest: (className) => producers.manifest(className),
       knownClasses: () => producers.manifests().map((manifest) => manifest.class),
-      onDeleted: (id) => evaluator?.forget(id),
+      onDeleted: (id) => evaluator.forget(id),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
     // Consumers (the MQTT bridge, ...) start before any subscription wakes a
     // producer, so each takes its place in the event log before new events come.
     const consumers = new ConsumerHost({
       node: config.node,
-      dir: builtinConsumersDir,
-      config: config as unknown as Readonly<Record<string, unknown>>,
+      plugins: await loadConsumerPlugins(builtinConsumersDir),
+      settings: config.consumers,
       store,
       feed,
       logger,
       registry: metrics.registry,
-      services: consumerServices({ node: config.node, store, recorder, cluster, settings: config.cluster, metrics, publish, subscriptions: () => subscriptions }),
+      services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
     });
     await consumers.start();
     subscriptions.restore();
@@ -136,7 +129,7 @@ export class Daemon {
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumers },
+      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildConfig, readConfigFile, type ConfigOverrides } from './config.js';
+import { readConfigFile, type ConfigOverrides } from './config.js';
+import { loadConfig } from './config-load.js';
 import { Daemon, version } from './daemon.js';
 import { isEventdError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -38,10 +39,14 @@ async function main(): Promise<void> {
   }
   const raw = values.config === undefined ? {} : readConfigFile(values.config);
   const baseDir = values.config === undefined ? process.cwd() : dirname(values.config);
-  const config = buildConfig(raw, overrides, baseDir, values.config ?? 'config');
+  const config = await loadConfig(raw, overrides, baseDir, values.config ?? 'config');
 
   const logger = createLogger(config.log.level, config.node);
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (kept running)'));
+  // A promise nobody handled is a bug whose state nobody knows: stop, loudly (fail-stop).
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'stopping: unhandled rejection');
+    process.exit(70);
+  });
   const daemon = await Daemon.start(config, logger);
   const address = await daemon.listen();
   logger.info({ address, dataDir: config.dataDir, version }, `eventd listening on ${address}`);

@@ -32,6 +32,12 @@ export function validator(file: string): ValidateFunction {
   return validate;
 }
 
+/** Compiles a schema made at run time (the config schema with the plugins' parts); it may $ref those in schemas/. */
+export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
+  registerAll();
+  return ajv.compile(schema);
+}
+
 /** Turns ajv errors into one line per problem naming the offending key, e.g. `api.prot: unknown key`. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): string[] {
   return (errors ?? []).map((error) => {

@@ -19,6 +19,8 @@ export interface ProducerManifest {
   exec?: string;
   /** Executables only: run once per period (default) or keep running and stream lines. */
   mode?: 'periodic' | 'stream';
+  /** JSON Schema of the settings under producers.<Class> (besides periodMs); absent: none. */
+  configSchema?: { type: 'object'; properties: Record<string, unknown> } & Record<string, unknown>;
   attributes: Record<string, AttributeSpec>;
 }
 

@@ -1,3 +1,4 @@
+import { localEventLog } from './event-log.js';
 import { buildConfig } from '../../services/eventd/config.js';
 import type { ApiContext } from '../../services/eventd/api/context.js';
 import { buildApi } from '../../services/eventd/api/server.js';
@@ -35,7 +36,8 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   const feed = new EventFeed();
   const awake = new Set<string>();
   const registry = new SubscriptionRegistry({ onClassNeeded: (c) => awake.add(c), onClassIdle: (c) => awake.delete(c) });
-  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, onEvents: (items) => feed.publish(items) });
+  const { log, recorder } = localEventLog(store, metrics, 'n1', { feed });
+  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder });
   const manifests = [pagingSpaceManifest];
   const subscriptions = new SubscriptionService({
     node: 'n1', store, registry, logger,
@@ -46,6 +48,7 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   const context: ApiContext = {
     config, version: 'test', startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics,
     producers: { manifests: () => manifests, awake: () => [...awake] },
+    consumerRoutes: [],
   };
   const app = await buildApi(context, logger);
   return { app, context, awake, close: async () => { await app.close(); store.close(); } };

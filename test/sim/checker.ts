@@ -18,7 +18,7 @@
 // 9. Subscriptions converge: equal maps on nodes up at the end, holding the
 //    newest write of each node up at the end, and only real writes.
 
-import { compareKeys, type AgreedKey, type ClusterEvent } from '../../services/eventd/cluster/index.js';
+import { compareKeys, type AgreedKey, type ClusterEvent } from '../../services/eventd/cluster/core/index.js';
 import type { Trace } from './trace.js';
 
 const idOf = (e: { origin: string; seq: number }): string => `${e.origin}:${e.seq}`;

@@ -2,10 +2,10 @@
 // FailoverRuntime above its core, with scripts that take a random few tens of
 // virtual ms, and the checker asserts the invariant: at no moment do
 // two nodes of a partition with quorum run the group.
-import { toPayload, toRecord } from '../../services/eventd/cluster-edge/payload.js';
+import { toPayload, toRecord } from '../../services/eventd/cluster/edge/payload.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from '../../consumers/failover/runtime.js';
 import type { FailoverSettings, GroupSettings } from '../../consumers/failover/settings.js';
-import { clusterDefaults } from '../../services/eventd/cluster/index.js';
+import { clusterDefaults } from '../../services/eventd/cluster/core/index.js';
 import { Rng } from './prng.js';
 import { generateSchedule, type Schedule, type ScheduleAction } from './schedules.js';
 import { runSchedule, type SimApp, type SimNodeApi } from './simulator.js';

@@ -3,7 +3,7 @@
 // set of cut links). Frames travel as JSON text, so nothing is shared between
 // nodes and every frame is proven serialisable.
 
-import type { Frame } from '../../services/eventd/cluster/index.js';
+import type { Frame } from '../../services/eventd/cluster/core/index.js';
 import type { NetworkParams } from './schedules.js';
 import type { Rng } from './prng.js';
 

@@ -7,7 +7,7 @@
 // at random nodes throughout, and stop a while before the end so the checker
 // sees a settled cluster.
 
-import type { ClusterConfig } from '../../services/eventd/cluster/index.js';
+import type { ClusterConfig } from '../../services/eventd/cluster/core/index.js';
 import type { Order } from '../../services/eventd/types.js';
 import { Rng } from './prng.js';
 

@@ -4,7 +4,7 @@
 // store that outlives crashes. A crash drops the core between two steps,
 // which is what the edge's one-transaction-per-step contract guarantees.
 
-import { ClusterCore, MemoryCoreStore, parseFrame, type ClusterConfig, type ClusterEvent, type CoreInput, type CoreOutput } from '../../services/eventd/cluster/index.js';
+import { ClusterCore, MemoryCoreStore, parseFrame, type ClusterConfig, type ClusterEvent, type CoreInput, type CoreOutput } from '../../services/eventd/cluster/core/index.js';
 import { Network, open, type Parcel } from './network.js';
 import { Rng } from './prng.js';
 import type { Schedule, ScheduleAction } from './schedules.js';

@@ -1,7 +1,7 @@
 // What a simulated run leaves for the checker: per node, in output order, its
 // views and deliveries (the log survives crashes, as the edge's event log does).
 
-import type { ClusterEvent, SubscriptionEntry } from '../../services/eventd/cluster/index.js';
+import type { ClusterEvent, SubscriptionEntry } from '../../services/eventd/cluster/core/index.js';
 
 export type NodeLogEntry =
   /** The core (re)started with this view from its store. */

@@ -16,6 +16,8 @@ export interface ActionDispatcherOptions {
   concurrency: number;
   /** Bytes of stdout and of stderr kept per run (config actions.outputLimitBytes). */
   outputLimitBytes: number;
+  /** A write to the audit failed: stop the daemon (fail-stop); no script is run on an unrecorded start. */
+  fatal: (error: unknown, what: string) => void;
 }
 
 /** How long stop() waits for running scripts when not told. */
@@ -38,7 +40,8 @@ interface Active {
  * subscription: Serf issue 369), at most `concurrency` at once. A run is
  * marked started (committed) before its script is spawned and finished after,
  * so a row left 'running' means the daemon died mid-run, and start() runs it
- * again. Failed runs are not retried: they ran. Nothing here throws to the caller.
+ * again. Failed runs are not retried: they ran. Nothing here throws to the
+ * caller; a failed write to the audit is fatal (fail-stop).
  */
 export class ActionDispatcher {
   private readonly options: ActionDispatcherOptions;
@@ -131,8 +134,7 @@ export class ActionDispatcher {
     try {
       rows = this.options.runs.open();
     } catch (err) {
-      this.log.error({ err }, 'could not read pending action runs');
-      this.notifyIdle();
+      this.options.fatal(err, 'reading pending action runs');
       return;
     }
     for (const row of rows) {
@@ -169,7 +171,8 @@ export class ActionDispatcher {
       this.options.runs.markStarted(row.id, Date.now());
     } catch (err) {
       // Not started, so not run: the row stays open and the next start() takes it.
-      this.log.error({ err, runId: row.id, subscription: row.subscription, eventId: row.eventId }, 'could not mark action run started');
+      this.state = 'stopped';
+      this.options.fatal(err, `marking action run ${row.id} started`);
       return;
     }
     this.busy.add(row.subscription);
@@ -208,7 +211,10 @@ export class ActionDispatcher {
     try {
       this.options.runs.finish(row.id, finished);
     } catch (err) {
-      this.log.error({ ...context, err }, 'could not record action run result; it runs again at next start');
+      // The row stays 'running': the next start runs it again (at least once).
+      this.state = 'stopped';
+      this.options.fatal(err, `recording the result of action run ${row.id}`);
+      return;
     }
     this.options.metrics.actionRuns.inc({ status: result.status });
     const details = { ...context, status: result.status, exitCode: result.exitCode, signal: result.signal, durationMs: finished.endedAt - startedAt };

@@ -1,5 +1,6 @@
-import type { Member } from '../cluster-edge/cluster-node.js';
+import type { Member } from '../cluster/edge/cluster-node.js';
 import type { Config } from '../config.js';
+import type { ConsumerRoute } from '../consumers/contract.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
 import type { Metrics } from '../metrics.js';
@@ -17,8 +18,8 @@ export interface ApiContext {
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;
-  /** Running consumers, by name. */
-  consumers?: { status(name: string): unknown };
+  /** Routes the running consumers added. */
+  consumerRoutes: readonly ConsumerRoute[];
   /** Absent on a single node. */
   cluster?: {
     view(): string[];

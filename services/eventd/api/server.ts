@@ -8,8 +8,8 @@ import type { ApiContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { actionRoutes } from './routes/actions.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { consumerRoutes } from './routes/consumers.js';
 import { eventRoutes } from './routes/events.js';
-import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
 import { memberRoutes } from './routes/members.js';
 import { presetRoutes } from './routes/presets.js';
@@ -33,7 +33,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   catalogRoutes(app, context);
   actionRoutes(app, context);
   memberRoutes(app, context);
-  groupRoutes(app, context);
+  consumerRoutes(app, context.consumerRoutes);
   presetRoutes(app, loadPresets(presetsDir, logger));
   return app;
 }

@@ -86,7 +86,7 @@ export interface PresetList {
 
 export interface MemberList {
   view: string[];
-  members: import('../cluster-edge/cluster-node.js').Member[];
+  members: import('../cluster/edge/cluster-node.js').Member[];
 }
 
 export interface GroupList {

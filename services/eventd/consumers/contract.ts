@@ -4,7 +4,7 @@
 // never holds up evaluation: the evaluator only commits and notifies.
 import type { Registry } from 'prom-client';
 import type { FeedItem } from '../event-feed.js';
-import type { EventDraft } from '../evaluation/recorder.js';
+import type { EventDraft } from '../log/append.js';
 import type { Logger } from '../logger.js';
 import type { Order } from '../types.js';
 
@@ -45,8 +45,10 @@ export interface ConsumerThresholdState {
 export interface ConsumerContext<C = unknown> {
   /** This node's name. */
   readonly node: string;
-  /** The consumer's section of the config (`config[configKey]`), validated and frozen. */
+  /** The consumer's settings: its config section validated, checked by `settings()`, and frozen. */
   readonly config: C;
+  /** Routes this consumer adds to the local API, served under the API's auth; add them in start(). */
+  readonly routes: ConsumerRoutes;
   readonly logger: Logger;
   /** The daemon's metrics registry: register the consumer's own metrics here. */
   readonly registry: Registry;
@@ -92,12 +94,33 @@ export interface ConsumerCluster {
   readonly suspectAfterMs: number;
 }
 
+/** A request to a consumer's route, as the API parsed it. */
+export interface ConsumerRequest {
+  params: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string | undefined>>;
+  body: unknown;
+}
+
+/** A route a consumer adds to the local API (the failover consumer: GET /v1/groups). */
+export interface ConsumerRoute {
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
+  /** fastify syntax: /v1/groups/:name */
+  url: string;
+  /** Its JSON answer; an EventdError thrown becomes the error body with its status. */
+  handler(request: ConsumerRequest): unknown;
+}
+
+export interface ConsumerRoutes {
+  add(route: ConsumerRoute): void;
+}
+
 export interface RunningConsumer {
-  /** What the consumer shows through the API (the failover consumer: GET /v1/groups). */
-  status?(): unknown;
   /** Stops work and releases connections; bounded in time, never throws to the daemon. */
   stop(): Promise<void>;
 }
+
+/** The JSON Schema of a consumer's config section (draft-07, checked by ajv strict mode). */
+export type ConfigSchema = Readonly<Record<string, unknown>>;
 
 /** The default export of consumers/<name>/index.js. */
 export interface ConsumerPlugin<C = unknown> {
@@ -105,6 +128,14 @@ export interface ConsumerPlugin<C = unknown> {
   readonly name: string;
   /** The config key that turns it on: absent, the consumer is not started. */
   readonly configKey: string;
+  /** The schema of `config[configKey]`, assembled into the daemon's config schema: a typo is an error at start naming the key. */
+  readonly configSchema: ConfigSchema;
+  /**
+   * Checks beyond the schema, defaults applied and relative paths resolved
+   * against `configDir` (the config file's folder), at daemon start before
+   * anything runs; throws an EventdError naming the key.
+   */
+  settings(section: unknown, configDir: string): C;
   /** Must not wait on anything outside the process (a broker, a peer): the daemon's start waits on it. */
   start(ctx: ConsumerContext<C>): Promise<RunningConsumer>;
 }
@@ -112,5 +143,6 @@ export interface ConsumerPlugin<C = unknown> {
 export function isConsumerPlugin(value: unknown): value is ConsumerPlugin {
   if (value === null || typeof value !== 'object') return false;
   const plugin = value as Record<string, unknown>;
-  return typeof plugin.name === 'string' && plugin.name !== '' && typeof plugin.configKey === 'string' && plugin.configKey !== '' && typeof plugin.start === 'function';
+  return typeof plugin.name === 'string' && plugin.name !== '' && typeof plugin.configKey === 'string' && plugin.configKey !== ''
+    && typeof plugin.configSchema === 'object' && plugin.configSchema !== null && typeof plugin.settings === 'function' && typeof plugin.start === 'function';
 }

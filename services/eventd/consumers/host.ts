@@ -1,22 +1,18 @@
-// The consumer host: imports every consumer folder under the built-in
-// consumers dir and starts those whose config key is present. The daemon
+// The consumer host: starts the consumer plugins whose config key is present,
+// with the settings the config loader made of their sections. The daemon
 // knows consumers only through this host, never by name (DESIGN.md).
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { EventFeed, FeedItem } from '../event-feed.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import { isConsumerPlugin, type ConsumerContext, type ConsumerPlugin, type RunningConsumer } from './contract.js';
+import type { ConsumerContext, ConsumerPlugin, ConsumerRoute, RunningConsumer } from './contract.js';
 
 export interface ConsumerHostOptions {
   node: string;
-  /** The folder holding consumer folders (builtinConsumersDir). */
-  dir: string;
-  /** The whole validated config: a consumer gets `config[plugin.configKey]`. */
-  config: Readonly<Record<string, unknown>>;
+  /** Every consumer plugin found (loadConsumerPlugins). */
+  plugins: readonly ConsumerPlugin[];
+  /** Per config key, the settings of a consumer that is on (Config.consumers). */
+  settings: Readonly<Record<string, unknown>>;
   store: Store;
   feed: EventFeed;
   logger: Logger;
@@ -39,14 +35,16 @@ export class ConsumerHost {
   private readonly started: Started[] = [];
   /** Per consumer name: every event after this position is kept from pruning. */
   private readonly holds = new Map<string, number>();
+  /** Routes the running consumers added to the local API. */
+  readonly routes: ConsumerRoute[] = [];
 
   constructor(private readonly options: ConsumerHostOptions) {}
 
   /** Loads and starts the configured consumers; one that fails is logged and left out, the rest go on. */
   async start(): Promise<void> {
-    const { logger, config } = this.options;
-    for (const plugin of await this.load()) {
-      const section = config[plugin.configKey];
+    const { logger, settings } = this.options;
+    for (const plugin of this.options.plugins) {
+      const section = settings[plugin.configKey];
       if (section === undefined) {
         logger.debug({ consumer: plugin.name, configKey: plugin.configKey }, `consumer ${plugin.name} off (no ${plugin.configKey} in config)`);
         continue;
@@ -90,37 +88,6 @@ export class ConsumerHost {
     }
   }
 
-  private async load(): Promise<ConsumerPlugin[]> {
-    const { dir, logger } = this.options;
-    let names: string[];
-    try {
-      names = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
-    } catch {
-      return [];
-    }
-    const plugins: ConsumerPlugin[] = [];
-    for (const name of names) {
-      const entry = join(dir, name, 'index.js');
-      if (!existsSync(entry)) continue;
-      try {
-        const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
-        if (!isConsumerPlugin(module.default)) {
-          logger.error({ folder: join(dir, name) }, `consumer in ${join(dir, name)} refused: index.js must default-export { name, configKey, start }`);
-          continue;
-        }
-        plugins.push(module.default);
-      } catch (error) {
-        logger.error({ folder: join(dir, name), err: error }, `consumer in ${join(dir, name)} cannot be loaded: ${(error as Error).message}`);
-      }
-    }
-    return plugins;
-  }
-
-  /** A running consumer's status, or undefined when it is not running (or shows none). */
-  status(name: string): unknown {
-    return this.started.find((started) => started.name === name)?.running.status?.();
-  }
-
   private context(plugin: ConsumerPlugin, section: unknown, gate: { closed: boolean }): ConsumerContext {
     const { store, feed, node, registry } = this.options;
     const name = plugin.name;
@@ -128,6 +95,7 @@ export class ConsumerHost {
       ...this.options.services,
       node,
       config: section,
+      routes: { add: (route) => void this.routes.push(route) },
       logger: this.options.logger.child({ component: 'consumer', consumer: name }),
       registry,
       events: {

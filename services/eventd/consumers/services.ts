@@ -1,45 +1,36 @@
 // What the daemon lends its consumers beyond the event log: raising their own
 // events (through the same recorder as the evaluator, so in a cluster they get
 // a seq and HLC from the core) and a read of the cluster view.
-import type { ClusterNode } from '../cluster-edge/cluster-node.js';
-import type { ClusterSettings } from '../config-cluster.js';
-import type { Appended, EventRecorder } from '../evaluation/recorder.js';
-import type { Metrics } from '../metrics.js';
-import type { Store } from '../store/index.js';
+import type { ClusterNode } from '../cluster/edge/cluster-node.js';
+import type { ClusterSettings } from '../cluster/settings.js';
+import type { EventRecorder } from '../log/append.js';
+import type { EventLog } from '../log/event-log.js';
 import type { Subscription } from '../types.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import type { ConsumerContext, ConsumerSubscriptionSpec } from './contract.js';
 
 export interface ConsumerServicesOptions {
   node: string;
-  store: Store;
+  log: EventLog;
   recorder: EventRecorder;
   cluster: ClusterNode | undefined;
   settings: ClusterSettings | undefined;
-  metrics: Metrics;
-  publish: (appended: Appended[]) => void;
-  /** The subscription service, once made (it is made after the consumers start). */
-  subscriptions: () => SubscriptionService | undefined;
+  subscriptions: SubscriptionService;
 }
 
 export function consumerServices(options: ConsumerServicesOptions): Pick<ConsumerContext, 'raise' | 'cluster' | 'ensureSubscription'> {
-  const { node, store, recorder, cluster, settings, metrics, publish } = options;
+  const { log, recorder, cluster, settings } = options;
   return {
     ensureSubscription: (spec) => {
-      const service = options.subscriptions();
-      if (!service) throw new Error('subscriptions are not loaded yet');
+      const service = options.subscriptions;
       const existing = service.list().find((subscription) => subscription.name === spec.name);
       if (existing && sameSpec(existing, spec)) return existing.id;
       if (existing) service.delete(existing.id);
       return service.create({ ...spec }).id;
     },
     raise: (draft, { reach, order }) => {
-      // The consumer's reports belong to no user subscription: a stand-in carries scope and order, and owes no action.
-      const owner = { id: draft.subscription, name: draft.subscriptionName, class: draft.class, expr: draft.expr, scope: reach, order, actions: [], node } as unknown as Subscription;
-      const { id, appended } = store.transaction(() => recorder.record(draft, owner));
-      for (const { event } of appended) metrics.events.inc({ type: event.type, class: event.class });
-      if (appended.length > 0) publish(appended);
-      return id;
+      // The consumer's reports belong to no user subscription: the owner carries scope and order, and owes no action.
+      return log.transaction(`event raised by a consumer (${draft.class})`, () => recorder.record(draft, { id: draft.subscription, scope: reach, order }));
     },
     ...(cluster && settings
       ? {

@@ -5,8 +5,9 @@ import type { Store } from '../store/index.js';
 import type { ThresholdKey } from '../store/threshold-states.js';
 import type { CompiledSubscription } from '../subscriptions/compiled.js';
 import type { SubscriptionRegistry } from '../subscriptions/registry.js';
-import type { Attrs, EventRecord, EventType, Sample } from '../types.js';
-import { LocalRecorder, type Appended, type EventDraft, type EventRecorder } from './recorder.js';
+import type { Attrs, EventType, Sample } from '../types.js';
+import type { EventDraft, EventRecorder } from '../log/append.js';
+import type { EventLog } from '../log/event-log.js';
 import { deciding, initialState, step, type ThresholdState } from './threshold.js';
 
 export interface EvaluatorOptions {
@@ -15,10 +16,10 @@ export interface EvaluatorOptions {
   registry: SubscriptionRegistry;
   metrics: Metrics;
   logger: Logger;
-  /** Called after the events of a batch are committed, in delivery order. */
-  onEvents: (events: { pos: number; event: EventRecord }[]) => void;
-  /** Gives events their identity and writes them; the local log and sequence when absent. */
-  recorder?: EventRecorder;
+  /** The one append path: commits a batch and announces its events after the commit. */
+  log: EventLog;
+  /** Gives events their identity (a local sequence, or the cluster core). */
+  recorder: EventRecorder;
 }
 
 interface PendingEvent {
@@ -35,16 +36,16 @@ interface PendingEvent {
  * against the subscriptions naming its class, and each crossing becomes an
  * event written in the same transaction as the threshold state that caused
  * it and the action runs it owes, so a kill -9 neither repeats nor loses one.
+ * Memory follows disk: a batch's threshold states and latest samples reach
+ * the in-memory maps only once its transaction has committed.
  */
 export class Evaluator {
   private readonly thresholds = new Map<string, ThresholdState>();
   private readonly latest = new Map<string, Attrs>();
-  private readonly recorder: EventRecorder;
   private queue: Promise<void> = Promise.resolve();
   private readonly failing = new Set<string>();
 
   constructor(private readonly options: EvaluatorOptions) {
-    this.recorder = options.recorder ?? new LocalRecorder(options.store, options.node);
     for (const { key, state } of options.store.thresholdStates.all()) this.thresholds.set(thresholdId(key), state);
     for (const sample of options.store.samples.list()) this.latest.set(sampleId(sample), sample.attrs);
   }
@@ -82,14 +83,16 @@ export class Evaluator {
 
   private async evaluate(className: string, samples: Sample[]): Promise<void> {
     const subscriptions = this.options.registry.forClass(className);
+    // This batch's changes, applied to memory only after they commit.
     const changed = new Map<string, { key: ThresholdKey; state: ThresholdState }>();
+    const latest = new Map<string, Attrs>();
     const pending: PendingEvent[] = [];
     let evaluations = 0;
     let errors = 0;
     for (const sample of samples) {
       const resourceId = sampleId(sample);
       const nodeResource = sample.node + '\u0000' + sample.resource;
-      const prev = this.latest.get(resourceId);
+      const prev = latest.get(resourceId) ?? this.latest.get(resourceId);
       const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class };
       for (const compiled of subscriptions) {
         const id = compiled.subscription.id + '\u0000' + nodeResource; // = thresholdId(key)
@@ -99,7 +102,7 @@ export class Evaluator {
             if (where instanceof Promise) where = await where;
             if (!truthy(where)) continue;
           }
-          const state = this.thresholds.get(id) ?? initialState;
+          const state = changed.get(id)?.state ?? this.thresholds.get(id) ?? initialState;
           const which = deciding(state, compiled.rearm !== undefined);
           const expression = which === 'rearm' ? (compiled.rearm as CompiledExpression) : compiled.expr;
           // Fast-path expressions answer synchronously; awaiting them would cost a microtask each.
@@ -111,7 +114,6 @@ export class Evaluator {
           if (this.failing.size > 0) this.failing.delete(id);
           if (!next.changed) continue;
           const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
-          this.thresholds.set(id, next.state);
           changed.set(id, { key, state: next.state });
           if (next.emit) pending.push({ type: next.emit, compiled, sample, prev, expr: expression.source, key });
         } catch (error) {
@@ -123,39 +125,30 @@ export class Evaluator {
           }
         }
       }
-      this.latest.set(resourceId, sample.attrs);
+      latest.set(resourceId, sample.attrs);
     }
     // Counted once per batch: a labelled counter per evaluation would cost more than the evaluation.
     this.options.metrics.evaluations.inc({ class: className }, evaluations);
     if (errors > 0) this.options.metrics.evaluationErrors.inc({ class: className }, errors);
-    const written = this.commit(className, samples, changed, pending);
-    if (written.length > 0) this.options.onEvents(written);
+    this.commit(className, samples, changed, pending);
+    for (const [id, { state }] of changed) this.thresholds.set(id, state);
+    for (const [id, attrs] of latest) this.latest.set(id, attrs);
   }
 
-  private commit(
-    className: string,
-    samples: Sample[],
-    changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
-    pending: PendingEvent[],
-  ): { pos: number; event: EventRecord }[] {
-    const { store, metrics } = this.options;
-    const written = store.transaction(() => {
+  /** One transaction: the samples, the events (through the recorder) and the threshold states that caused them. */
+  private commit(className: string, samples: Sample[], changed: Map<string, { key: ThresholdKey; state: ThresholdState }>, pending: PendingEvent[]): void {
+    const { store, log, recorder, metrics } = this.options;
+    log.transaction(`evaluation of ${className} samples`, () => {
       for (const sample of samples) store.samples.save(sample);
-      const out: Appended[] = [];
       for (const item of pending) {
-        const { id: eventId, appended } = this.recorder.record(this.draft(item), item.compiled.subscription);
-        const id = thresholdId(item.key);
-        const state = { ...(this.thresholds.get(id) ?? initialState), lastEvent: eventId };
-        this.thresholds.set(id, state);
-        changed.set(id, { key: item.key, state });
-        out.push(...appended);
+        const eventId = recorder.record(this.draft(item), item.compiled.subscription);
+        // The key's final state in this batch names its last event.
+        const entry = changed.get(thresholdId(item.key));
+        if (entry) entry.state = { ...entry.state, lastEvent: eventId };
       }
       for (const { key, state } of changed.values()) store.thresholdStates.save(key, state);
-      return out;
     });
-    for (const { event } of written) metrics.events.inc({ type: event.type, class: event.class });
     metrics.samples.inc({ class: className }, samples.length);
-    return written;
   }
 
   private draft(item: PendingEvent): EventDraft {

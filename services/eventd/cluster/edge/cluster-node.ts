@@ -1,22 +1,24 @@
 // The cluster's edge: everything the sans-IO core (cluster/core.ts) leaves
 // out. Sockets (UDP, sealed frames), timers, the wall clock, SQLite, and the
 // mapping of node names to addresses. Each core step runs in one SQLite
-// transaction with the deliveries it makes, and its frames leave only after
-// that commit (cluster/store.ts, "Contract"), so a kill -9 neither loses nor
-// repeats an event.
+// transaction with the deliveries it makes (through the one append path,
+// services/eventd/log/), and its frames leave only after that commit
+// (core/store.ts, "Contract"), so a kill -9 neither loses nor repeats an
+// event; a step whose transaction fails stops the daemon (fail-stop).
 import { renameSync, writeFileSync } from 'node:fs';
-import type { ClusterSettings } from '../config-cluster.js';
-import { ClusterCore } from '../cluster/core.js';
-import { parseFrame, type Frame, type Json } from '../cluster/frames.js';
-import type { CoreInput, CoreOutput } from '../cluster/io.js';
-import { appendWithActions, type Appended, type EventDraft, type EventRecorder } from '../evaluation/recorder.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import type { SqliteCoreStore } from '../store/cluster-store.js';
-import type { Store } from '../store/index.js';
-import { Keyring } from '../transport/keyring.js';
-import { UdpTransport, type DropReason } from '../transport/udp-transport.js';
-import type { Subscription } from '../types.js';
+import type { ClusterSettings } from '../settings.js';
+import { ClusterCore } from '../core/core.js';
+import { parseFrame, type Frame, type Json } from '../core/frames.js';
+import type { CoreInput, CoreOutput } from '../core/io.js';
+import type { EventDraft, EventOwner, EventRecorder } from '../../log/append.js';
+import type { EventLog } from '../../log/event-log.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import type { SqliteCoreStore } from './sqlite-core-store.js';
+import type { Store } from '../../store/index.js';
+import { Keyring } from './keyring.js';
+import { UdpTransport, type DropReason } from './udp-transport.js';
+import type { Subscription } from '../../types.js';
 import { toPayload, toRecord } from './payload.js';
 
 export interface Member {
@@ -35,12 +37,12 @@ export interface ClusterNodeOptions {
   membersFile?: string;
   store: Store;
   coreStore: SqliteCoreStore;
+  /** The one append path: each step is one of its transactions. */
+  log: EventLog;
   logger: Logger;
   metrics: Metrics;
   /** The subscription an event belongs to (for its actions), if this node knows it. */
   subscription: (id: string) => Subscription | undefined;
-  /** After a step's transaction committed: what it appended to this node's log. */
-  onAppended: (appended: Appended[]) => void;
   /** The replicated subscription map changed (null: deleted). */
   onSubscriptionChange: (id: string, value: Json | null) => void;
 }
@@ -58,9 +60,6 @@ export class ClusterNode implements EventRecorder {
   private readonly heard = new Map<string, { at: number; incarnation: number }>();
   private readonly known = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  /** Frames of steps whose transaction has not committed yet (a step nested in the evaluator's). */
-  private outbox: Array<{ to: string; seed: boolean; frame: Frame }> = [];
-  private flushScheduled = false;
   address = '';
 
   constructor(private readonly options: ClusterNodeOptions) {
@@ -102,7 +101,6 @@ export class ClusterNode implements EventRecorder {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.flush();
     await this.transport.close();
   }
 
@@ -155,12 +153,11 @@ export class ClusterNode implements EventRecorder {
   }
 
   /** The evaluator's recorder: the core gives the event its seq and HLC; deliveries fill the log. */
-  record(draft: EventDraft, subscription: Subscription): { id: string; appended: Appended[] } {
-    const reach = subscription.scope === 'local' ? 'local' : 'cluster';
-    const order = subscription.order ?? 'fifo';
-    const { appended, recorded } = this.stepInTransaction({ type: 'localEvent', order, payload: toPayload(draft, reach) });
+  record(draft: EventDraft, owner: EventOwner): string {
+    const reach = owner.scope === 'local' ? 'local' : 'cluster';
+    const recorded = this.stepInTransaction({ type: 'localEvent', order: owner.order, payload: toPayload(draft, reach) });
     if (recorded === undefined) throw new Error('cluster core recorded no event');
-    return { id: recorded, appended };
+    return recorded;
   }
 
   putSubscription(subscription: Subscription): void {
@@ -171,34 +168,30 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id });
   }
 
-  /** One step in its own transaction, then its effects. */
+  /** One step in its own transaction; its effects are announced after the commit. */
   private run(input: CoreInput): void {
-    try {
-      const { appended } = this.options.store.transaction(() => this.stepInTransaction(input));
-      if (appended.length > 0) this.options.onAppended(appended);
-    } catch (error) {
-      this.options.logger.error({ err: error, input: input.type }, 'cluster step failed');
-    }
-    this.flush();
+    this.options.log.transaction(`cluster step (${input.type})`, () => this.stepInTransaction(input));
   }
 
   /**
    * One core step inside the caller's transaction. Deliveries go to the log
-   * now (same transaction); frames wait in the outbox until the caller's
-   * commit, and a view change is recorded as Node events in the same step.
+   * now (same transaction); frames leave once the caller's transaction has
+   * committed, and a view change is recorded as Node events in the same step.
+   * Returns the id of the event a `localEvent` input recorded.
    */
-  private stepInTransaction(input: CoreInput): { appended: Appended[]; recorded: string | undefined } {
-    const appended: Appended[] = [];
+  private stepInTransaction(input: CoreInput): string | undefined {
+    const { log } = this.options;
+    const frames: Array<{ to: string; seed: boolean; frame: Frame }> = [];
     let recorded: string | undefined;
     const pending: CoreOutput[] = this.core.step(input, Date.now());
     while (pending.length > 0) {
       const output = pending.shift()!;
       switch (output.type) {
         case 'send':
-          this.outbox.push({ to: output.to, seed: false, frame: output.frame });
+          frames.push({ to: output.to, seed: false, frame: output.frame });
           break;
         case 'sendSeed':
-          this.outbox.push({ to: output.address, seed: true, frame: output.frame });
+          frames.push({ to: output.address, seed: true, frame: output.frame });
           break;
         case 'recorded':
           if (recorded === undefined && input.type === 'localEvent') recorded = `${output.event.origin}:${output.event.seq}`;
@@ -206,8 +199,7 @@ export class ClusterNode implements EventRecorder {
         case 'deliver': {
           const record = toRecord(output.event, this.options.node);
           if (!record) break;
-          const pos = appendWithActions(this.options.store, record, this.options.subscription(record.subscription), this.options.node);
-          appended.push({ pos, event: record });
+          log.append(record, this.options.subscription(record.subscription), this.options.node);
           if (output.late) this.options.metrics.clusterLate.inc();
           break;
         }
@@ -227,30 +219,18 @@ export class ClusterNode implements EventRecorder {
           break;
       }
     }
-    this.scheduleFlush();
-    return { appended, recorded };
+    if (frames.length > 0) log.afterCommit(() => this.send(frames));
+    return recorded;
   }
 
-  /** Sends what committed steps left in the outbox. */
-  private flush(): void {
-    const frames = this.outbox;
-    this.outbox = [];
+  /** Sends a committed step's frames. */
+  private send(frames: Array<{ to: string; seed: boolean; frame: Frame }>): void {
     for (const { to, seed, frame } of frames) {
       const address = seed ? to : this.addresses.get(to);
       if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
       this.transport.send(address, frame);
       this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
     }
-  }
-
-  /** A step nested in someone else's transaction flushes once that has committed (the next turn). */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
   }
 
   private receive(from: string, address: string, body: unknown): void {

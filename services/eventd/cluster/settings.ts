@@ -1,7 +1,7 @@
 // The `cluster` section of the config: defaults, checks beyond the schema,
 // and the frozen shape the cluster edge reads. No `cluster` key: one node.
-import { EventdError } from './errors.js';
-import { Keyring } from './transport/keyring.js';
+import { EventdError } from '../errors.js';
+import { Keyring } from './edge/keyring.js';
 
 export interface ClusterSettings {
   readonly name: string;

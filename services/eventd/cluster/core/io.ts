@@ -3,7 +3,7 @@
 // authenticated frame, each local event and each subscription change, then
 // (after committing the step's store writes) performs the outputs in order.
 
-import type { Order } from '../types.js';
+import type { Order } from '../../types.js';
 import type { ClusterEvent, Frame, Json } from './frames.js';
 
 export type CoreInput =

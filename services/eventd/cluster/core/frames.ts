@@ -7,7 +7,7 @@
 // (not only a heartbeat) proves the sender alive, and frames of an incarnation
 // that was declared down can be told apart from the rejoined node's.
 
-import type { Order } from '../types.js';
+import type { Order } from '../../types.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

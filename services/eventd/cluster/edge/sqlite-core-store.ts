@@ -2,9 +2,9 @@
 // the simulator's MemoryCoreStore implements (cluster/store.ts), so the code
 // the simulator checks is the code that runs. The edge wraps each core step
 // in one transaction with its deliveries (cluster/store.ts, "Contract").
-import type { ClusterEvent, SubscriptionEntry } from '../cluster/frames.js';
-import type { CoreMeta, CoreStore, MemberRecord } from '../cluster/store.js';
-import type { Db } from './db.js';
+import type { ClusterEvent, SubscriptionEntry } from '../core/frames.js';
+import type { CoreMeta, CoreStore, MemberRecord } from '../core/store.js';
+import type { Db } from '../../store/db.js';
 
 export class SqliteCoreStore implements CoreStore {
   private readonly stmt;

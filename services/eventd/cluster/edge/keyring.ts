@@ -2,7 +2,7 @@
 // seals every frame; every key opens, so keys rotate without downtime:
 // add the new key second everywhere, then move it first, then drop the old.
 import { createHash } from 'node:crypto';
-import { EventdError } from '../errors.js';
+import { EventdError } from '../../errors.js';
 
 export interface ClusterKey {
   /** First 4 bytes of SHA-256(key): lets a receiver pick the key without trying each. */

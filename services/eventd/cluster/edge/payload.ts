@@ -1,9 +1,9 @@
 // What an eventd event looks like inside the cluster core (its opaque
 // `payload`): the event without its identity (the core gives origin, seq and
 // HLC), and whether peers keep it in their logs.
-import type { ClusterEvent, Json } from '../cluster/frames.js';
-import type { EventDraft } from '../evaluation/recorder.js';
-import type { EventRecord } from '../types.js';
+import type { ClusterEvent, Json } from '../core/frames.js';
+import type { EventDraft } from '../../log/append.js';
+import type { EventRecord } from '../../types.js';
 
 /**
  * `cluster`: every node appends it to its log (a cluster-scoped

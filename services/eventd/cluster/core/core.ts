@@ -18,7 +18,7 @@
 // up, and every live node delivers the same `agreed` sequence once events
 // flagged late are set aside (ordering.ts, membership.ts, anti-entropy.ts).
 
-import { format, parse, receive, tick, type HlcTime } from '../hlc.js';
+import { format, parse, receive, tick, type HlcTime } from '../../hlc.js';
 import { Progress } from './anti-entropy.js';
 import { resolveClusterConfig, type ClusterConfig } from './config.js';
 import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';

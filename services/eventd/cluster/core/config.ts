@@ -1,6 +1,6 @@
 // Cluster core settings: defaults in one place, validated once, frozen.
 
-import { EventdError } from '../errors.js';
+import { EventdError } from '../../errors.js';
 
 export interface ClusterConfig {
   /** Heartbeat period. The edge must call `tick` at least this often (a quarter of it is a good rate). */

@@ -9,7 +9,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { open, seal } from './frame-seal.js';
 import type { Keyring } from './keyring.js';
 import { ReplayGuard } from './replay-guard.js';
