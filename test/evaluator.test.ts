@@ -12,11 +12,17 @@ import { localEventLog } from './helpers/event-log.js';
 
 const attributes = new Set(['totalKiB', 'usedKiB', 'freeKiB', 'percentUsed', 'configured']);
 
-function subscription(overrides: Partial<Subscription>): Subscription {
-  return {
+/** A subscription; an override of `undefined` removes the field. */
+function subscription(overrides: { [K in keyof Subscription]?: Subscription[K] | undefined }): Subscription {
+  const result: Partial<Subscription> = {
     id: 'sub1', name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60',
-    scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date(0).toISOString(), ...overrides,
+    scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date(0).toISOString(),
   };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete result[key as keyof Subscription];
+    else Object.assign(result, { [key]: value });
+  }
+  return result as Subscription;
 }
 
 /** A daemon's evaluation half over a real SQLite file; `open` again on the same dir is a restart. */

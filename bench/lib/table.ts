@@ -7,7 +7,7 @@ export interface ComparisonRow {
   other: number;
   format: (value: number) => string;
   target?: string;
-  met?: boolean;
+  met?: boolean | undefined;
 }
 
 /** metric | eventd | other | other/eventd | target, columns padded; `separator` between cells, `ruleSeparator` in the line under the header. */

@@ -52,11 +52,11 @@ export interface FailoverHost {
 
 interface Local {
   state: 'stopped' | 'claiming' | 'starting' | 'running' | 'stopping';
-  claimId?: string;
+  claimId?: string | undefined;
   claimedAt?: number;
   /** No new claim before this time (after a claim that found no majority). */
   backoffUntil?: number;
-  script?: ScriptHandle;
+  script?: ScriptHandle | undefined;
   /** Bumped at each script start, so a killed script's late completion is ignored. */
   run: number;
 }

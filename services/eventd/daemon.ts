@@ -108,6 +108,7 @@ export class Daemon {
       manifest: (className) => producers.manifest(className),
       knownClasses: () => producers.manifests().map((manifest) => manifest.class),
       onDeleted: (id) => evaluator.forget(id),
+      onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
     // Consumers (the MQTT bridge, ...) start before any subscription wakes a

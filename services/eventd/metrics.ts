@@ -20,6 +20,7 @@ export function createMetrics() {
     clusterFrames: counter('eventd_cluster_frames_total', 'Cluster frames sent and received, by type', ['direction', 'type']),
     clusterBytes: counter('eventd_cluster_bytes_total', 'Cluster datagram bytes sent and received (sealed, as on the wire)', ['direction']),
     clusterFramesDropped: counter('eventd_cluster_frames_dropped_total', 'Cluster frames dropped: forged, replayed, unknown key, other cluster, malformed, too large', ['reason']),
+    clusterSubscriptionsRefused: counter('eventd_cluster_subscriptions_refused_total', 'Replicated subscriptions refused because they do not fit the subscription schema', []),
     clusterLate: counter('eventd_cluster_late_total', 'Agreed events delivered below what was already released (flagged late)', []),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
     producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),

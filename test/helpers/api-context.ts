@@ -39,11 +39,13 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   const { log, recorder } = localEventLog(store, metrics, 'n1', { feed });
   const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder });
   const manifests = [pagingSpaceManifest];
+  let refusedCount = 0;
   const subscriptions = new SubscriptionService({
     node: 'n1', store, registry, logger,
     manifest: (name) => manifests.find((m) => m.class === name),
     knownClasses: () => manifests.map((m) => m.class),
     onDeleted: (id) => evaluator.forget(id),
+    onReplicatedRefused: () => void refusedCount++,
   });
   const context: ApiContext = {
     config, version: 'test', startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics,
@@ -51,5 +53,5 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
     consumerRoutes: [],
   };
   const app = await buildApi(context, logger);
-  return { app, context, awake, close: async () => { await app.close(); store.close(); } };
+  return { app, context, awake, refused: () => refusedCount, close: async () => { await app.close(); store.close(); } };
 }

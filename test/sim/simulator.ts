@@ -69,7 +69,7 @@ interface SimNode {
   generation: number;
   skewMs: number;
   busyUntil: number;
-  app?: SimApp;
+  app?: SimApp | undefined;
   /** Virtual time of the last frame received from each peer. */
   heard: Map<string, number>;
 }

@@ -1,6 +1,7 @@
 // The `cluster` section of the config: defaults, checks beyond the schema,
 // and the frozen shape the cluster edge reads. No `cluster` key: one node.
 import { EventdError } from '../errors.js';
+import { clusterDefaults } from './core/config.js';
 import { Keyring } from './edge/keyring.js';
 
 export interface ClusterSettings {
@@ -23,12 +24,14 @@ export type RawCluster = {
   suspectAfterMs?: number;
 };
 
+/** The config's defaults; the protocol's own (heartbeat, suspicion) are the core's, kept in core/config.ts. */
 export const clusterConfigDefaults = {
   bindHost: '127.0.0.1',
   bindPort: 7946,
-  heartbeatMs: 200,
-  /** 4 heartbeats: a kill -9 is seen within ~1 s, three lost heartbeats in a row are not a death. */
-  suspectAfterMs: 800,
+  heartbeatMs: clusterDefaults.heartbeatMs,
+  suspectAfterMs: clusterDefaults.suspectAfterMs,
+  /** 16 events of a few KiB each, deflated, stay far below one UDP datagram. */
+  maxEventsPerFrame: 16,
 } as const;
 
 export function clusterSettings(raw: RawCluster, source: string): ClusterSettings {

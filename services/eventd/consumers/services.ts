@@ -53,5 +53,5 @@ export function consumerServices(options: ConsumerServicesOptions): Pick<Consume
 
 function sameSpec(subscription: Subscription, spec: ConsumerSubscriptionSpec): boolean {
   return subscription.class === spec.class && subscription.expr === spec.expr && subscription.rearm === spec.rearm
-    && subscription.where === spec.where && subscription.for === spec.for && (subscription.scope ?? 'local') === 'local';
+    && subscription.where === spec.where && subscription.for === spec.for && subscription.scope === 'local';
 }

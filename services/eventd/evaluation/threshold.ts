@@ -16,7 +16,7 @@ export type ForProgress =
 
 export interface ThresholdState {
   state: 'armed' | 'fired';
-  progress?: ForProgress;
+  progress?: ForProgress | undefined;
   /** Id of the last event or rearm this state emitted. */
   lastEvent?: string;
 }

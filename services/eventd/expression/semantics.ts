@@ -21,7 +21,7 @@ export class ExpressionRuntimeError extends Error {
   readonly value: unknown;
   readonly value2: unknown;
 
-  constructor(code: string, fields: { position?: number; token?: string; value?: unknown; value2?: unknown }) {
+  constructor(code: string, fields: { position?: number | undefined; token?: string; value?: unknown; value2?: unknown }) {
     super(code);
     this.name = 'ExpressionRuntimeError';
     this.code = code;

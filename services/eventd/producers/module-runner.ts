@@ -29,7 +29,7 @@ interface WorkerHandle {
   /** Terminated by us, or died: nothing more is reported for it. */
   done: boolean;
   exited: Promise<void>;
-  pending?: PendingRun;
+  pending?: PendingRun | undefined;
   onStopped?: (error: string | undefined) => void;
 }
 

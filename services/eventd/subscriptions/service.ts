@@ -8,6 +8,7 @@ import { describeErrors, validator } from '../schema.js';
 import type { Store } from '../store/index.js';
 import type { ActionSpec, ProducerManifest, Subscription, SubscriptionSpec } from '../types.js';
 import { compileSubscription, type CompiledSubscription } from './compiled.js';
+import { checkReplicated } from './replicated.js';
 import type { SubscriptionRegistry } from './registry.js';
 
 export const defaultActionTimeout = '60s';
@@ -17,6 +18,8 @@ export interface SubscriptionServiceOptions {
   store: Store;
   registry: SubscriptionRegistry;
   logger: Logger;
+  /** A replicated subscription was refused (counted by the daemon). */
+  onReplicatedRefused?: () => void;
   /** The manifest of a loaded producer class, or undefined. */
   manifest: (className: string) => ProducerManifest | undefined;
   knownClasses: () => string[];
@@ -97,18 +100,25 @@ export class SubscriptionService {
    * node. `null` is a delete (tombstone).
    */
   applyReplicated(id: string, value: unknown): void {
+    // Checked before anything changes: a refused update keeps what is known.
+    const checked = value === null ? undefined : checkReplicated(id, value);
+    if (checked && !checked.ok) {
+      this.options.onReplicatedRefused?.();
+      this.options.logger.error({ id, problems: checked.problems }, `replicated subscription ${id} refused: ${checked.problems.join('; ')}`);
+      return;
+    }
     const existing = this.options.registry.get(id);
     if (existing) {
       this.options.registry.remove(id);
-      if (value === null) {
+      if (!checked) {
         this.options.store.subscriptions.delete(id);
         this.options.onDeleted(id);
         this.options.logger.info({ subscription: existing.subscription.name, id }, 'cluster subscription deleted');
         return;
       }
     }
-    if (value === null) return;
-    const subscription = value as Subscription;
+    if (!checked) return;
+    const { subscription } = checked;
     try {
       // A class this node has no producer for is known, just never sampled here.
       this.options.registry.add(compileSubscription(subscription, this.attributesOf(subscription.class)), this.evaluatedHere(subscription));
@@ -119,7 +129,7 @@ export class SubscriptionService {
   }
 
   private evaluatedHere(subscription: Subscription): boolean {
-    const scope = subscription.scope ?? 'local';
+    const { scope } = subscription;
     if (scope === 'cluster') return true;
     if (scope === 'local') return subscription.node === undefined || subscription.node === this.options.node;
     return scope.includes(this.options.node);

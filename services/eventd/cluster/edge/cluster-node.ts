@@ -6,7 +6,7 @@
 // (core/store.ts, "Contract"), so a kill -9 neither loses nor repeats an
 // event; a step whose transaction fails stops the daemon (fail-stop).
 import { renameSync, writeFileSync } from 'node:fs';
-import type { ClusterSettings } from '../settings.js';
+import { clusterConfigDefaults, type ClusterSettings } from '../settings.js';
 import { ClusterCore } from '../core/core.js';
 import { parseFrame, type Frame, type Json } from '../core/frames.js';
 import type { CoreInput, CoreOutput } from '../core/io.js';
@@ -17,6 +17,7 @@ import type { Metrics } from '../../metrics.js';
 import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
 import { Keyring } from './keyring.js';
+import type { Transport } from './transport.js';
 import { UdpTransport, type DropReason } from './udp-transport.js';
 import type { Subscription } from '../../types.js';
 import { toPayload, toRecord } from './payload.js';
@@ -55,7 +56,7 @@ export const membershipSubscription = { id: 'membership', name: 'membership' } a
 
 export class ClusterNode implements EventRecorder {
   private readonly core: ClusterCore;
-  private readonly transport: UdpTransport;
+  private readonly transport: Transport;
   private readonly addresses = new Map<string, string>();
   private readonly heard = new Map<string, { at: number; incarnation: number }>();
   private readonly known = new Set<string>();
@@ -69,8 +70,7 @@ export class ClusterNode implements EventRecorder {
       suspectAfterMs: settings.suspectAfterMs,
       // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
-      // 16 events of a few KiB each, deflated, stay far below one datagram.
-      maxEventsPerFrame: 16,
+      maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
     this.transport = new UdpTransport({

@@ -6,6 +6,7 @@
 // protocol core already repairs loss itself (anti-entropy pulls, periodic
 // digests), so a reliable stream would buy nothing it needs. Frames are
 // deflated before sealing and bounded to one datagram.
+import type { Transport } from './transport.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -34,7 +35,7 @@ export interface UdpTransportOptions {
   onBytes?: (direction: 'sent' | 'received', bytes: number) => void;
 }
 
-export class UdpTransport {
+export class UdpTransport implements Transport {
   private socket: Socket | undefined;
   private counter = 0;
   private readonly guard = new ReplayGuard();
