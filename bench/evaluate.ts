@@ -36,10 +36,10 @@ function subscriptions(): Subscription[] {
     const threshold = 50 + (i % 40);
     const base = { id: `s${i}`, name: `s${i}`, class: 'PagingSpace', scope: 'local' as const, order: 'fifo' as const, actions: [], node: 'bench', createdAt: new Date(0).toISOString() };
     switch (i % 10) {
-      case 0: return { ...base, expr: `(percentUsed - $prev.percentUsed) > 5` };
+      case 0: return { ...base, expr: '(percentUsed - $prev.percentUsed) > 5' };
       case 1: return { ...base, expr: `percentUsed > ${threshold} and configured`, rearm: `percentUsed < ${threshold - 10}`, for: 3 };
       case 2: return { ...base, expr: `usedKiB > totalKiB * ${threshold / 100}`, rearm: `usedKiB < totalKiB * ${(threshold - 10) / 100}` };
-      case 3: return { ...base, expr: `percentUsed > ${threshold}`, where: `$resource != "total"` };
+      case 3: return { ...base, expr: `percentUsed > ${threshold}`, where: '$resource != "total"' };
       default: return { ...base, expr: `percentUsed > ${threshold}`, rearm: `percentUsed < ${threshold - 10}` };
     }
   });

@@ -55,11 +55,11 @@ test('built-in classes, the real root file system, a plugin dropped in live, and
   assert.ok((rootEvent.attrs['percentUsed'] as number) >= 0 && (rootEvent.attrs['percentUsed'] as number) <= 100);
 
   // Bad plugins first: one prints garbage, one hangs forever; both subscribed to.
-  dropPlugin(staging, pluginDir, 'garbage', 'Garbage', `echo 'this is not json'\necho '{"resource":"g","attrs":{"n":"NaN"}}'`, { n: { type: 'number' } });
+  dropPlugin(staging, pluginDir, 'garbage', 'Garbage', 'echo \'this is not json\'\necho \'{"resource":"g","attrs":{"n":"NaN"}}\'', { n: { type: 'number' } });
   dropPlugin(staging, pluginDir, 'hang', 'Hang', 'sleep 100000', { n: { type: 'number' } });
   // Then the good one, timed from the moment it lands.
   const droppedAt = Date.now();
-  dropPlugin(staging, pluginDir, 'temperature', 'Temperature', `echo '{"resource":"cpu0","attrs":{"celsius":91}}'`, { celsius: { type: 'number', unit: '°C' } });
+  dropPlugin(staging, pluginDir, 'temperature', 'Temperature', 'echo \'{"resource":"cpu0","attrs":{"celsius":91}}\'', { celsius: { type: 'number', unit: '°C' } });
   await waitFor('the dropped classes to be listed', async () => {
     const listed = (await daemon.request<Classes>('GET', '/v1/classes')).body.classes.map((c) => c.class);
     return ['Garbage', 'Hang', 'Temperature'].every((name) => listed.includes(name));

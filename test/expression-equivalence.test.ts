@@ -184,8 +184,7 @@ test(`fast path equals jsonata on ${EXPRESSIONS} random expressions (seed ${SEED
       if ('error' in expected) {
         errors++;
         codes.add(expected.error.code);
-      }
-      else if (expected.value === undefined) undefinedResults++;
+      } else if (expected.value === undefined) undefinedResults++;
       if (!isDeepStrictEqual(actual, expected) && mismatches.length < 10) {
         mismatches.push(
           `seed ${SEED}, expression #${i}: ${source}\n  attrs: ${show(attrs)}\n  bindings: ${show(b)}\n` +

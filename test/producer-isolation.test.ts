@@ -51,14 +51,14 @@ const script = (className: string, periodMs: number, body: string, mode?: 'strea
 });
 
 /** Counts its runs in the worker: consecutive `n` proves one worker, never restarted, no run lost. */
-const counting = `let n = 0;\nexport default { sample() { n += 1; return [{ resource: 'h', attrs: { n } }]; } };\n`;
+const counting = 'let n = 0;\nexport default { sample() { n += 1; return [{ resource: \'h\', attrs: { n } }]; } };\n';
 
 const plugins: Record<string, PluginFiles> = {
   healthy: module('Healthy', 100, counting),
   clock: module('Clock', 50, counting),
-  thrower: module('Thrower', 50, `let n = 0;\nexport default { async sample() { n += 1; if (n % 2) throw new Error('boom'); return Promise.reject(new Error('nope')); } };\n`),
-  hanger: module('Hanger', 100, `export default { sample() { while (true) {} } };\n`),
-  exiter: module('Exiter', 50, `export default { sample() { process.exit(1); } };\n`),
+  thrower: module('Thrower', 50, 'let n = 0;\nexport default { async sample() { n += 1; if (n % 2) throw new Error(\'boom\'); return Promise.reject(new Error(\'nope\')); } };\n'),
+  hanger: module('Hanger', 100, 'export default { sample() { while (true) {} } };\n'),
+  exiter: module('Exiter', 50, 'export default { sample() { process.exit(1); } };\n'),
   garbler: module(
     'Garbler',
     50,
@@ -71,19 +71,19 @@ const plugins: Record<string, PluginFiles> = {
       { resource: 'ok2', attrs: {} },
     ]; } };\n`,
   ),
-  execGarbage: script('ExecGarbage', 100, `echo '{"resource":"g1","attrs":{"n":1}}'\necho 'not json'\necho '{"resource":"g2","attrs":{"n":"two"}}'\necho '{"resource":"g3","attrs":{"n":3}}'\necho '{"resource":"g4","attrs":{"n":4},"time":5}'`),
-  execSleeper: script('ExecSleeper', 100, `echo '{"resource":"s","attrs":{"n":1}}'\nsleep 1000 &\necho $! > sleeper.pid\nwait`),
-  execExit3: script('ExecExit3', 50, `echo '{"resource":"e","attrs":{"n":1}}'\nexit 3`),
-  execCrash: script('ExecCrash', 50, `echo '{"resource":"c","attrs":{"n":1}}'\nkill -KILL $$`),
+  execGarbage: script('ExecGarbage', 100, 'echo \'{"resource":"g1","attrs":{"n":1}}\'\necho \'not json\'\necho \'{"resource":"g2","attrs":{"n":"two"}}\'\necho \'{"resource":"g3","attrs":{"n":3}}\'\necho \'{"resource":"g4","attrs":{"n":4},"time":5}\''),
+  execSleeper: script('ExecSleeper', 100, 'echo \'{"resource":"s","attrs":{"n":1}}\'\nsleep 1000 &\necho $! > sleeper.pid\nwait'),
+  execExit3: script('ExecExit3', 50, 'echo \'{"resource":"e","attrs":{"n":1}}\'\nexit 3'),
+  execCrash: script('ExecCrash', 50, 'echo \'{"resource":"c","attrs":{"n":1}}\'\nkill -KILL $$'),
   streamGarbage: script(
     'StreamGarbage',
     50,
-    `echo $$ > stream.pid\ni=0\nwhile true; do\n  i=$((i+1))\n  echo "{\\"resource\\":\\"st\\",\\"attrs\\":{\\"n\\":$i}}"\n  echo 'garbage'\n  sleep 0.05\ndone`,
+    'echo $$ > stream.pid\ni=0\nwhile true; do\n  i=$((i+1))\n  echo "{\\"resource\\":\\"st\\",\\"attrs\\":{\\"n\\":$i}}"\n  echo \'garbage\'\n  sleep 0.05\ndone',
     'stream',
   ),
-  streamExit: script('StreamExit', 50, `echo '{"resource":"sx","attrs":{"n":1}}'\nexit 1`, 'stream'),
-  periodEcho: script('PeriodEcho', 1000, `echo "{\\"resource\\":\\"p\\",\\"attrs\\":{\\"n\\":$EVENTD_PERIOD_MS}}"`),
-  periodModule: module('PeriodModule', 1000, `export default { sample(ctx) { return [{ resource: 'p', attrs: { n: ctx.periodMs } }]; } };\n`),
+  streamExit: script('StreamExit', 50, 'echo \'{"resource":"sx","attrs":{"n":1}}\'\nexit 1', 'stream'),
+  periodEcho: script('PeriodEcho', 1000, 'echo "{\\"resource\\":\\"p\\",\\"attrs\\":{\\"n\\":$EVENTD_PERIOD_MS}}"'),
+  periodModule: module('PeriodModule', 1000, 'export default { sample(ctx) { return [{ resource: \'p\', attrs: { n: ctx.periodMs } }]; } };\n'),
 };
 
 let dir = '';

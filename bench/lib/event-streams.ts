@@ -85,7 +85,6 @@ export class EventStreams {
   /** Resolves with what `check` returns once it is not undefined, re-checked on every arrival. */
   until<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       const attempt = () => {
         const value = check();
         if (value === undefined) return;
@@ -97,7 +96,7 @@ export class EventStreams {
         waiters.delete(attempt);
       }
       const waiters = this.waiters;
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         finish();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);

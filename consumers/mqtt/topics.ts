@@ -8,6 +8,7 @@ import type { ConsumerThresholdState, EventRecord } from '../../services/eventd/
  * any other name is used as it is. decodeURIComponent(level) gives the name back.
  */
 export function topicLevel(name: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what MQTT forbids in a topic
   return /[/+#%\u0000]/.test(name) ? encodeURIComponent(name) : name;
 }
 

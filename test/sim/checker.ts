@@ -112,7 +112,7 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
     const id = idOf(event);
     if (!liveSet.has(event.origin) && !seenByLive.has(id)) continue;
     for (const node of live) {
-      if (!deliveredBy.get(node)?.has(id)) say(`node ${node} never delivered ${event.order} ${id} (recorded at t=${t}${liveSet.has(event.origin) ? '' : `, origin down at the end but delivered elsewhere`})`);
+      if (!deliveredBy.get(node)?.has(id)) say(`node ${node} never delivered ${event.order} ${id} (recorded at t=${t}${liveSet.has(event.origin) ? '' : ', origin down at the end but delivered elsewhere'})`);
     }
   }
   // 7. Identical agreed sequences, late events set aside.

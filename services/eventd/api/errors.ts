@@ -23,7 +23,7 @@ function toEventdError(error: FastifyError | EventdError): EventdError {
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new EventdError('EVENTD_ERR_BODY_TOO_LARGE', `request body is larger than the limit (api.bodyLimitBytes)`);
+      return new EventdError('EVENTD_ERR_BODY_TOO_LARGE', 'request body is larger than the limit (api.bodyLimitBytes)');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new EventdError('EVENTD_ERR_BAD_JSON', `request body is not valid JSON: ${error.message}`);

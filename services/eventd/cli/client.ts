@@ -1,7 +1,7 @@
 // HTTP client for the local API: bearer token, JSON bodies, and every failure
 // turned into one of the CLI's errors (errors.ts) so commands never see raw
 // fetch or HTTP details.
-import type { ErrorBody } from './api-types.js';
+import type { ErrorBody } from '../api/responses.js';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 
 export interface ClientOptions {

@@ -36,7 +36,7 @@ export class ProducerProcesses {
 
   /** Kills the groups a previous run of this daemon left behind; returns how many. */
   reapOrphans(): number {
-    let entries: Entry[] = [];
+    let entries: Entry[];
     try {
       entries = JSON.parse(readFileSync(this.file, 'utf8')) as Entry[];
     } catch {

@@ -51,10 +51,10 @@ export class ActionRunStore {
        VALUES (?, ?, ?, ?, 'pending', ?)`,
     );
     // 'running' rows are runs a killed daemon never finished: at least once means they run again.
-    this.openStmt = db.prepare(`SELECT * FROM action_runs WHERE status IN ('pending', 'running') ORDER BY id`);
-    this.startStmt = db.prepare(`UPDATE action_runs SET status = 'running', attempt = attempt + 1, started_at = ? WHERE id = ?`);
+    this.openStmt = db.prepare('SELECT * FROM action_runs WHERE status IN (\'pending\', \'running\') ORDER BY id');
+    this.startStmt = db.prepare('UPDATE action_runs SET status = \'running\', attempt = attempt + 1, started_at = ? WHERE id = ?');
     this.finishStmt = db.prepare(
-      `UPDATE action_runs SET status = ?, exit_code = ?, signal = ?, error = ?, stdout = ?, stderr = ?, ended_at = ? WHERE id = ?`,
+      'UPDATE action_runs SET status = ?, exit_code = ?, signal = ?, error = ?, stdout = ?, stderr = ?, ended_at = ? WHERE id = ?',
     );
     this.getStmt = db.prepare('SELECT * FROM action_runs WHERE id = ?');
   }

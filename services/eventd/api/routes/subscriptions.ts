@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadSchema } from '../../schema.js';
 import type { ApiContext } from '../context.js';
+import type { SubscriptionList } from '../responses.js';
 
 export function subscriptionRoutes(app: FastifyInstance, context: ApiContext): void {
   const { subscriptions, evaluator } = context;
@@ -12,7 +13,7 @@ export function subscriptionRoutes(app: FastifyInstance, context: ApiContext): v
     return reply.status(201).send(created);
   });
 
-  app.get('/v1/subscriptions', async () => ({ subscriptions: subscriptions.list() }));
+  app.get('/v1/subscriptions', async (): Promise<SubscriptionList> => ({ subscriptions: subscriptions.list() }));
 
   app.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (request) => {
     const { subscription } = subscriptions.find(request.params.id);

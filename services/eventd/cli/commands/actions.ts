@@ -1,6 +1,6 @@
 // actions: the audit of script actions run for events.
 import type { Command } from 'commander';
-import type { ActionRunInfo, ActionRunList } from '../api-types.js';
+import type { ActionRunInfo, ActionRunList } from '../../api/responses.js';
 import { contextOf } from '../context.js';
 import { formatDuration, formatTime, none, orNone, table, timeMs } from '../format.js';
 import { positiveInteger } from '../options.js';

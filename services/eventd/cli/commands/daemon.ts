@@ -1,7 +1,7 @@
 // classes, resources, status: what the daemon knows and how it is doing.
 import type { Command } from 'commander';
 import type { AttributeSpec } from '../../types.js';
-import type { ClassList, DaemonStatus, GroupList, MemberList, ResourceList } from '../api-types.js';
+import type { ClassList, DaemonStatus, GroupList, MemberList, ResourceList } from '../../api/responses.js';
 import { contextOf } from '../context.js';
 import { compactAttrs, formatDuration, formatTime, keyValues, none, orNone, table } from '../format.js';
 

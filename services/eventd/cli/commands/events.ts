@@ -1,7 +1,7 @@
 // events: list the event log, or follow it live (--follow).
 import type { Command } from 'commander';
 import type { EventRecord } from '../../types.js';
-import type { EventList } from '../api-types.js';
+import type { EventList } from '../../api/responses.js';
 import { contextOf } from '../context.js';
 import { exitUsage } from '../errors.js';
 import { follow } from '../follow.js';
@@ -67,5 +67,6 @@ function eventRow(event: EventRecord): string[] {
 
 /** One event on one line, the table's columns without alignment (later lines are not known yet). */
 export function eventLine(event: EventRecord): string {
+  // eslint-disable-next-line no-control-regex -- control characters from a producer must not reach the terminal
   return eventRow(event).map((value) => orNone(value).replace(/[\u0000-\u001f\u007f]+/g, ' ')).join('  ');
 }

@@ -56,7 +56,7 @@ function describeReport(report: CheckReport): string {
       ['attributes', Object.entries(manifest.attributes).map(([name, spec]) => `${name}:${spec.type}${spec.unit ? `(${spec.unit})` : ''}`).join(' ')],
     ]).trimEnd(),
   );
-  lines.push(report.failures.length === 0 ? 'run: ok' : `run: FAILED`);
+  lines.push(report.failures.length === 0 ? 'run: ok' : 'run: FAILED');
   for (const failure of report.failures) lines.push(`  - ${failure.kind}: ${failure.message}`);
   const good = report.samples.filter((sample) => sample.ok).length;
   lines.push(`samples: ${good} ok, ${report.samples.length - good} bad`);

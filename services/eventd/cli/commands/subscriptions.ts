@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ActionSpec, EventType, Order, Scope, Subscription, SubscriptionSpec } from '../../types.js';
-import type { DeletedSubscription, Preset, PresetList, SubscriptionList } from '../api-types.js';
+import type { DeletedSubscription, Preset, PresetList, SubscriptionList } from '../../api/responses.js';
 import { segment } from '../client.js';
 import { contextOf, type CliContext } from '../context.js';
 import { exitUsage } from '../errors.js';

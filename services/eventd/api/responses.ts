@@ -1,4 +1,6 @@
-// Response shapes of the local API that have no type in ../types.ts.
+// Response shapes of the local API: one module the routes answer with and eventctl reads (no copy on either side).
+import type { Member } from '../cluster/edge/cluster-node.js';
+import type { Preset } from '../presets.js';
 import type { ActionSpec, AttributeSpec, Attrs, EventRecord, Subscription } from '../types.js';
 
 export interface SubscriptionList {
@@ -78,15 +80,15 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-export type { Preset } from '../presets.js';
+export type { Preset };
 
 export interface PresetList {
-  presets: import('../presets.js').Preset[];
+  presets: readonly Preset[];
 }
 
 export interface MemberList {
   view: string[];
-  members: import('../cluster/edge/cluster-node.js').Member[];
+  members: Member[];
 }
 
 export interface GroupList {
