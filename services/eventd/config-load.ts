@@ -15,7 +15,7 @@ export async function loadConfig(raw: unknown, overrides: ConfigOverrides = {}, 
 
 export async function pluginConfigSchemas(raw: unknown, baseDir: string): Promise<PluginConfigSchemas> {
   const consumers = await loadConsumerPlugins(builtinConsumersDir);
-  const producers: { class: string; configSchema: NonNullable<unknown> & Record<string, unknown> }[] = [];
+  const producers: PluginConfigSchemas['producers'][number][] = [];
   const seen = new Set<string>();
   for (const dir of [builtinProducersDir, ...configuredPluginDirs(raw, baseDir)]) {
     let folders: string[];
@@ -29,7 +29,7 @@ export async function pluginConfigSchemas(raw: unknown, baseDir: string): Promis
       // A broken plugin is the producer host's to report; the first provider of a class wins, as there.
       if (!load.ok || seen.has(load.producer.manifest.class)) continue;
       seen.add(load.producer.manifest.class);
-      producers.push({ class: load.producer.manifest.class, configSchema: load.producer.manifest.configSchema ?? { type: 'object', properties: {} } });
+      producers.push({ class: load.producer.manifest.class, configSchema: load.producer.manifest.configSchema });
     }
   }
   return { consumers, producers };

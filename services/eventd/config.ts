@@ -6,7 +6,9 @@ import type { ValidateFunction } from 'ajv';
 import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
 import type { ConfigSchema, ConsumerPlugin } from './consumers/contract.js';
 import { EventdError, isEventdError } from './errors.js';
+import { producerSettingsSchema } from './producers/settings-check.js';
 import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
+import type { ProducerManifest } from './types.js';
 
 /** The daemon's configuration after defaults, validated once and frozen. */
 export interface Config {
@@ -64,7 +66,7 @@ type RawConfig = {
 /** What plugins add to the config schema: each consumer's section, each producer's settings under producers.<Class>. */
 export interface PluginConfigSchemas {
   consumers: readonly Pick<ConsumerPlugin, 'configKey' | 'configSchema' | 'settings'>[];
-  producers: readonly { class: string; configSchema: ConfigSchema }[];
+  producers: readonly { class: string; configSchema: ProducerManifest['configSchema'] }[];
 }
 
 const noPlugins: PluginConfigSchemas = { consumers: [], producers: [] };
@@ -154,17 +156,9 @@ function configValidator(plugins: PluginConfigSchemas): ValidateFunction {
   const schema = structuredClone(loadSchema('config.schema.json')) as ObjectSchema;
   delete schema.$id;
   for (const plugin of plugins.consumers) schema.properties[plugin.configKey] = plugin.configSchema;
-  const producers = schema.properties.producers as ObjectSchema & { additionalProperties: ObjectSchema };
+  const producers = schema.properties['producers'] as ObjectSchema;
   producers.properties = {};
-  for (const producer of plugins.producers) {
-    const own = producer.configSchema as Partial<ObjectSchema>;
-    producers.properties[producer.class] = {
-      ...own,
-      type: 'object',
-      additionalProperties: own.additionalProperties ?? false,
-      properties: { ...producers.additionalProperties.properties, ...(own.properties ?? {}) },
-    };
-  }
+  for (const producer of plugins.producers) producers.properties[producer.class] = producerSettingsSchema(producer.configSchema);
   return compileSchema(schema);
 }
 

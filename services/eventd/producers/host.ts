@@ -10,6 +10,7 @@ import { producerLimits, type LoadedProducer, type ProducerContext, type Produce
 import { ExecRunner } from './exec-runner.js';
 import { StreamRunner } from './exec-stream.js';
 import { fingerprint, loadProducerFolder, pluginFolders } from './manifest.js';
+import { checkProducerSettings } from './settings-check.js';
 import { ModuleRunner } from './module-runner.js';
 import { ProducerProcesses } from './orphans.js';
 import { checkSample } from './sample-check.js';
@@ -136,6 +137,12 @@ export class ProducerHost {
         { folder, class: manifest.class, loadedFrom: existing.folder },
         `producer in ${folder} refused: class ${manifest.class} is already provided by ${existing.folder}`,
       );
+      return;
+    }
+    // A plugin that arrives after start: its settings are checked now, as a built-in's were at start.
+    const settingsProblems = checkProducerSettings(manifest, this.options.config[manifest.class]);
+    if (settingsProblems.length > 0) {
+      logger.error({ folder, class: manifest.class, problems: settingsProblems }, `producer in ${folder} refused: ${settingsProblems.join('; ')}`);
       return;
     }
     this.loaded.set(manifest.class, result.producer);

@@ -20,7 +20,7 @@ import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
 import { UdpTransport, type DropReason } from './udp-transport.js';
 import type { Subscription } from '../../types.js';
-import { toPayload, toRecord } from './payload.js';
+import { toJson, toPayload, toRecord } from './payload.js';
 
 export interface Member {
   name: string;
@@ -161,7 +161,7 @@ export class ClusterNode implements EventRecorder {
   }
 
   putSubscription(subscription: Subscription): void {
-    this.run({ type: 'subscriptionPut', id: subscription.id, value: subscription as unknown as Json });
+    this.run({ type: 'subscriptionPut', id: subscription.id, value: toJson(subscription) });
   }
 
   deleteSubscription(id: string): void {

@@ -3,7 +3,7 @@
 // HLC), and whether peers keep it in their logs.
 import type { ClusterEvent, Json } from '../core/frames.js';
 import type { EventDraft } from '../../log/append.js';
-import type { EventRecord } from '../../types.js';
+import type { Attrs, EventRecord } from '../../types.js';
 
 /**
  * `cluster`: every node appends it to its log (a cluster-scoped
@@ -19,13 +19,35 @@ export interface EventPayload {
 }
 
 export function toPayload(draft: EventDraft, reach: Reach): Json {
-  return { reach, draft } as unknown as Json;
+  return toJson({ reach, draft } satisfies EventPayload);
 }
 
-/** The record for this node's log, or undefined when this node does not keep it (or the payload is not ours). */
+/** A value as the JSON it travels as (what the core stores and seals). */
+export function toJson(value: object): Json {
+  const json: Json = JSON.parse(JSON.stringify(value));
+  return json;
+}
+
+/** The record for this node's log, or undefined when this node does not keep it (or the payload does not have an event's shape). */
 export function toRecord(event: ClusterEvent, self: string): EventRecord | undefined {
-  const payload = event.payload as unknown as EventPayload | null;
-  if (payload === null || typeof payload !== 'object' || typeof payload.draft !== 'object' || payload.draft === null) return undefined;
-  if (payload.reach !== 'cluster' && event.origin !== self) return undefined;
-  return { ...payload.draft, id: `${event.origin}:${event.seq}`, origin: event.origin, seq: event.seq, hlc: event.hlc };
+  const payload = event.payload;
+  if (!isObject(payload) || (payload['reach'] !== 'cluster' && payload['reach'] !== 'local')) return undefined;
+  const draft = payload['draft'];
+  if (!isDraft(draft)) return undefined;
+  if (payload['reach'] !== 'cluster' && event.origin !== self) return undefined;
+  return { ...draft, id: `${event.origin}:${event.seq}`, origin: event.origin, seq: event.seq, hlc: event.hlc };
+}
+
+// A peer's payload is checked, not cast: the fields every event has, with
+// their types. Fields added by newer versions pass through unchecked.
+type JsonObject = { [key: string]: Json };
+const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: Json | undefined): value is string => typeof value === 'string' && value !== '';
+const isAttrs = (value: Json | undefined): value is JsonObject & Attrs =>
+  isObject(value) && Object.values(value).every((v) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean');
+const draftText = ['type', 'subscription', 'subscriptionName', 'class', 'resource', 'node', 'expr', 'time'] as const;
+
+function isDraft(value: Json | undefined): value is JsonObject & EventDraft {
+  return isObject(value) && draftText.every((field) => isText(value[field])) && isAttrs(value['attrs'])
+    && (value['prev'] === undefined || isAttrs(value['prev']));
 }
