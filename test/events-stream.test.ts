@@ -20,7 +20,9 @@ function follow(url: string, headers: Record<string, string>, received: { id: st
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
     const decoder = new TextDecoder();
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+    const reader = response.body?.getReader();
+    assert.ok(reader, 'the stream has a body');
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) parser.feed(decoder.decode(chunk.value, { stream: true }));
   })().catch((error: unknown) => {
     if ((error as Error).name !== 'AbortError') throw error;
   });

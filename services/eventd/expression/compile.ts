@@ -19,7 +19,9 @@ export function compileExpression(source: string, field: string, attributes?: Re
   } catch (err) {
     throw syntaxError(field, source, err);
   }
-  const ast = expression.ast() as unknown as AstNode;
+  // jsonata's ExprNode type names few of the fields its AST has; AstNode names the ones we read, all optional.
+  const processed: object = expression.ast();
+  const ast = processed as AstNode;
 
   if (attributes) {
     const unknown = findUnknownAttribute(ast, attributes);

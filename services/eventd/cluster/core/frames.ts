@@ -139,27 +139,23 @@ export function isClusterEvent(v: unknown): v is ClusterEvent {
     && (v.order === 'fifo' || v.order === 'agreed') && v.payload !== undefined;
 }
 
+// Each guard narrows an object already known to carry the header to its frame type.
+type Headed = Obj & FrameHeader;
+const isHeartbeat = (v: Headed): v is Headed & HeartbeatFrame =>
+  v.type === 'heartbeat' && isHlc(v.hlc) && isNat(v.seq) && isArr(v.progress, isProgress) && isArr(v.view, isRef)
+  && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string';
+const isJoin = (v: Headed): v is Headed & JoinFrame => v.type === 'join';
+const isEvents = (v: Headed): v is Headed & EventsFrame => v.type === 'events' && isArr(v.events, isClusterEvent);
+const isPull = (v: Headed): v is Headed & PullFrame => v.type === 'pull' && isStr(v.origin) && isNat(v.fromSeq) && isNat(v.toSeq);
+const isDigest = (v: Headed): v is Headed & SubscriptionDigestFrame =>
+  v.type === 'subs-digest' && isArr(v.versions, (x): x is { id: string; version: Version } => isObj(x) && isStr(x.id) && isVersion(x.version));
+const isSubs = (v: Headed): v is Headed & SubscriptionsFrame => v.type === 'subs' && isArr(v.entries, isEntry) && isArr(v.want, isStr);
+const frameGuards = [isHeartbeat, isJoin, isEvents, isPull, isDigest, isSubs] as const;
+
 /** The frame, if `value` (parsed JSON) has a frame's shape; undefined otherwise. */
 export function parseFrame(value: unknown): Frame | undefined {
   if (!isObj(value) || !isStr(value.from) || !isNat(value.incarnation)) return undefined;
-  const v = value;
-  switch (v.type) {
-    case 'heartbeat':
-      return isHlc(v.hlc) && isNat(v.seq) && isArr(v.progress, isProgress) && isArr(v.view, isRef)
-        && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string'
-        ? (v as unknown as HeartbeatFrame) : undefined;
-    case 'join':
-      return v as unknown as JoinFrame;
-    case 'events':
-      return isArr(v.events, isClusterEvent) ? (v as unknown as EventsFrame) : undefined;
-    case 'pull':
-      return isStr(v.origin) && isNat(v.fromSeq) && isNat(v.toSeq) ? (v as unknown as PullFrame) : undefined;
-    case 'subs-digest':
-      return isArr(v.versions, (x): x is { id: string; version: Version } => isObj(x) && isStr(x.id) && isVersion(x.version))
-        ? (v as unknown as SubscriptionDigestFrame) : undefined;
-    case 'subs':
-      return isArr(v.entries, isEntry) && isArr(v.want, isStr) ? (v as unknown as SubscriptionsFrame) : undefined;
-    default:
-      return undefined;
-  }
+  const headed: Headed = { ...value, from: value.from, incarnation: value.incarnation };
+  for (const guard of frameGuards) if (guard(headed)) return headed;
+  return undefined;
 }
