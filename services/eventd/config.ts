@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
-import type { ConfigSchema, ConsumerPlugin } from './consumers/contract.js';
+import type { ConsumerPlugin } from './consumers/contract.js';
 import { EventdError, isEventdError } from './errors.js';
 import { producerSettingsSchema } from './producers/settings-check.js';
 import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
