@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from './helpers/node-test.js';
 import { ActionDispatcher, MAX_ENV_VALUE_BYTES, actionEnv, upperSnake } from '../services/eventd/actions/index.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics, type Metrics } from '../services/eventd/metrics.js';

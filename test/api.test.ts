@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { apiUnderTest } from './helpers/api-context.js';
-import { tempDir } from './helpers/tmp.js';
+import { defer, tempDir } from './helpers/tmp.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
@@ -9,7 +9,7 @@ const valid = { name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75
 
 test('subscriptions: create, list, get by id or name, delete; producers wake and sleep with them', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(api.close);
+  defer(t, api.close);
   const created = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { ...valid, for: '2 of 3' } });
   assert.equal(created.statusCode, 201, created.body);
   const body = created.json() as { id: string; scope: string; order: string; actions: unknown[]; node: string };
@@ -37,7 +37,7 @@ test('subscriptions: create, list, get by id or name, delete; producers wake and
 
 test('validation: each kind of bad input is a clear error with a stable code, and nothing accepted is lost', async (t) => {
   const api = await apiUnderTest(tempDir(t), { api: { bodyLimitBytes: 4096 } });
-  t.after(api.close);
+  defer(t, api.close);
   assert.equal((await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: valid })).statusCode, 201);
 
   const cases: { payload: unknown; raw?: string; status: number; code: string; mentions: RegExp }[] = [
@@ -72,7 +72,7 @@ test('validation: each kind of bad input is a clear error with a stable code, an
 
 test('unknown routes and bad query parameters are errors in the same shape', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(api.close);
+  defer(t, api.close);
   const missing = await api.app.inject({ url: '/v1/nothing' });
   assert.equal(missing.statusCode, 404);
   assert.equal((missing.json() as ErrorBody).error.code, 'EVENTD_ERR_NOT_FOUND');
@@ -87,7 +87,7 @@ test('unknown routes and bad query parameters are errors in the same shape', asy
 test('a configured token is required on every route but /healthz', async (t) => {
   const token = 'a-very-secret-token-123';
   const api = await apiUnderTest(tempDir(t), { api: { token } });
-  t.after(api.close);
+  defer(t, api.close);
   assert.equal((await api.app.inject({ url: '/healthz' })).statusCode, 200);
   const denied = await api.app.inject({ url: '/v1/subscriptions' });
   assert.equal(denied.statusCode, 401);
@@ -98,7 +98,7 @@ test('a configured token is required on every route but /healthz', async (t) => 
 
 test('metrics speak Prometheus text with the daemon counters', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(api.close);
+  defer(t, api.close);
   const response = await api.app.inject({ url: '/metrics' });
   assert.equal(response.statusCode, 200);
   assert.match(String(response.headers['content-type']), /text\/plain/);

@@ -3,7 +3,7 @@
 // network) are caught end to end.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import type { ClusterEvent, CoreOutput } from '../services/eventd/cluster/core/index.js';
 import { format } from '../services/eventd/hlc.js';
 import { checkTrace } from './sim/checker.js';

@@ -2,7 +2,7 @@
 // floors, the membership majority rule and refutation, frames and config.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { Progress } from '../services/eventd/cluster/core/anti-entropy.js';
 import { clusterDefaults, resolveClusterConfig } from '../services/eventd/cluster/core/config.js';
 import { ClusterCore } from '../services/eventd/cluster/core/core.js';

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { clusterConfig, clusterKey, events, freeUdpPorts, startCluster, view } from './helpers/cluster.js';
 import { DaemonProcess } from './helpers/daemon.js';
 import { setSwap } from './helpers/proc.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const names = ['n1', 'n2', 'n3'];
 const swapHigh = { name: 'swap-high', class: 'PagingSpace', where: '$resource = "total"', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', scope: 'cluster' };
@@ -17,7 +17,7 @@ const swapHigh = { name: 'swap-high', class: 'PagingSpace', where: '$resource = 
 test('a cluster subscription fires on a peer, reaches every node once, survives kill -9 of a node and its catch-up', async (t) => {
   const dir = tempDir(t);
   const nodes = await startCluster(dir, names);
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   const [n1, n2, n3] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]];
   for (const node of nodes) await waitFor(`${node.name} to see a view of three`, async () => (await view(node.daemon)).length === 3);
 
@@ -73,13 +73,13 @@ test('a cluster subscription fires on a peer, reaches every node once, survives 
 test('a daemon with the wrong key stays out, and the others count its frames as unknown-key', async (t) => {
   const dir = tempDir(t);
   const nodes = await startCluster(dir, ['a1', 'a2']);
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   for (const node of nodes) await waitFor(`${node.name} to see a view of two`, async () => (await view(node.daemon)).length === 2);
   const [port] = await freeUdpPorts(1);
   const strangerDir = join(dir, 'stranger');
   mkdirSync(strangerDir);
   const stranger = DaemonProcess.withConfig(strangerDir, clusterConfig(strangerDir, 'a3', join(strangerDir, 'proc'), port!, [...nodes.map((n) => n.udp), `127.0.0.1:${port}`], clusterKey()));
-  t.after(() => stranger.kill9());
+  defer(t, () => stranger.kill9());
   await stranger.start();
   const dropped = async () => {
     const { body } = await nodes[0]!.daemon.request<string>('GET', '/metrics');
@@ -96,7 +96,7 @@ test('a daemon with the wrong key stays out, and the others count its frames as 
 test('an agreed subscription yields the same sequence on every node', async (t) => {
   const dir = tempDir(t);
   const nodes = await startCluster(dir, names);
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   for (const node of nodes) await waitFor(`${node.name} to see a view of three`, async () => (await view(node.daemon)).length === 3);
   const created = await nodes[0]!.daemon.request<{ id: string }>('POST', '/v1/subscriptions', { ...swapHigh, name: 'swap-agreed', order: 'agreed' });
   assert.equal(created.status, 201, JSON.stringify(created.body));

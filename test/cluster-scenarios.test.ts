@@ -3,7 +3,7 @@
 // joining a formed cluster. Each also passes the full checker.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { nodeStateChanges, type CoreOutput } from '../services/eventd/cluster/core/index.js';
 import { checkTrace } from './sim/checker.js';
 import { nodeNames, scriptedSchedule, type ScheduleAction } from './sim/schedules.js';

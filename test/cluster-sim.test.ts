@@ -3,7 +3,7 @@
 // failure names its seed and the command that replays it with a full trace.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { describeFailures, runSeeds } from './sim/suite.js';
 
 test('seeds 1-500: every invariant holds on every schedule', (t) => {

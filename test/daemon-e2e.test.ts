@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { DaemonProcess, freshSamples } from './helpers/daemon.js';
 import { setSwap } from './helpers/proc.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 /** An action script that records its environment and stdin per event id. */
 function writeRecorder(dir: string, outDir: string, extra = ''): string {
@@ -32,7 +32,7 @@ test('paging space crosses up and back: one event, one rearm per resource, the s
   setSwap(procRoot, 40);
   const script = writeRecorder(dir, outDir);
   const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
 
   const created = await daemon.request<{ id: string }>('POST', '/v1/subscriptions', {
@@ -104,7 +104,7 @@ test('an action cut short by kill -9 runs again after restart (at least once)', 
   // The first attempt hangs until the daemon is killed; the second completes.
   const script = writeRecorder(dir, outDir, `[ "$EVENTD_ACTION_ATTEMPT" = 1 ] && { touch "${outDir}/started"; exec sleep 60; }`);
   const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const created = await daemon.request('POST', '/v1/subscriptions', {
     name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', where: '$resource = "total"', actions: [{ run: script, timeout: '120s', on: ['event'] }],
@@ -128,7 +128,7 @@ test('bad input over HTTP: a bad expression is a 400 naming where, an unknown cl
   const procRoot = join(dir, 'proc');
   setSwap(procRoot, 10);
   const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const good = await daemon.request('POST', '/v1/subscriptions', { name: 'ok', class: 'PagingSpace', expr: 'percentUsed > 75' });
   assert.equal(good.status, 201);

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { DaemonProcess } from './helpers/daemon.js';
 import { processGone } from './helpers/proc.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const alive = (pid: number): boolean => !processGone(pid);
 
@@ -20,7 +20,7 @@ test('a stream plugin orphaned by kill -9 of the daemon is killed at the next st
   writeFileSync(join(folder, 'run.sh'), `#!/bin/sh\necho $$ >> "${join(dir, 'pids')}"\nwhile true; do echo '{"resource":"r","attrs":{"n":1}}'; sleep 0.1; done\n`);
   chmodSync(join(folder, 'run.sh'), 0o755);
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), api: { port: 0 }, plugins: { dirs: [plugins] }, log: { level: 'info' } });
-  t.after(() => daemon.stop());
+  defer(t, () => daemon.stop());
   await daemon.start();
   const created = await daemon.request('POST', '/v1/subscriptions', { name: 'tick', class: 'Ticker', expr: 'n > 5' });
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -30,7 +30,7 @@ test('a stream plugin orphaned by kill -9 of the daemon is killed at the next st
   await waitFor('the process list written', () => readFileSync(join(dir, 'data', 'producer-processes.json'), 'utf8').includes(String(first)));
   await daemon.kill9();
   assert.ok(alive(first), 'kill -9 of the daemon leaves the plugin running');
-  t.after(() => { try { process.kill(-first, 'SIGKILL'); } catch { /* reaped */ } });
+  defer(t, () => { try { process.kill(-first, 'SIGKILL'); } catch { /* reaped */ } });
 
   await daemon.start();
   await waitFor('the orphan killed', () => !alive(first));

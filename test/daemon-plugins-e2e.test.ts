@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { DaemonProcess } from './helpers/daemon.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 type Events = { events: EventRecord[] };
 type Classes = { classes: { class: string }[] };
@@ -38,7 +38,7 @@ test('built-in classes, the real root file system, a plugin dropped in live, and
     log: { level: 'info' },
   });
   // A graceful stop: the daemon kills its producers' process groups (the hanging plugin's too); kill -9 would orphan them.
-  t.after(() => daemon.stop());
+  defer(t, () => daemon.stop());
   await daemon.start();
 
   const { body: classes } = await daemon.request<Classes>('GET', '/v1/classes');
@@ -96,7 +96,7 @@ test('built-in classes, the real root file system, a plugin dropped in live, and
 test('presets: listed, and subscribe --preset fills the subscription in', async (t) => {
   const dir = tempDir(t);
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), api: { port: 0 }, log: { level: 'info' } });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const { body } = await daemon.request<{ presets: { name: string; subscription: Record<string, unknown> }[] }>('GET', '/v1/presets');
   const names = body.presets.map((p) => p.name);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { Evaluator } from '../services/eventd/evaluation/evaluator.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';

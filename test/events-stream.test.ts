@@ -1,11 +1,11 @@
 // GET /v1/events/stream on a real socket: backlog, live events, and resuming
 // after Last-Event-ID with nothing missed or repeated.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { createParser } from 'eventsource-parser';
 import type { EventRecord, Sample } from '../services/eventd/types.js';
 import { apiUnderTest } from './helpers/api-context.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 function sample(percentUsed: number, time: number): Sample {
   return { class: 'PagingSpace', resource: 'total', node: 'n1', time, attrs: { percentUsed, totalKiB: 100, usedKiB: percentUsed, freeKiB: 100 - percentUsed, configured: true } };
@@ -31,7 +31,7 @@ function follow(url: string, headers: Record<string, string>, received: { id: st
 
 test('the event stream sends the backlog, then live events, and resumes after Last-Event-ID', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(api.close);
+  defer(t, api.close);
   const address = await api.app.listen({ host: '127.0.0.1', port: 0 });
   const created = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60' } });
   assert.equal(created.statusCode, 201);
@@ -67,7 +67,7 @@ test('the event stream sends the backlog, then live events, and resumes after La
 
 test('resuming from an unknown event id is a clear 404, not a silent replay of everything', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(api.close);
+  defer(t, api.close);
   const address = await api.app.listen({ host: '127.0.0.1', port: 0 });
   const response = await fetch(`${address}/v1/events/stream`, { headers: { accept: 'text/event-stream', 'last-event-id': 'n9:1' } });
   assert.equal(response.status, 404);

@@ -3,7 +3,7 @@
 // an error with the same code, position, token and message.
 // Re-run a failure with EXPR_SEED=<seed>.
 
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import jsonata from 'jsonata';

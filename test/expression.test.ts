@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import assert from 'node:assert/strict';
 import { EventdError } from '../services/eventd/errors.js';
 import { compileExpression, truthy, type Bindings } from '../services/eventd/expression/index.js';

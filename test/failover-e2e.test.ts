@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { events, startCluster, view } from './helpers/cluster.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 /** A group script that marks which node runs it: a file per node in `holders`. */
 function groupScript(dir: string): { script: string; holders: string } {
@@ -24,7 +24,7 @@ test('one group: exactly one holder; kill -9 of the holder moves it to a survivo
   const dir = tempDir(t);
   const { script, holders } = groupScript(dir);
   const nodes = await startCluster(dir, ['f1', 'f2', 'f3'], { extra: failover(script) });
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   const holderOf = () => readdirSync(holders);
   const first = await waitFor('one holder', () => (holderOf().length === 1 ? holderOf()[0] : undefined), 15_000).catch(async (error: unknown) => {
     const states = await Promise.all(nodes.map(async (node) => `${node.name}: ${JSON.stringify((await node.daemon.request('GET', '/v1/groups')).body)} view ${(await view(node.daemon)).join(',')}`));
@@ -54,7 +54,7 @@ test('a lone node without quorum never starts the group; with quorum back exactl
   const dir = tempDir(t);
   const { script, holders } = groupScript(dir);
   const nodes = await startCluster(dir, ['q1', 'q2', 'q3'], { extra: failover(script), only: ['q1'] });
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   const [q1, q2] = nodes as [typeof nodes[0], typeof nodes[0]];
   // Observe the lone node over a window of several suspect and fence periods, by its own clock.
   await waitFor('q1 up for 3 s', async () => (await q1.daemon.request<{ uptimeS: number }>('GET', '/v1/status')).body.uptimeS >= 3, 15_000);

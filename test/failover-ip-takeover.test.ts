@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
+import { test, type TestContext } from './helpers/node-test.js';
+import { defer } from './helpers/cleanup.js';
+import { waitFor } from './helpers/tmp.js';
 
 const SCRIPT = fileURLToPath(new URL('../consumers/failover/scripts/ip-takeover', import.meta.url));
 
@@ -43,7 +45,7 @@ test('ip-takeover moves an address between hosts in network namespaces', async (
   const tag = `ed-${randomBytes(3).toString('hex')}`;
   const ns = { h1: `${tag}-h1`, h2: `${tag}-h2`, cl: `${tag}-cl`, br: `${tag}-br` };
   const created: string[] = [];
-  t.after(() => {
+  defer(t, () => {
     for (const name of created) run('ip', ['netns', 'del', name]);
   });
   const probe = run('ip', ['netns', 'add', ns.br]);
@@ -80,10 +82,7 @@ test('ip-takeover moves an address between hosts in network namespaces', async (
   const pingUntil = async (address: string, family: '-4' | '-6' = '-4'): Promise<void> => {
     // The first ping can race the bridge ports coming up (learning state).
     let last = ping(address, family);
-    for (let i = 0; i < 10 && last.status !== 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      last = ping(address, family);
-    }
+    if (last.status !== 0) await waitFor(`a ping reply from ${address}`, () => (last = ping(address, family)).status === 0, 2_000, 200).catch(() => undefined);
     assert.equal(last.status, 0, `ping ${address} from the client: ${last.stdout}${last.stderr}`);
   };
   const script = (host: 'h1' | 'h2', action: string, ipEnv: Record<string, string>, path = process.env.PATH): Run =>

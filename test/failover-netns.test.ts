@@ -23,11 +23,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test, type TestContext } from './helpers/node-test.js';
 import { clusterConfigDefaults } from '../services/eventd/cluster/settings.js';
 import { failoverDefaults } from '../consumers/failover/settings.js';
 import { AddressMonitor, has, NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable, Prober, sleep } from './helpers/netns.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const hosts = ['h1', 'h2', 'h3'] as const;
 type Host = (typeof hosts)[number];
@@ -55,7 +55,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   let prober: Prober | undefined;
   let failed = true;
   // One hook, in this order, whatever failed: daemons, watchers, namespaces, files.
-  t.after(async () => {
+  defer(t, async () => {
     try {
       if (failed) {
         const origin = monitor?.changes[0]?.at ?? 0;
@@ -133,6 +133,7 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   // (a) Exactly one holder; the client reaches the address there.
   const first = await oneHolder(hosts, 20_000);
   await waitView(hosts, 3);
+  // Part of the scenario: half a second in which no second node may add the address.
   await sleep(500);
   assert.deepEqual(holdersNow(), [first], 'exactly one node holds the address');
   for (const host of hosts) {
@@ -155,8 +156,9 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   assert.ok(reply, `no reply from ${vip} within ${takeoverDeadlineMs} ms of the kill; holders ${holdersNow(survivors).join(',') || 'none'}`);
   const takeoverMs = reply.at - killedAt;
   const second = await oneHolder(survivors, 2_000);
-  await sleep(100); // lets the monitor's report of that address in
-  const addedAt = monitor.since(killedAt).find((change) => change.added && change.host === second)?.at;
+  // The monitor's report of that address comes in its own time: wait for it (bounded; a missing one shows as "?").
+  const reported = (what: string, found: () => number | undefined) => waitFor(what, found, 2_000).catch(() => undefined);
+  const addedAt = await reported(`ip monitor to report ${vip} added on ${second}`, () => monitor!.since(killedAt).find((change) => change.added && change.host === second)?.at);
   t.diagnostic(`kill -9 of ${first} (eth0 down ${downAt - killedAt} ms later) to ${vip} answering from ${second}: ${takeoverMs.toFixed(0)} ms` +
     ` (address added on ${second} at +${addedAt === undefined ? '?' : addedAt - killedAt} ms; target 1500 ms)`);
   t.diagnostic(`  timeline after the kill: ${await timeline(second, killedAt)}`);
@@ -178,13 +180,11 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
   const cutAt = Date.now();
   lab.linkDown(second);
   const releasedAt = await waitFor(`${second} (cut off) to release ${vip}`, () => (lab!.holds(second, vip) ? undefined : Date.now()), releaseDeadlineMs + 1_000);
-  await sleep(100);
-  const deleted = monitor.since(cutAt).find((change) => !change.added && change.host === second)?.at ?? releasedAt;
+  const deleted = (await reported(`ip monitor to report ${vip} deleted on ${second}`, () => monitor!.since(cutAt).find((change) => !change.added && change.host === second)?.at)) ?? releasedAt;
   t.diagnostic(`${second} cut off to its release of ${vip}: ${deleted - cutAt} ms (limit suspectAfterMs ${suspectAfterMs} + fenceMs ${fenceMs} + 700 = ${releaseDeadlineMs} ms)`);
   assert.ok(deleted - cutAt <= releaseDeadlineMs, `released after ${deleted - cutAt} ms, more than ${releaseDeadlineMs} ms`);
   const third = await oneHolder(others, takeoverDeadlineMs);
-  await sleep(100);
-  const takenAt = monitor.since(cutAt).find((change) => change.added && change.host === third)?.at;
+  const takenAt = await reported(`ip monitor to report ${vip} added on ${third}`, () => monitor!.since(cutAt).find((change) => change.added && change.host === third)?.at);
   t.diagnostic(`${second} cut off to ${third} holding ${vip}: ${takenAt === undefined ? '?' : takenAt - cutAt} ms`);
   t.diagnostic(`  timeline after the cut: ${await timeline(third, cutAt)}`);
   if (takenAt !== undefined) assert.ok(takenAt >= deleted, `${third} took the address ${deleted - takenAt} ms before ${second} released it`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test } from './helpers/node-test.js';
 import { bannedKey, DEFAULT_CAPACITY, place, type PlacementGroup, type PlacementInput } from '../consumers/failover/placement.js';
 import { isEventdError } from '../services/eventd/errors.js';
 

@@ -2,7 +2,7 @@
 // event to every node at once, in one order (a perfect agreed order): the
 // rules of claims, votes, start failures and failed stops, without timing.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtime.js';
 import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
 import type { EventRecord } from '../services/eventd/types.js';

@@ -4,7 +4,7 @@
 // nodes of a partition with quorum run the group. Replay one seed with
 // `node dist/test/sim/failover-replay.js SEED NODES`.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { checkFailover, runFailover, failoverSchedule, type Holding } from './sim/failover.js';
 
 const seeds = 1000;

@@ -2,19 +2,19 @@
 // process on loopback, paging space pushed across its threshold by a recorded
 // proc root.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { AedesBroker, MqttRecorder } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 test('an event reaches its exact topic; state and node status are retained for late clients; kill -9 leaves "offline" by last will', async (t) => {
   const dir = tempDir(t);
   const broker = await AedesBroker.start();
-  t.after(() => broker.close());
+  defer(t, () => broker.close());
   const watcher = await MqttRecorder.connect(broker.url, 'eventd/#');
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
   const { daemon, procRoot } = mqttDaemon(dir, { url: broker.url });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
 
   await watcher.waitFor('node status online', (m) => m.topic === 'eventd/nodes/n1/status' && m.payload === 'online');
@@ -31,7 +31,7 @@ test('an event reaches its exact topic; state and node status are retained for l
 
   // A client connecting now sees where things stand at once: retained state and status.
   const late = await MqttRecorder.connect(broker.url, 'eventd/#');
-  t.after(() => late.close());
+  defer(t, () => late.close());
   const total = await late.waitFor('retained state of total', (m) => m.topic === `eventd/state/${id}/n1/total`);
   assert.equal(total.retain, true);
   const totalEvent = logged.find((e) => e.resource === 'total');
@@ -56,7 +56,7 @@ test('an event reaches its exact topic; state and node status are retained for l
   await daemon.kill9();
   await watcher.waitFor('offline by last will', (m) => m.topic === 'eventd/nodes/n1/status' && m.payload === 'offline');
   const after = await MqttRecorder.connect(broker.url, 'eventd/nodes/#');
-  t.after(() => after.close());
+  defer(t, () => after.close());
   const retained = await after.waitFor('retained offline', (m) => m.topic === 'eventd/nodes/n1/status');
   assert.deepEqual([retained.payload, retained.retain], ['offline', true]);
 });

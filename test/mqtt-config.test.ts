@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { promisify } from 'node:util';
 import { loadConfig } from '../services/eventd/config-load.js';
 import { packageRoot } from '../services/eventd/paths.js';
 import { freePort } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const badConfig = (raw: unknown, pattern: RegExp) =>
   assert.rejects(loadConfig(raw), (error: { code?: string; message?: string }) => {
@@ -67,7 +67,7 @@ test('an unreachable broker is a clear log line and a metric; the daemon keeps s
   const dir = tempDir(t);
   const port = await freePort(); // nothing listens there
   const { daemon, procRoot } = mqttDaemon(dir, { url: `mqtt://127.0.0.1:${port}` });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   await waitFor('the connection error logged', () => new RegExp(`mqtt: cannot connect to mqtt://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`).test(daemon.log));
   await waitFor('the connection error counted', async () => ((await metric(daemon, 'eventd_mqtt_connection_errors_total')) ?? 0) >= 1);

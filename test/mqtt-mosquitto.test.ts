@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { freePort, MosquittoProcess } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const installed = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
@@ -20,12 +20,12 @@ test('mosquitto_sub on a persistent session gets the event, and the rearm raised
   const dir = tempDir(t);
   const port = await freePort();
   const broker = new MosquittoProcess(dir, port);
-  t.after(() => broker.stop());
+  defer(t, () => broker.stop());
   await broker.start();
 
   // The README's line, plus a client id and QoS 1 so mosquitto keeps the session while it is away.
   const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'eventd/#', '-v', '-c', '-i', 'sub1', '-q', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(async () => {
+  defer(t, async () => {
     if (sub.exitCode === null && sub.signalCode === null) {
       const exited = once(sub, 'exit');
       sub.kill('SIGTERM');
@@ -38,7 +38,7 @@ test('mosquitto_sub on a persistent session gets the event, and the rearm raised
   await waitFor('mosquitto_sub to connect', () => broker.output.includes(' as sub1 '));
 
   const { daemon, procRoot } = mqttDaemon(dir, { url: `mqtt://127.0.0.1:${port}` });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const id = await subscribeSwapHigh(daemon);
   await freshSamples(daemon);

@@ -2,21 +2,21 @@
 // wait in the event log and arrive, in order, once it is back, even when the
 // daemon is killed with -9 in the meantime.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { AedesBroker, MqttRecorder } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 test('broker outage: a rearm and an event raised while it is down, and a kill -9 in between, arrive in order once it is back', async (t) => {
   const dir = tempDir(t);
   const broker = await AedesBroker.start();
-  t.after(() => broker.close());
+  defer(t, () => broker.close());
   // A persistent session: the broker keeps what it could not deliver while the subscriber was cut off too.
   const watcher = await MqttRecorder.connect(broker.url, 'eventd/events/#', { clean: false, clientId: 'watcher' });
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
   const { daemon, procRoot } = mqttDaemon(dir, { url: broker.url });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   await subscribeSwapHigh(daemon);
   await freshSamples(daemon);

@@ -3,7 +3,7 @@
 // in-flight window, the retention hold, retained states re-sent to a broker
 // that lost them, topic levels, and the clean stop.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { topicLevel } from '../consumers/mqtt/topics.js';
 import { loadConfig } from '../services/eventd/config-load.js';
 import { loadConsumerPlugins } from '../services/eventd/consumers/load.js';
@@ -15,10 +15,11 @@ import { builtinConsumersDir } from '../services/eventd/paths.js';
 import { Store } from '../services/eventd/store/index.js';
 import type { EventRecord, EventType } from '../services/eventd/types.js';
 import { AedesBroker, MqttRecorder } from './helpers/mqtt-broker.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
+import type { Hooks } from './helpers/cleanup.js';
 
 /** A store, a feed and the consumer host with `mqtt` pointed at `url`. */
-async function bridgeUnderTest(t: { after: (fn: () => unknown) => void }, dataDir: string, url: string) {
+async function bridgeUnderTest(t: Hooks, dataDir: string, url: string) {
   const config = await loadConfig({ node: 'n1', dataDir, mqtt: { url } });
   const store = Store.open(dataDir);
   const feed = new EventFeed();
@@ -35,7 +36,7 @@ async function bridgeUnderTest(t: { after: (fn: () => unknown) => void }, dataDi
     await host.stop();
     store.close();
   };
-  t.after(stop);
+  defer(t, stop);
   /** Commits events as the evaluator does (event, threshold state, one transaction) and announces them. */
   const raise = (items: { type: EventType; resource: string; percent: number }[]) => {
     const written = store.transaction(() => items.map(({ type, resource, percent }) => {
@@ -60,9 +61,9 @@ const alternating = (count: number, resource = 'total') =>
 
 test('events arrive in delivery order past the in-flight window; the cursor follows the acknowledgements', async (t) => {
   const broker = await AedesBroker.start();
-  t.after(() => broker.close());
+  defer(t, () => broker.close());
   const watcher = await MqttRecorder.connect(broker.url, 'eventd/events/#');
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
   const bridge = await bridgeUnderTest(t, tempDir(t), broker.url);
 
   const written = [...bridge.raise(alternating(150)), ...bridge.raise(alternating(150))];
@@ -77,9 +78,9 @@ test('events arrive in delivery order past the in-flight window; the cursor foll
 
 test('retention hold: pruning keeps every event the broker has not acknowledged, and frees them once it has', async (t) => {
   const broker = await AedesBroker.start();
-  t.after(() => broker.close());
+  defer(t, () => broker.close());
   const watcher = await MqttRecorder.connect(broker.url, 'eventd/events/#', { clean: false, clientId: 'watcher' });
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
   const bridge = await bridgeUnderTest(t, tempDir(t), broker.url);
   await waitFor('connected', async () => (await bridge.metric('eventd_mqtt_connected')) === 1);
 
@@ -101,7 +102,7 @@ test('retention hold: pruning keeps every event the broker has not acknowledged,
 test('a restarted bridge re-sends the retained states a broker lost, and a clean stop says "offline"', async (t) => {
   const dataDir = tempDir(t);
   const first = await AedesBroker.start();
-  t.after(() => first.close());
+  defer(t, () => first.close());
   const bridge = await bridgeUnderTest(t, dataDir, first.url);
   bridge.raise([{ type: 'event', resource: 'total', percent: 90 }, { type: 'event', resource: '/dev/sda2', percent: 91 }]);
   await waitFor('published', async () => (await bridge.metric('eventd_mqtt_published_total')) === 2);
@@ -109,10 +110,10 @@ test('a restarted bridge re-sends the retained states a broker lost, and a clean
 
   // A new broker with no retained messages at all: the next start fills it in.
   const second = await AedesBroker.start();
-  t.after(() => second.close());
+  defer(t, () => second.close());
   const again = await bridgeUnderTest(t, dataDir, second.url);
   const late = await MqttRecorder.connect(second.url, 'eventd/#');
-  t.after(() => late.close());
+  defer(t, () => late.close());
   const device = await late.waitFor('retained state of /dev/sda2', (m) => m.topic === 'eventd/state/sub1/n1/%2Fdev%2Fsda2');
   assert.equal(device.retain, true);
   assert.deepEqual((JSON.parse(device.payload) as { state: string; event: EventRecord }).state, 'fired');

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test } from './helpers/node-test.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
 import { builtinProducersDir, packageRoot } from '../services/eventd/paths.js';
 import { checkProducerFolder, loadProducerFolder, ProducerHost } from '../services/eventd/producers/index.js';
 import { pluginFolders } from '../services/eventd/producers/manifest.js';
 import type { Sample } from '../services/eventd/types.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const examplesDir = join(packageRoot, 'examples', 'producers');
 const fixtures = join(packageRoot, 'test', 'fixtures');
@@ -89,7 +89,7 @@ test('conformance: quiescent until woken, wake and sleep idempotent, clean stop'
     metrics,
     onSamples: (className, samples) => received.set(className, [...(received.get(className) ?? []), ...samples]),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   const classes = host.manifests().map((manifest) => manifest.class);
   assert.equal(classes.length, folders.length, 'every folder loaded');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import {
   createFileSystemProducer,
   fileSystemOptions,
@@ -19,7 +19,7 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { checkSample } from '../services/eventd/producers/sample-check.js';
 import { validator } from '../services/eventd/schema.js';
 import type { ProducerManifest, Sample } from '../services/eventd/types.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const fixtureRoot = join(packageRoot, 'test', 'fixtures', 'fs');
 const readMountsFixture = () => readFile(join(fixtureRoot, 'mounts'), 'utf8');
@@ -225,7 +225,7 @@ test('the built-in FileSystem module runs through the host on this machine', asy
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   assert.deepEqual(host.manifest('FileSystem'), await readManifest());
   host.wake('FileSystem');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { copyFile, cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import {
   countCpus,
   countProcesses,
@@ -21,7 +21,7 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { checkSample } from '../services/eventd/producers/sample-check.js';
 import { validator } from '../services/eventd/schema.js';
 import type { ProducerManifest, Sample } from '../services/eventd/types.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const fixtureRoot = join(packageRoot, 'test', 'fixtures', 'proc-host');
 const read = (file: string) => readFile(join(fixtureRoot, file), 'utf8');
@@ -144,7 +144,7 @@ test('the built-in Host module runs through the host on this machine', async (t)
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   assert.deepEqual(host.manifest('Host'), await readManifest());
   host.wake('Host');

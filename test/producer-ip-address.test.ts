@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import ipAddressProducer, { ipAddressSamples, isLoopback, normaliseAddress, parseIPAddressConfig, prefixLength } from '../producers/ip-address/index.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
@@ -9,7 +9,7 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 
 /** A documentation address (RFC 5737) this machine does not hold, for "configured but absent". */
@@ -142,7 +142,7 @@ test('the built-in IPAddress module sees 127.0.0.1 on lo on the real machine', a
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   assert.deepEqual(Object.keys(host.manifest('IPAddress')?.attributes ?? {}).sort(), ['family', 'interface', 'prefixLength', 'present']);
   host.wake('IPAddress');

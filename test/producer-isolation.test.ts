@@ -6,7 +6,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { after, before, test } from './helpers/node-test.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../services/eventd/logger.js';
 import { createMetrics, type Metrics } from '../services/eventd/metrics.js';
@@ -14,7 +14,7 @@ import { ProducerHost, type ProducerErrorKind } from '../services/eventd/produce
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { processGone } from './helpers/proc.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const kinds: ProducerErrorKind[] = ['throw', 'timeout', 'crash', 'exit', 'garbage'];
 const validSample = validator('sample.schema.json');
@@ -134,7 +134,7 @@ const pidIn = async (file: string): Promise<number> => Number((await readFile(fi
 
 test('every kind of misbehaviour is counted and skipped while a healthy producer keeps its schedule', async (t) => {
   const h = harness([dir]);
-  t.after(() => h.host.stop());
+  defer(t, () => h.host.stop());
   await h.host.load();
   for (const className of ['Healthy', 'Thrower', 'Hanger', 'Exiter', 'Garbler', 'ExecGarbage', 'ExecSleeper', 'ExecExit3', 'ExecCrash', 'StreamGarbage', 'StreamExit']) {
     h.host.wake(className);
@@ -185,8 +185,9 @@ test('every kind of misbehaviour is counted and skipped while a healthy producer
 
 test('quiescent until woken, silent once asleep, and woken again on demand', async (t) => {
   const h = harness([dir]);
-  t.after(() => h.host.stop());
+  defer(t, () => h.host.stop());
   await h.host.load();
+  // Part of the scenario: a window in which an unwoken producer must not run.
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(await h.runs('Clock'), 0, 'no run before a wake');
   assert.equal(h.got('Clock').length, 0);
@@ -211,7 +212,7 @@ test('quiescent until woken, silent once asleep, and woken again on demand', asy
 
 test('producers.<Class>.periodMs overrides the manifest period and reaches the producer', async (t) => {
   const h = harness([dir], { config: { PeriodEcho: { periodMs: 20 }, PeriodModule: { periodMs: 30 } } });
-  t.after(() => h.host.stop());
+  defer(t, () => h.host.stop());
   await h.host.load();
   assert.equal(h.host.manifest('PeriodEcho')?.periodMs, 1000);
   assert.equal(h.host.periodMs('PeriodEcho'), 20);
@@ -226,7 +227,7 @@ test('producers.<Class>.periodMs overrides the manifest period and reaches the p
 
 test('a bad manifest is skipped and a clashing class refused, each with a log line naming the folder; the rest load', async (t) => {
   const other = await mkdtemp(join(tmpdir(), 'eventd-producers-bad-'));
-  t.after(() => rm(other, { recursive: true, force: true }));
+  defer(t, () => rm(other, { recursive: true, force: true }));
   await writePlugin(other, 'a-clash', module('Healthy', 100, counting));
   await writePlugin(other, 'b-bad-json', { manifest: {}, files: {} });
   await writeFile(join(other, 'b-bad-json', 'manifest.json'), '{ not json');
@@ -242,7 +243,7 @@ test('a bad manifest is skipped and a clashing class refused, each with a log li
     },
   });
   const h = harness([dir, other], { logger: pino({ level: 'info' }, sink) });
-  t.after(() => h.host.stop());
+  defer(t, () => h.host.stop());
   await h.host.load();
   const classes = h.host.manifests().map((manifest) => manifest.class);
   assert.ok(classes.includes('Fine') && classes.includes('Healthy'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import {
   createNetworkInterfaceProducer,
   isUp,
@@ -18,7 +18,7 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures');
 const procNet = join(fixtures, 'proc-net');
@@ -86,7 +86,7 @@ test('parseNetworkInterfaceConfig: optional list, errors naming the key', () => 
 
 test('the producer module over recorded files: every interface, then rates; a listed interface that is gone is down', async (t) => {
   const procRoot = await mkdtemp(join(tmpdir(), 'eventd-proc-net-'));
-  t.after(() => rm(procRoot, { recursive: true, force: true }));
+  defer(t, () => rm(procRoot, { recursive: true, force: true }));
   await cp(procNet, procRoot, { recursive: true });
   let clock = 0;
   const producer = createNetworkInterfaceProducer(() => clock);
@@ -131,7 +131,7 @@ test('the built-in NetworkInterface module sees lo up, with rates after two samp
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   assert.deepEqual(Object.keys(host.manifest('NetworkInterface')?.attributes ?? {}).sort(), ['mtu', 'rxBytesPerS', 'rxErrors', 'txBytesPerS', 'txErrors', 'up']);
   host.wake('NetworkInterface');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { nodeSamples } from '../producers/node/index.js';
 import { packageRoot } from '../services/eventd/paths.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { pagingSpaceSamples, parseMeminfo, parseSwaps } from '../producers/paging-space/index.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
@@ -10,7 +10,7 @@ import { builtinProducersDir, packageRoot } from '../services/eventd/paths.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures');
 const read = (folder: string, file: string) => readFile(join(fixtures, folder, file), 'utf8');
@@ -58,7 +58,7 @@ test('pagingSpaceSamples: without meminfo the total is the sum of the devices', 
 
 test('the built-in PagingSpace module runs through the host on a recorded /proc', async (t) => {
   const procRoot = await mkdtemp(join(tmpdir(), 'eventd-proc-'));
-  t.after(() => rm(procRoot, { recursive: true, force: true }));
+  defer(t, () => rm(procRoot, { recursive: true, force: true }));
   await cp(join(fixtures, 'proc-swap'), procRoot, { recursive: true });
   const received: Sample[] = [];
   const metrics = createMetrics();
@@ -71,7 +71,7 @@ test('the built-in PagingSpace module runs through the host on a recorded /proc'
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   const manifest = host.manifest('PagingSpace');
   assert.equal(manifest?.periodMs, 10000);

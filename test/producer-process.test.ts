@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { pino } from 'pino';
 import {
   createProcessProducer,
@@ -23,15 +23,16 @@ import { ProducerHost } from '../services/eventd/producers/index.js';
 import { validator } from '../services/eventd/schema.js';
 import type { Sample } from '../services/eventd/types.js';
 import { assertBadConfig } from './helpers/errors.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
+import type { Hooks } from './helpers/cleanup.js';
 
 const fixture = join(packageRoot, 'test', 'fixtures', 'proc-process');
 const read = (file: string) => readFile(join(fixture, file), 'utf8');
 
 
-async function fixtureCopy(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+async function fixtureCopy(t: Hooks): Promise<string> {
   const procRoot = await mkdtemp(join(tmpdir(), 'eventd-proc-process-'));
-  t.after(() => rm(procRoot, { recursive: true, force: true }));
+  defer(t, () => rm(procRoot, { recursive: true, force: true }));
   await cp(fixture, procRoot, { recursive: true });
   return procRoot;
 }
@@ -169,16 +170,11 @@ test('through the host, a bad watch entry is a counted failure naming the entry'
     metrics,
     onSamples: () => assert.fail('no samples expected from a bad config'),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   host.wake('Process');
   const failures = async () => (await metrics.producerErrors.get()).values.find((value) => value.labels['class'] === 'Process' && value.labels['kind'] === 'throw')?.value ?? 0;
-  let count = 0;
-  const deadline = Date.now() + 10_000;
-  while ((count = await failures()) === 0) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the Process failure');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const count = await waitFor('the Process failure', async () => { const n = await failures(); return n > 0 ? n : undefined; }, 10_000, 10);
   assert.ok(count >= 1);
   assert.ok(lines.some((line) => line.includes('producers.Process.watch[1].pattern')), lines.join(''));
   await host.stop();
@@ -197,7 +193,7 @@ test('the built-in Process module sees this node process on the real /proc', asy
     metrics,
     onSamples: (_className, samples) => received.push(...samples),
   });
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   assert.deepEqual(Object.keys(host.manifest('Process')?.attributes ?? {}).sort(), ['cpuPercent', 'pids', 'rssKiB', 'running']);
   host.wake('Process');

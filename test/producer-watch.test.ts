@@ -5,12 +5,12 @@ import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { pino } from 'pino';
 import { createMetrics } from '../services/eventd/metrics.js';
 import { ProducerHost } from '../services/eventd/producers/index.js';
 import type { Sample } from '../services/eventd/types.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, waitFor } from './helpers/tmp.js';
 
 interface LogLine {
   level: number;
@@ -47,9 +47,9 @@ function setup(dir: string) {
 
 test('a plugin dropped in, changed and removed while running is loaded, reloaded and unloaded', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eventd-watch-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const { host, samples } = setup(dir);
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   host.watch(100);
   // A subscription already names the class before any plugin provides it.
@@ -58,7 +58,7 @@ test('a plugin dropped in, changed and removed while running is loaded, reloaded
 
   // Written elsewhere and moved in, as an installer would; then picked up without a restart.
   const staging = await mkdtemp(join(tmpdir(), 'eventd-staging-'));
-  t.after(() => rm(staging, { recursive: true, force: true }));
+  defer(t, () => rm(staging, { recursive: true, force: true }));
   await writeModule(join(staging, 'dropped'), 'Dropped', 1);
   await rename(join(staging, 'dropped'), join(dir, 'dropped'));
   await waitFor('the dropped plugin to report', () => samples.some((sample) => sample.class === 'Dropped' && sample.attrs['v'] === 1), 10_000);
@@ -82,17 +82,17 @@ test('a plugin dropped in, changed and removed while running is loaded, reloaded
 
 test('a clashing class is refused with a log line, and loads once the first provider is removed', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'eventd-watch-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   await writeModule(join(dir, 'a-first'), 'Shared', 1);
   const { host, samples, lines } = setup(dir);
-  t.after(() => host.stop());
+  defer(t, () => host.stop());
   await host.load();
   host.watch(100);
   host.wake('Shared');
   await waitFor('the first provider', () => samples.some((sample) => sample.attrs['v'] === 1), 10_000);
 
   const staging = await mkdtemp(join(tmpdir(), 'eventd-staging-'));
-  t.after(() => rm(staging, { recursive: true, force: true }));
+  defer(t, () => rm(staging, { recursive: true, force: true }));
   await writeModule(join(staging, 'b-second'), 'Shared', 2);
   await cp(join(staging, 'b-second'), join(dir, 'b-second'), { recursive: true });
   await waitFor('the refusal', () => lines.some((line) => line.level >= 50 && /class Shared is already provided by .*a-first/.test(line.msg)), 10_000);

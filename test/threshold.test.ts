@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { deciding, initialState, step, type ForClause, type ThresholdState } from '../services/eventd/evaluation/threshold.js';
 import { parseFor } from '../services/eventd/subscriptions/for-clause.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { Keyring } from '../services/eventd/cluster/edge/keyring.js';
 import { open, seal, type SealedEnvelope } from '../services/eventd/cluster/edge/frame-seal.js';
 import { ReplayGuard } from '../services/eventd/cluster/edge/replay-guard.js';

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import type { EventRecord } from '../../services/eventd/types.js';
+import type { Hooks } from './cleanup.js';
 import { DaemonProcess } from './daemon.js';
 import { setSwap } from './proc.js';
 
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   extra?: Record<string, unknown>;
   /** Start only these now (the others are configured, in every peer list, and started by the test). */
   only?: readonly string[];
+  /** The test owning the daemons: each is disposed of on its cleanup stack. */
+  t?: Hooks;
 }
 
 /** Writes the configs and starts every node; resolves once each is listening (not yet once the view formed). */
@@ -48,7 +51,7 @@ export async function startCluster(dir: string, names: readonly string[], option
     const nodeDir = join(dir, name);
     const procRoot = join(nodeDir, 'proc');
     setSwap(procRoot, 10);
-    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, options.extra));
+    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, options.extra), options.t);
     return { name, daemon, procRoot, udp: peers[index]! };
   });
   await Promise.all(nodes.filter((node) => !options.only || options.only.includes(node.name)).map((node) => node.daemon.start()));

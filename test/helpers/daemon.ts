@@ -1,8 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../services/eventd/paths.js';
-import { waitFor } from './tmp.js';
+import { ProducerProcesses } from '../../services/eventd/producers/orphans.js';
+import { defer, type Hooks } from './cleanup.js';
+import { GiveUp, waitFor } from './tmp.js';
+
+/** How long a daemon has to exit after SIGTERM before it gets SIGKILL. */
+export const stopGraceMs = 15_000;
+/** How long a process has to be gone after SIGKILL (the kernel's part: short unless something is badly wrong). */
+export const killDeadlineMs = 10_000;
+
+/** How a process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Resolves with how `child` ended, or undefined if it still runs after `timeoutMs`. */
+export function exitOf(child: ChildProcess, timeoutMs: number): Promise<Exit | undefined> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.off('exit', onExit); resolve(undefined); }, timeoutMs);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => { clearTimeout(timer); resolve({ code, signal }); };
+    child.once('exit', onExit);
+  });
+}
 
 /** A real `bin/eventd` process, started with a config file, reached over loopback. */
 export class DaemonProcess {
@@ -10,12 +33,27 @@ export class DaemonProcess {
   private output = '';
   url = '';
 
-  constructor(readonly configFile: string, readonly extraArgs: string[] = []) {}
+  /**
+   * With `t`, the daemon is the test's: disposed of (stopped, its producers'
+   * process groups reaped) on the test's cleanup stack, so before any folder
+   * made earlier is removed.
+   */
+  constructor(readonly configFile: string, readonly extraArgs: string[] = [], t?: Hooks) {
+    if (t) defer(t, () => this.dispose(), `dispose of eventd ${configFile}`);
+  }
 
-  static withConfig(dir: string, config: Record<string, unknown>): DaemonProcess {
+  static withConfig(dir: string, config: Record<string, unknown>, t?: Hooks): DaemonProcess {
     const file = join(dir, 'eventd.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
-    return new DaemonProcess(file);
+    return new DaemonProcess(file, [], t);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Starts the daemon and waits for its "listening" log line (port 0 picks a free port). */
@@ -28,28 +66,60 @@ export class DaemonProcess {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     const url = await waitFor('eventd to listen', () => {
-      if (child.exitCode !== null) throw new Error(`eventd exited ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`eventd exited ${child.exitCode ?? child.signalCode}:\n${this.output}`);
       return /eventd listening on (http:\/\/[^"\s]+)/.exec(this.output)?.[1];
     }, 20_000);
     this.url = url;
     return this;
   }
 
-  /** kill -9: no shutdown code runs. */
+  /** kill -9: no shutdown code runs (its producers' process groups are left running, as after a real kill -9). */
   async kill9(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (!child || !this.running) return;
     child.kill('SIGKILL');
-    await exited;
+    if (!(await exitOf(child, killDeadlineMs))) throw new Error(`eventd (pid ${child.pid}) still running ${killDeadlineMs} ms after SIGKILL`);
   }
 
-  async stop(): Promise<void> {
+  /** A graceful stop (SIGTERM); SIGKILL if it has not exited after `graceMs`. Throws if it outlives that too. */
+  async stop(graceMs = stopGraceMs): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (!child || !this.running) return;
     child.kill('SIGTERM');
-    await exited;
+    if (await exitOf(child, graceMs)) return;
+    child.kill('SIGKILL');
+    if (!(await exitOf(child, killDeadlineMs))) throw new Error(`eventd (pid ${child.pid}) still running after SIGTERM, ${graceMs} ms, SIGKILL and ${killDeadlineMs} ms`);
+    throw new Error(`eventd (pid ${child.pid}) ignored SIGTERM for ${graceMs} ms and was killed:\n${this.output.split('\n').slice(-20).join('\n')}`);
+  }
+
+  /** How the daemon ended, waiting up to `timeoutMs` for it to end by itself; undefined if it still runs. */
+  async exit(timeoutMs: number): Promise<Exit | undefined> {
+    if (!this.child) throw new Error('eventd was never started');
+    return exitOf(this.child, timeoutMs);
+  }
+
+  /**
+   * The end of a test: stopped (as `stop`), then any producer process group
+   * it left running (after a kill -9 in the test) killed, as its next start
+   * would. Only then may its folder go.
+   */
+  async dispose(): Promise<void> {
+    try {
+      await this.stop();
+    } finally {
+      const dataDir = this.dataDir();
+      if (dataDir) new ProducerProcesses(dataDir).reapOrphans();
+    }
+  }
+
+  /** The data folder named in the config file (relative to the file), if the file names one. */
+  private dataDir(): string | undefined {
+    try {
+      const config = JSON.parse(readFileSync(this.configFile, 'utf8')) as { dataDir?: unknown };
+      return typeof config.dataDir === 'string' ? resolve(dirname(this.configFile), config.dataDir) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   get log(): string {

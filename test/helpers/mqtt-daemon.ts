@@ -2,6 +2,7 @@
 // paging space can be pushed across a threshold by hand.
 import { join } from 'node:path';
 import type { EventRecord } from '../../services/eventd/types.js';
+import type { Hooks } from './cleanup.js';
 import { DaemonProcess } from './daemon.js';
 import { setSwap } from './proc.js';
 
@@ -10,8 +11,8 @@ export { setSwap };
 import { waitFor } from './tmp.js';
 
 
-/** A daemon on port 0 with node n1, PagingSpace every 50 ms, and `mqtt` as given. */
-export function mqttDaemon(dir: string, mqtt: Record<string, unknown>, percent = 40): { daemon: DaemonProcess; procRoot: string } {
+/** A daemon on port 0 with node n1, PagingSpace every 50 ms, and `mqtt` as given; owned by `t` when given. */
+export function mqttDaemon(dir: string, mqtt: Record<string, unknown>, percent = 40, t?: Hooks): { daemon: DaemonProcess; procRoot: string } {
   const procRoot = join(dir, 'proc');
   setSwap(procRoot, percent);
   const daemon = DaemonProcess.withConfig(dir, {
@@ -22,7 +23,7 @@ export function mqttDaemon(dir: string, mqtt: Record<string, unknown>, percent =
     producers: { PagingSpace: { periodMs: 50 } },
     log: { level: 'info' },
     mqtt,
-  });
+  }, t);
   return { daemon, procRoot };
 }
 

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../services/eventd/paths.js';
+import { exitOf, killDeadlineMs } from './daemon.js';
+import { GiveUp, waitFor } from './tmp.js';
 
 export interface Run {
   status: number | null;
@@ -40,6 +42,7 @@ export function has(command: string): boolean {
   return run('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
+/** A pause that is part of a scenario (watch a window for something that must not happen); never to wait for something to happen. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Why namespaces cannot be used here, or undefined when they can (creates and deletes a probe namespace). */
@@ -148,12 +151,8 @@ export class NetnsLab {
 
   /** Pings until a reply (bridge ports may still be learning), or false after `timeoutMs`. */
   async pingUntil(from: string, address: string, timeoutMs = 5_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if ((await runAsync('ip', ['netns', 'exec', this.ns(from), 'ping', '-n', '-c', '1', '-W', '1', address])).status === 0) return true;
-      if (Date.now() > deadline) return false;
-      await sleep(100);
-    }
+    const reply = async () => (await runAsync('ip', ['netns', 'exec', this.ns(from), 'ping', '-n', '-c', '1', '-W', '1', address])).status === 0;
+    return waitFor(`a ping reply from ${address} in ${from}`, reply, timeoutMs, 100).catch(() => false);
   }
 
   /** Kills every process still in these namespaces, then deletes them; idempotent and synchronous (safe in exit handlers). */
@@ -304,7 +303,6 @@ export function netnsClusterConfigs(lab: NetnsLab, dir: string, hosts: readonly 
 export class NetnsDaemon {
   readonly logFile: string;
   private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
 
   constructor(readonly name: string, readonly netns: string, readonly configFile: string, readonly apiPort: number) {
     this.logFile = `${configFile.replace(/\.json$/, '')}.log`;
@@ -335,21 +333,22 @@ export class NetnsDaemon {
     });
     closeSync(fd);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const output = readFileSync(this.logFile, 'utf8').slice(offset);
-      if (output.includes('eventd listening on')) return;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name}: eventd exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: eventd did not listen within ${timeoutMs} ms:\n${output}`);
-      await sleep(50);
+    const output = () => readFileSync(this.logFile, 'utf8').slice(offset);
+    try {
+      await waitFor(`${this.name}: eventd to listen`, () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${this.name}: eventd exited (${child.exitCode ?? child.signalCode})`);
+        return output().includes('eventd listening on');
+      }, timeoutMs, 50);
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${output()}`);
     }
   }
 
   /** kill -9 of the daemon's process group (the daemon and any producer it spawned; scripts run in their own groups). */
   async kill9(): Promise<void> {
+    const child = this.child;
     this.kill9Now();
-    await this.exited;
+    if (child && !(await exitOf(child, killDeadlineMs))) throw new Error(`${this.name}: eventd (pid ${child.pid}) still running ${killDeadlineMs} ms after SIGKILL`);
   }
 
   /** The same, synchronously (exit handlers); does not wait for the exit. */

@@ -1,15 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defer, type Hooks } from './cleanup.js';
 
-/** A fresh temp folder, removed when the test ends. */
-export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'eventd-test-'): string {
+export { defer } from './cleanup.js';
+
+/**
+ * A fresh temp folder, removed when the test ends: on the test's cleanup
+ * stack, so after everything set up later (a daemon writing into it) has
+ * been stopped.
+ */
+export function tempDir(t: Hooks, prefix = 'eventd-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  defer(t, () => rmSync(dir, { recursive: true, force: true }), `remove ${dir}`);
   return dir;
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+/** Thrown by a `waitFor` check when waiting longer is pointless (the process waited on has exited): fails at once. */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `check` until it returns a value other than undefined/false, or fails
+ * after `timeoutMs`. A check that throws is retried (the last error is in the
+ * timeout message), unless it throws `GiveUp`.
+ */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -18,6 +32,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
       const value = await check();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (error instanceof GiveUp) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {
