@@ -27,6 +27,7 @@ async function bridgeUnderTest(t: Hooks, dataDir: string, url: string) {
   const host = new ConsumerHost({
     node: 'n1', plugins: await loadConsumerPlugins(builtinConsumersDir), settings: config.consumers, store, feed, logger: silentLogger(), registry: metrics.registry,
     services: { raise: () => assert.fail('the MQTT bridge raises no event'), ensureSubscription: () => assert.fail('the MQTT bridge makes no subscription') },
+    fatal: (error, what) => assert.fail(`fatal: ${what}: ${String(error)}`),
   });
   await host.start();
   let stopped = false;

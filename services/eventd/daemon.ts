@@ -122,6 +122,7 @@ export class Daemon {
       logger,
       registry: metrics.registry,
       services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
+      fatal,
     });
     await consumers.start();
     subscriptions.restore();
@@ -135,8 +136,17 @@ export class Daemon {
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
     const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster);
-    daemon.prune();
-    daemon.pruneTimer = setInterval(() => daemon.prune(), pruneEveryMs);
+    // A failed delete is a failed write like any other (fail-stop), not an uncaught exception out of a timer.
+    const prune = () => {
+      try {
+        daemon.prune();
+      } catch (error) {
+        fatal(error, 'pruning old events');
+        throw error;
+      }
+    };
+    prune();
+    daemon.pruneTimer = setInterval(prune, pruneEveryMs);
     daemon.pruneTimer.unref();
     return daemon;
   }

@@ -3,6 +3,7 @@
 // knows consumers only through this host, never by name (DESIGN.md).
 import type { Registry } from 'prom-client';
 import type { EventFeed, FeedItem } from '../event-feed.js';
+import type { FatalHandler } from '../fatal.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { ConsumerContext, ConsumerPlugin, ConsumerRoute, RunningConsumer } from './contract.js';
@@ -19,6 +20,8 @@ export interface ConsumerHostOptions {
   registry: Registry;
   /** What the daemon lends consumers beyond the log: raising events, the cluster view. */
   services: Pick<ConsumerContext, 'raise' | 'cluster' | 'ensureSubscription'>;
+  /** A consumer's cursor could not be written: stop the daemon (fail-stop). */
+  fatal: FatalHandler;
 }
 
 /** How long stop() gives one consumer before going on without it. */
@@ -118,7 +121,13 @@ export class ConsumerHost {
         },
         save: (pos) => {
           if (gate.closed) return;
-          store.consumerCursors.save(name, pos, Date.now());
+          try {
+            store.consumerCursors.save(name, pos, Date.now());
+          } catch (error) {
+            // Saved from a consumer's timer: thrown on, it would end the process as an uncaught exception, unexplained.
+            this.options.fatal(error, `saving consumer ${name}'s cursor`);
+            throw error;
+          }
           this.holds.set(name, pos);
         },
       },
