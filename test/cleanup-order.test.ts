@@ -3,8 +3,10 @@
 // own `t.after` hooks run first-registered first, which removed the folder
 // under a live daemon); every stop has a deadline.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defer, type Hooks } from './helpers/cleanup.js';
 import { DaemonProcess } from './helpers/daemon.js';
 import { test } from './helpers/node-test.js';
@@ -67,8 +69,9 @@ test('disposing of a daemon killed -9 in the test also kills the producer proces
   const dir = tempDir(t);
   const folder = join(dir, 'plugins', 'ticker');
   mkdirSync(folder, { recursive: true });
+  // It ignores SIGPIPE, so the end of its daemon does not end it: only a kill does.
   writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ class: 'Ticker', periodMs: 100, exec: 'run.sh', mode: 'stream', attributes: { n: { type: 'number' } } }));
-  writeFileSync(join(folder, 'run.sh'), `#!/bin/sh\necho $$ > "${join(dir, 'pid')}"\nwhile true; do echo '{"resource":"r","attrs":{"n":1}}'; sleep 0.1; done\n`);
+  writeFileSync(join(folder, 'run.sh'), `#!/bin/sh\ntrap '' PIPE\necho $$ > "${join(dir, 'pid')}"\nwhile true; do echo '{"resource":"r","attrs":{"n":1}}' 2>/dev/null; sleep 0.1; done\n`);
   chmodSync(join(folder, 'run.sh'), 0o755);
   const owner = fakeTest();
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), api: { port: 0 }, plugins: { dirs: [join(dir, 'plugins')] }, log: { level: 'info' } }, owner);
@@ -83,4 +86,27 @@ test('disposing of a daemon killed -9 in the test also kills the producer proces
 
   await owner.end();
   await waitFor('the orphaned plugin killed', () => processGone(plugin), 5_000);
+});
+
+test('a stuck test fails by name within its timeout, its cleanup runs, the next test still runs, and the file ends', (t) => {
+  const dir = tempDir(t);
+  const helpers = (name: string) => pathToFileURL(join(import.meta.dirname, 'helpers', name)).href;
+  const file = join(dir, 'stuck.test.mjs');
+  writeFileSync(file, [
+    `import { writeFileSync } from 'node:fs';`,
+    `import { defer } from '${helpers('cleanup.js')}';`,
+    `import { test } from '${helpers('node-test.js')}';`,
+    `test('stuck forever', async (t) => { defer(t, () => writeFileSync('${join(dir, 'cleaned')}', 'yes')); await new Promise(() => setInterval(() => {}, 1000)); });`,
+    `test('the next one', () => {});`,
+  ].join('\n'));
+  // A run of its own, not a child of this one (NODE_TEST_CONTEXT would make it report to us).
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENTD_TEST_TIMEOUT_MS: '1000', EVENTD_TEST_LINGER_MS: '1000' };
+  delete env['NODE_TEST_CONTEXT'];
+  const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', timeout: 60_000, env });
+  assert.equal(run.signal, null, 'the run ended by itself, though the stuck test still holds a timer');
+  assert.notEqual(run.status, 0);
+  assert.match(run.stdout, /not ok 1 - stuck forever[\s\S]*test timed out after 1000ms/);
+  assert.match(run.stdout, /^ok 2 - the next one/m);
+  assert.equal(readFileSync(join(dir, 'cleaned'), 'utf8'), 'yes', 'the stuck test\'s cleanup ran');
+  assert.match(run.stdout + run.stderr, /still holds its process open/);
 });

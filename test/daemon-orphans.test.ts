@@ -16,8 +16,9 @@ test('a stream plugin orphaned by kill -9 of the daemon is killed at the next st
   const plugins = join(dir, 'plugins');
   const folder = join(plugins, 'ticker');
   mkdirSync(folder, { recursive: true });
+  // It ignores SIGPIPE: the daemon's death must not end it before the assertion below (only the next start's kill may).
   writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ class: 'Ticker', periodMs: 100, exec: 'run.sh', mode: 'stream', attributes: { n: { type: 'number' } } }));
-  writeFileSync(join(folder, 'run.sh'), `#!/bin/sh\necho $$ >> "${join(dir, 'pids')}"\nwhile true; do echo '{"resource":"r","attrs":{"n":1}}'; sleep 0.1; done\n`);
+  writeFileSync(join(folder, 'run.sh'), `#!/bin/sh\ntrap '' PIPE\necho $$ >> "${join(dir, 'pids')}"\nwhile true; do echo '{"resource":"r","attrs":{"n":1}}' 2>/dev/null; sleep 0.1; done\n`);
   chmodSync(join(folder, 'run.sh'), 0o755);
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), api: { port: 0 }, plugins: { dirs: [plugins] }, log: { level: 'info' } });
   defer(t, () => daemon.stop());

@@ -3,7 +3,7 @@
 // broker comes back, and the rearm reaches mosquitto_sub.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { exitOf } from './helpers/daemon.js';
 import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { freePort, MosquittoProcess } from './helpers/mqtt-broker.js';
@@ -27,9 +27,8 @@ test('mosquitto_sub on a persistent session gets the event, and the rearm raised
   const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'eventd/#', '-v', '-c', '-i', 'sub1', '-q', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   defer(t, async () => {
     if (sub.exitCode === null && sub.signalCode === null) {
-      const exited = once(sub, 'exit');
       sub.kill('SIGTERM');
-      await exited;
+      if (!(await exitOf(sub, 5_000))) sub.kill('SIGKILL');
     }
   });
   let lines = '';

@@ -8,7 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { waitFor } from './tmp.js';
+import { exitOf, killDeadlineMs, stopGraceMs } from './daemon.js';
+import { GiveUp, waitFor } from './tmp.js';
 
 /** A free TCP port on 127.0.0.1 (listened on, then released). */
 export async function freePort(): Promise<number> {
@@ -139,7 +140,7 @@ export class MosquittoProcess {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     await waitFor('mosquitto to run', () => {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null) throw new GiveUp(`mosquitto exited ${child.exitCode}:\n${this.output}`);
       return this.output.slice(marker).includes(' running');
     }, 10_000);
   }
@@ -148,8 +149,10 @@ export class MosquittoProcess {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    await exited;
+    if (await exitOf(child, stopGraceMs)) return;
+    child.kill('SIGKILL');
+    if (!(await exitOf(child, killDeadlineMs))) throw new Error(`mosquitto (pid ${child.pid}) still running after SIGTERM and SIGKILL`);
+    throw new Error(`mosquitto (pid ${child.pid}) ignored SIGTERM for ${stopGraceMs} ms and was killed`);
   }
 }

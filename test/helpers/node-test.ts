@@ -8,8 +8,23 @@ import type { TestContext, TestOptions } from 'node:test';
 
 export { after, afterEach, before, beforeEach, describe, type TestContext } from 'node:test';
 
-/** The bound on one test: generous for a loaded 2-core machine running two files at once. */
-export const testTimeoutMs = 120_000;
+/** The bound on one test: generous for a loaded 2-core machine running two files at once (EVENTD_TEST_TIMEOUT_MS overrides). */
+export const testTimeoutMs = Number(process.env['EVENTD_TEST_TIMEOUT_MS']) || 120_000;
+
+/** How long a file's process may linger once its tests are done (EVENTD_TEST_LINGER_MS overrides). */
+export const lingerMs = Number(process.env['EVENTD_TEST_LINGER_MS']) || 15_000;
+
+// Node 20 has no --test-force-exit: a test that timed out may leave a socket,
+// timer or child holding the file's process open after every test is done,
+// and the run would wait for the per-file bound. An unref'd timer fires only
+// if something else keeps the process alive: then it names the problem and
+// fails the file.
+nodeTest.after(() => {
+  setTimeout(() => {
+    process.stderr.write(`every test of this file is done, but something (a stuck test's socket, timer or child) still holds its process open after ${lingerMs} ms: exiting 1\n`);
+    process.exit(1);
+  }, lingerMs).unref();
+});
 
 type Body = (t: TestContext) => void | Promise<void>;
 
