@@ -93,11 +93,11 @@ test('a stuck test fails by name within its timeout, its cleanup runs, the next 
   const helpers = (name: string) => pathToFileURL(join(import.meta.dirname, 'helpers', name)).href;
   const file = join(dir, 'stuck.test.mjs');
   writeFileSync(file, [
-    `import { writeFileSync } from 'node:fs';`,
+    "import { writeFileSync } from 'node:fs';",
     `import { defer } from '${helpers('cleanup.js')}';`,
     `import { test } from '${helpers('node-test.js')}';`,
     `test('stuck forever', async (t) => { defer(t, () => writeFileSync('${join(dir, 'cleaned')}', 'yes')); await new Promise(() => setInterval(() => {}, 1000)); });`,
-    `test('the next one', () => {});`,
+    "test('the next one', () => {});",
   ].join('\n'));
   // A run of its own, not a child of this one (NODE_TEST_CONTEXT would make it report to us).
   const env: NodeJS.ProcessEnv = { ...process.env, EVENTD_TEST_TIMEOUT_MS: '1000', EVENTD_TEST_LINGER_MS: '1000' };

@@ -47,7 +47,7 @@ test('a cluster node whose event log fails stops without sending the rolled-back
 
   // The fault: n1's log refuses n1's own events from now on (the core's step, and its frames, come first).
   const n1Data = join(dir, 'n1', 'data');
-  withDb(n1Data, (db) => db.exec(`CREATE TRIGGER refuse_own BEFORE INSERT ON events WHEN NEW.origin = 'n1' BEGIN SELECT RAISE(ABORT, 'injected: disk I/O error'); END`));
+  withDb(n1Data, (db) => db.exec("CREATE TRIGGER refuse_own BEFORE INSERT ON events WHEN NEW.origin = 'n1' BEGIN SELECT RAISE(ABORT, 'injected: disk I/O error'); END"));
   cross();
   const exit = await n1.daemon.exit(30_000);
   assert.deepEqual(exit, { code: fatalExitCode, signal: null }, `n1 exits ${fatalExitCode}:\n${n1.daemon.log.split('\n').slice(-8).join('\n')}`);

@@ -340,7 +340,7 @@ export class NetnsDaemon {
         return output().includes('eventd listening on');
       }, timeoutMs, 50);
     } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${output()}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${output()}`, { cause: error });
     }
   }
 

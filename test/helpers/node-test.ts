@@ -19,7 +19,7 @@ export const lingerMs = Number(process.env['EVENTD_TEST_LINGER_MS']) || 15_000;
 // and the run would wait for the per-file bound. An unref'd timer fires only
 // if something else keeps the process alive: then it names the problem and
 // fails the file.
-nodeTest.after(() => {
+void nodeTest.after(() => {
   setTimeout(() => {
     process.stderr.write(`every test of this file is done, but something (a stuck test's socket, timer or child) still holds its process open after ${lingerMs} ms: exiting 1\n`);
     process.exit(1);
@@ -28,12 +28,13 @@ nodeTest.after(() => {
 
 type Body = (t: TestContext) => void | Promise<void>;
 
-export function test(name: string, body: Body): Promise<void>;
-export function test(name: string, options: TestOptions, body: Body): Promise<void>;
-export function test(name: string, optionsOrBody: TestOptions | Body, maybeBody?: Body): Promise<void> {
+// The promise node:test returns is the runner's own (it awaits every test): not handed on.
+export function test(name: string, body: Body): void;
+export function test(name: string, options: TestOptions, body: Body): void;
+export function test(name: string, optionsOrBody: TestOptions | Body, maybeBody?: Body): void {
   const [options, body] = typeof optionsOrBody === 'function' ? [{}, optionsOrBody] : [optionsOrBody, maybeBody];
   if (!body) throw new Error(`test "${name}" has no body`);
-  return nodeTest.test(name, { timeout: testTimeoutMs, ...options }, body);
+  void nodeTest.test(name, { timeout: testTimeoutMs, ...options }, body);
 }
 
 export const it = test;
