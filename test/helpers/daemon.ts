@@ -11,6 +11,9 @@ export const stopGraceMs = 15_000;
 /** How long a process has to be gone after SIGKILL (the kernel's part: short unless something is badly wrong). */
 export const killDeadlineMs = 10_000;
 
+/** How long one API request may take. */
+export const requestDeadlineMs = 20_000;
+
 /** How a process ended. */
 export interface Exit {
   code: number | null;
@@ -131,6 +134,8 @@ export class DaemonProcess {
       method,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      // A daemon that stops answering (stopped, wedged) fails the request, not the whole test run.
+      signal: AbortSignal.timeout(requestDeadlineMs),
     });
     const text = await response.text();
     let parsed: unknown = text;
