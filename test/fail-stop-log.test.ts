@@ -1,6 +1,7 @@
 // Fail-stop through the one append path, in process: a real SQLite error in
-// the middle of an evaluation's transaction (a trigger that aborts the Nth
-// write, as a full disk would). The transaction rolls back whole, fatal is
+// the middle of an evaluation's transaction (a trigger that aborts one
+// table's writes, as a full disk would: after the event row, or after the
+// event and its action run were appended). The transaction rolls back whole, fatal is
 // called once naming the work, nothing is announced (no feed item, no action
 // kick), and the evaluator's memory (threshold states, the latest sample
 // behind $prev) stays with what is on disk, so the crossing is decided again
@@ -24,15 +25,21 @@ const subscription: Subscription = {
   scope: 'local', order: 'fifo', actions: [{ run: '/bin/true', timeout: '5s', on: ['event', 'rearm'] }], node: 'n1', createdAt: new Date(0).toISOString(),
 };
 
-/** From now on, the write of the `nth` action run (counting those already there) fails inside its transaction. */
-function failActionRunWrite(store: Store, nth: number): () => void {
-  store.db.exec(`CREATE TEMP TRIGGER fail_action_run BEFORE INSERT ON main.action_runs
-    WHEN (SELECT count(*) FROM main.action_runs) >= ${nth - 1}
-    BEGIN SELECT RAISE(ABORT, 'injected: database or disk is full'); END`);
-  return () => store.db.exec('DROP TRIGGER temp.fail_action_run');
+/**
+ * From now on, `table`'s writes fail inside their transaction: a real SQLite
+ * abort, as a full disk would give, at a chosen point of the work.
+ */
+function failWrites(store: Store, table: 'action_runs' | 'threshold_states'): () => void {
+  for (const op of ['insert', 'update']) {
+    store.db.exec(`CREATE TEMP TRIGGER fail_${table}_${op} BEFORE ${op.toUpperCase()} ON main.${table} BEGIN SELECT RAISE(ABORT, 'injected: database or disk is full'); END`);
+  }
+  return () => { for (const op of ['insert', 'update']) store.db.exec(`DROP TRIGGER temp.fail_${table}_${op}`); };
 }
 
-test('a write failing inside an evaluation: rolled back whole, fatal once, nothing announced, memory stays with the disk', async (t) => {
+for (const [table, where] of [
+  ['action_runs', 'the action run write, after the event row'],
+  ['threshold_states', 'the threshold state write, after the event and its action run were appended'],
+] as const) test(`a write failing inside an evaluation (${where}): rolled back whole, fatal once, nothing announced, memory stays with the disk`, async (t) => {
   const store = Store.open(tempDir(t));
   defer(t, () => store.close());
   store.subscriptions.insert(subscription);
@@ -57,12 +64,11 @@ test('a write failing inside an evaluation: rolled back whole, fatal once, nothi
   assert.deepEqual(onDisk().map((e) => e.id), ['n1:1']);
   assert.equal(kicks, 1);
 
-  // The rearm's action run is the 2nd: its write fails after the event row was written in the same transaction.
-  const heal = failActionRunWrite(store, 2);
+  const heal = failWrites(store, table);
   await assert.rejects(submit(50), /injected: database or disk is full/);
   assert.equal(fatal.length, 1, 'fatal called once');
   assert.equal(fatal[0]?.what, 'evaluation of PagingSpace samples', 'fatal names the work that failed');
-  assert.deepEqual(onDisk().map((e) => e.id), ['n1:1'], 'the rearm row was rolled back with the action run');
+  assert.deepEqual(onDisk().map((e) => e.id), ['n1:1'], 'the rearm row was rolled back with the rest');
   assert.equal(runsOnDisk(), 1, 'no action run enqueued');
   assert.deepEqual(announced.map((e) => e.id), ['n1:1'], 'nothing of the failed transaction reached the feed');
   assert.equal(kicks, 1, 'the action dispatcher was not kicked');
