@@ -11,6 +11,13 @@ export const stopGraceMs = 15_000;
 /** How long a process has to be gone after SIGKILL (the kernel's part: short unless something is badly wrong). */
 export const killDeadlineMs = 10_000;
 
+/**
+ * How long a start may take to log "listening": generous, as a loaded machine
+ * (several suites on 2 cores) takes tens of seconds; a daemon that exits
+ * instead fails at once.
+ */
+export const startDeadlineMs = 60_000;
+
 /** How long one API request may take. */
 export const requestDeadlineMs = 20_000;
 
@@ -71,7 +78,7 @@ export class DaemonProcess {
     const url = await waitFor('eventd to listen', () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`eventd exited ${child.exitCode ?? child.signalCode}:\n${this.output}`);
       return /eventd listening on (http:\/\/[^"\s]+)/.exec(this.output)?.[1];
-    }, 20_000);
+    }, startDeadlineMs);
     this.url = url;
     return this;
   }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../services/eventd/paths.js';
-import { exitOf, killDeadlineMs } from './daemon.js';
+import { exitOf, killDeadlineMs, startDeadlineMs } from './daemon.js';
 import { GiveUp, waitFor } from './tmp.js';
 
 export interface Run {
@@ -324,7 +324,7 @@ export class NetnsDaemon {
   }
 
   /** Starts the daemon; resolves once it logged "eventd listening". */
-  async start(timeoutMs = 20_000): Promise<void> {
+  async start(timeoutMs = startDeadlineMs): Promise<void> {
     const offset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const fd = openSync(this.logFile, 'a');
     const child = spawn('ip', ['netns', 'exec', this.netns, process.execPath, join(packageRoot, 'bin', 'eventd'), '--config', this.configFile], {
