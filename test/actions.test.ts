@@ -9,7 +9,8 @@ import { createMetrics, type Metrics } from '../services/eventd/metrics.js';
 import { ActionRunStore, type ActionRun } from '../services/eventd/store/action-runs.js';
 import { openDb, type Db } from '../services/eventd/store/db.js';
 import { EventStore } from '../services/eventd/store/events.js';
-import type { ActionSpec, Attrs, EventRecord, EventType } from '../services/eventd/types.js';
+import type { RetryPolicy } from '../services/eventd/actions/retry.js';
+import type { Attrs, EventRecord, EventType, RunAction } from '../services/eventd/types.js';
 import { processGone } from './helpers/proc.js';
 import { waitFor } from './helpers/tmp.js';
 
@@ -46,7 +47,7 @@ afterEach(async () => {
   rmSync(fx.dir, { recursive: true, force: true });
 });
 
-function dispatcher(options: { concurrency?: number; outputLimitBytes?: number; metrics?: Metrics } = {}): ActionDispatcher {
+function dispatcher(options: { concurrency?: number; outputLimitBytes?: number; metrics?: Metrics; retry?: Partial<RetryPolicy> } = {}): ActionDispatcher {
   const d = new ActionDispatcher({
     runs: fx.runs,
     events: fx.events,
@@ -54,6 +55,8 @@ function dispatcher(options: { concurrency?: number; outputLimitBytes?: number; 
     metrics: options.metrics ?? fx.metrics,
     concurrency: options.concurrency ?? 16,
     outputLimitBytes: options.outputLimitBytes ?? 64 * 1024,
+    // One attempt unless a test asks for retries: these tests are about a single run.
+    retry: { maxAttempts: 1, maxAgeMs: 3_600_000, initialBackoffMs: 10, maxBackoffMs: 100, ...options.retry },
     fatal: (error) => { throw error; },
   });
   fx.dispatchers.push(d);
@@ -87,10 +90,10 @@ function makeEvent(subscription: string, type: EventType = 'event', attrs: Attrs
 }
 
 /** Appends the event and its action rows in one transaction, as the evaluator does. */
-function emit(event: EventRecord, ...actions: Omit<ActionSpec, 'on'>[]): ActionRun[] {
+function emit(event: EventRecord, ...actions: Omit<RunAction, 'on'>[]): ActionRun[] {
   fx.db.transaction(() => {
     fx.events.append(event);
-    actions.forEach((action, index) => fx.runs.enqueue(event.id, event.subscription, index, { ...action, on: ['event', 'rearm'] }, Date.now()));
+    actions.forEach((action, index) => fx.runs.enqueue({ eventId: event.id, subscription: event.subscription, actionIndex: index, response: null, spec: { ...action, on: ['event', 'rearm'] }, node: 'n1' }, Date.now()));
   })();
   return fx.runs.list({ eventId: event.id, limit: 100 }).reverse();
 }
@@ -220,7 +223,7 @@ describe('ActionDispatcher', () => {
     await waitFor('the script to be gone', () => processGone(pid), DEADLINE_MS);
   });
 
-  test('a non-zero exit is recorded failed and not retried', async () => {
+  test('a non-zero exit is recorded failed; with maxAttempts 1 it is given up at once', async () => {
     const run = script('fail.sh', 'echo bad >&2\nexit 3');
     const r = only(emit(makeEvent('s1'), { run, timeout: '10s' }));
     const d = dispatcher();
@@ -401,7 +404,7 @@ describe('ActionDispatcher', () => {
   });
 
   test('a run whose event is gone is recorded failed, not thrown', async () => {
-    fx.runs.enqueue('n9:1', 's1', 0, { run: script('never.sh', 'exit 0'), timeout: '10s', on: ['event'] }, Date.now());
+    fx.runs.enqueue({ eventId: 'n9:1', subscription: 's1', actionIndex: 0, response: null, spec: { run: script('never.sh', 'exit 0'), timeout: '10s', on: ['event'] }, node: 'n1' }, Date.now());
     const d = dispatcher();
     d.start();
     await d.idle();

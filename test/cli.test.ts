@@ -283,12 +283,12 @@ describe('eventctl', () => {
       assert.equal(human.code, 0, human.stderr);
       const lines = human.stdout.trimEnd().split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0] ?? '', /^ID +NAME +CLASS +EXPR +REARM +FOR +SCOPE +ACTIONS$/);
+      assert.match(lines[0] ?? '', /^ID +NAME +CLASS +EXPR +REARM +FOR +SCOPE +ACTIONS +RESPONSES$/);
       for (const column of ['NAME', 'CLASS', 'EXPR', 'SCOPE']) {
         const at = lines[0]?.indexOf(column) ?? -1;
         assert.ok(lines.slice(1).every((line) => line[at - 1] === ' ' && line[at] !== ' '), `column ${column} aligned:\n${human.stdout}`);
       }
-      assert.match(lines[2] ?? '', /ip-gone +IPAddress +up = false +- +- +n1,n2 +-$/);
+      assert.match(lines[2] ?? '', /ip-gone +IPAddress +up = false +- +- +n1,n2 +- +-$/);
       const json = await run(['--api', api, '--json', 'subscriptions']);
       assert.deepEqual(JSON.parse(json.stdout), body);
     });
@@ -331,8 +331,8 @@ describe('eventctl', () => {
       assert.match(resources.stdout, /^n1 +\/dev\/sda2 +2025-01-02T03:04:05.000Z +percentUsed=93$/m);
       const actions = await run(['--api', api, 'actions', '--subscription', 'disk-full', '--event', 'n1:1', '--limit', '3']);
       assert.deepEqual(Object.fromEntries(daemon.requestsTo('GET /v1/actions')[0]?.query ?? []), { subscription: 'disk-full', event: 'n1:1', limit: '3' });
-      assert.match(actions.stdout, /^ID +EVENT +STATUS +EXIT +ATTEMPT +RUN +STARTED +DURATION$/m);
-      assert.match(actions.stdout, /^7 +n1:1 +failed +3 +2 +\/usr\/local\/bin\/page-oncall +2025-01-02T03:04:05.000Z +1.5s$/m);
+      assert.match(actions.stdout, /^ID +EVENT +STATUS +RESULT +ATTEMPT +ACTION +RESPONSE +STARTED +DURATION +WHY$/m);
+      assert.match(actions.stdout, /^7 +n1:1 +failed +exit 3 +2 +\/usr\/local\/bin\/page-oncall +- +2025-01-02T03:04:05.000Z +1.5s +-$/m);
       const status = await run(['--api', api, 'status']);
       assert.match(status.stdout, /^node: +n1$/m);
       assert.match(status.stdout, /^uptime: +1h02m \(3725s\)$/m);

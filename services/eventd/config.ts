@@ -5,6 +5,10 @@ import { resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
 import type { ConsumerPlugin } from './consumers/contract.js';
+import type { SmtpSettings } from './actions/email.js';
+import type { RetryPolicy } from './actions/retry.js';
+import type { InhibitRule } from './responses/inhibit.js';
+import { parseDuration } from './duration.js';
 import { EventdError, isEventdError } from './errors.js';
 import { producerSettingsSchema } from './producers/settings-check.js';
 import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
@@ -20,7 +24,11 @@ export interface Config {
   readonly api: { readonly host: string; readonly port: number; readonly token?: string; readonly bodyLimitBytes: number };
   readonly plugins: { readonly dirs: readonly string[] };
   readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
-  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number };
+  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number; readonly retry: Readonly<RetryPolicy> };
+  /** The SMTP server of e-mail actions; absent: e-mail actions fail. */
+  readonly smtp?: Readonly<SmtpSettings>;
+  /** Inhibition rules; none when absent. */
+  readonly inhibit: readonly InhibitRule[];
   readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
   /** Peers, keys and timing of the cluster; absent, a single node. */
   readonly cluster?: ClusterSettings;
@@ -39,6 +47,10 @@ export const defaults = {
   bodyLimitBytes: 64 * 1024,
   actionConcurrency: 16,
   actionOutputLimitBytes: 64 * 1024,
+  actionRetryMaxAttempts: 20,
+  actionRetryMaxAge: '24h',
+  actionRetryInitialBackoff: '1s',
+  actionRetryMaxBackoff: '60s',
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
 } as const;
@@ -58,7 +70,9 @@ type RawConfig = {
   api?: { host?: string; port?: number; token?: string; bodyLimitBytes?: number };
   plugins?: { dirs?: string[] };
   producers?: Record<string, Record<string, unknown>>;
-  actions?: { concurrency?: number; outputLimitBytes?: number };
+  actions?: { concurrency?: number; outputLimitBytes?: number; retry?: { maxAttempts?: number; maxAge?: string; initialBackoff?: string; maxBackoff?: string } };
+  smtp?: SmtpSettings;
+  inhibit?: InhibitRule[];
   events?: { maxCount?: number; maxAgeMs?: number };
   cluster?: RawCluster;
 } & Record<string, unknown>;
@@ -124,7 +138,10 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     actions: {
       concurrency: input.actions?.concurrency ?? defaults.actionConcurrency,
       outputLimitBytes: input.actions?.outputLimitBytes ?? defaults.actionOutputLimitBytes,
+      retry: retryPolicy(input.actions?.retry ?? {}, source),
     },
+    ...(input.smtp === undefined ? {} : { smtp: { url: input.smtp.url, from: input.smtp.from } }),
+    inhibit: input.inhibit ?? [],
     events: {
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
@@ -133,6 +150,22 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     consumers: consumerSettings(input, plugins, baseDir, source),
   };
   return deepFreeze(config);
+}
+
+function retryPolicy(raw: NonNullable<NonNullable<RawConfig['actions']>['retry']>, source: string): RetryPolicy {
+  const duration = (text: string, key: string): number => {
+    try {
+      return parseDuration(text, `actions.retry.${key}`);
+    } catch (error) {
+      throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: ${(error as Error).message}`, { field: `actions.retry.${key}` });
+    }
+  };
+  return {
+    maxAttempts: raw.maxAttempts ?? defaults.actionRetryMaxAttempts,
+    maxAgeMs: duration(raw.maxAge ?? defaults.actionRetryMaxAge, 'maxAge'),
+    initialBackoffMs: duration(raw.initialBackoff ?? defaults.actionRetryInitialBackoff, 'initialBackoff'),
+    maxBackoffMs: duration(raw.maxBackoff ?? defaults.actionRetryMaxBackoff, 'maxBackoff'),
+  };
 }
 
 function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string): Record<string, unknown> {

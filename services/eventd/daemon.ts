@@ -6,6 +6,7 @@ import { buildApi } from './api/server.js';
 import type { Config } from './config.js';
 import { ClusterNode, membersFileName } from './cluster/edge/cluster-node.js';
 import { SqliteCoreStore } from './cluster/edge/sqlite-core-store.js';
+import type { Json } from './cluster/core/frames.js';
 import { ConsumerHost } from './consumers/host.js';
 import { loadConsumerPlugins } from './consumers/load.js';
 import { consumerServices } from './consumers/services.js';
@@ -17,11 +18,28 @@ import { exitOnFatal, type FatalHandler } from './fatal.js';
 import { EventLog, LocalRecorder, type EventRecorder } from './log/index.js';
 import { builtinConsumersDir, builtinProducersDir, packageRoot } from './paths.js';
 import { ProducerHost } from './producers/index.js';
+import { Inhibitor } from './responses/inhibit.js';
+import { ResponseService } from './responses/service.js';
+import { SilenceService } from './responses/silences.js';
+import type { NamedResponse, Silence } from './types.js';
 import { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
 
 const pruneEveryMs = 3_600_000;
+const responseKey = 'response:';
+/** Source events read back at start per inhibit class: enough for every node's latest up/down. */
+const inhibitReplay = 10_000;
+const silenceKey = 'silence:';
+
+function isNamedResponse(value: Json | null): value is Json & NamedResponse {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.name === 'string' && Array.isArray(value.actions);
+}
+
+function isSilence(value: Json | null): value is Json & Silence {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.id === 'string' && typeof value.endsAt === 'string'
+    && typeof value.matchers === 'object' && value.matchers !== null;
+}
 
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -61,9 +79,34 @@ export class Daemon {
       metrics,
       concurrency: config.actions.concurrency,
       outputLimitBytes: config.actions.outputLimitBytes,
+      retry: config.actions.retry,
+      ...(config.smtp === undefined ? {} : { smtp: config.smtp }),
       fatal,
     });
-    const log = new EventLog({ store, metrics, feed, onActionsQueued: () => actions.kick(), fatal });
+    // Responses and silences: in a cluster they live in the core's replicated map (below), keyed apart from subscriptions.
+    const responses: ResponseService = new ResponseService({
+      node: config.node,
+      store,
+      logger,
+      usedBy: (name) => registry.all().filter((c) => c.subscription.responses?.includes(name)).map((c) => c.subscription.name),
+      ...(config.cluster ? { cluster: { put: (r) => cluster?.putEntry(responseKey + r.name, r), delete: (name) => cluster?.deleteEntry(responseKey + name) } } : {}),
+    });
+    const silences: SilenceService = new SilenceService({
+      node: config.node,
+      store,
+      logger,
+      ...(config.cluster ? { cluster: { put: (silence) => cluster?.putEntry(silenceKey + silence.id, silence) } } : {}),
+    });
+    responses.restore();
+    silences.restore();
+    // Inhibition follows the log: replayed from the latest source events at start, then fed each append.
+    const inhibitor = new Inhibitor(config.inhibit);
+    for (const className of inhibitor.sourceClasses()) for (const event of store.events.latestOfClass(className, inhibitReplay)) inhibitor.observe(event);
+    const log = new EventLog({
+      store, metrics, feed, onActionsQueued: () => actions.kick(), fatal,
+      plan: { response: (name) => responses.lookup(name), mute: (event) => inhibitor.muting(event) },
+      observe: (event) => inhibitor.observe(event),
+    });
     // Producers wake when a subscription names their class; the registry reaches them through this hand-off,
     // and they hand samples to the evaluator, made below, only once they are woken (after start).
     const registry = new SubscriptionRegistry({
@@ -82,11 +125,20 @@ export class Daemon {
           logger: logger.child({ component: 'cluster' }),
           metrics,
           subscription: (id) => registry.get(id)?.subscription,
-          onSubscriptionChange: (id, value) => subscriptions.applyReplicated(id, value),
+          onSubscriptionChange: (id, value) => replicated(id, value),
         })
       : undefined;
+    /** One replicated map, three kinds of entry: subscriptions by id, responses and silences by prefixed key. */
+    function replicated(id: string, value: Json | null): void {
+      if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
+      else if (id.startsWith(silenceKey)) silences.applyReplicated(id.slice(silenceKey.length), isSilence(value) ? value : null);
+      else subscriptions.applyReplicated(id, value);
+    }
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
-    const evaluator = new Evaluator({ node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }) });
+    const evaluator = new Evaluator({
+      node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
+      silencing: (draft) => silences.silencing(draft),
+    });
     const producers = new ProducerHost({
       node: config.node,
       procRoot: config.procRoot,
@@ -109,6 +161,7 @@ export class Daemon {
       knownClasses: () => producers.manifests().map((manifest) => manifest.class),
       onDeleted: (id) => evaluator.forget(id),
       onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
+      responseExists: (name) => responses.lookup(name) !== undefined,
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
     // Consumers (the MQTT bridge, ...) start before any subscription wakes a
@@ -126,12 +179,12 @@ export class Daemon {
     });
     await consumers.start();
     subscriptions.restore();
-    for (const { id, value } of cluster?.subscriptions() ?? []) subscriptions.applyReplicated(id, value);
+    for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
     if (cluster) await cluster.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
+      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

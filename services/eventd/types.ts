@@ -40,16 +40,92 @@ export interface RawSample {
   attrs: Attrs;
 }
 
-export type EventType = 'event' | 'rearm';
+/** A crossing (event, rearm), or the start and end of flapping (subscriptions with `flap`). */
+export type EventType = 'event' | 'rearm' | 'flapping' | 'flapping-end';
+/** What an action's `on` names: flapping runs the actions of `event`, flapping-end those of `rearm`. */
+export type CrossingType = 'event' | 'rearm';
 export type Scope = 'local' | 'cluster' | string[];
 export type Order = 'fifo' | 'agreed';
 
-export interface ActionSpec {
-  run: string;
-  args?: string[];
+/** Where an action runs: the node that owns the subscription, the node the resource lives on, or every node. */
+export type ActionPlacement = 'owner' | 'origin' | 'all';
+
+/** What every action kind has: its time limit, which events it answers, its placement and retry bounds. */
+export interface ActionCommon {
   /** As given, e.g. "10s". */
   timeout: string;
-  on: EventType[];
+  on: CrossingType[];
+  /** Absent: "owner". */
+  where?: ActionPlacement;
+  /** Attempts before the run is given up; absent: actions.retry.maxAttempts. */
+  maxAttempts?: number;
+  /** How long after the event a run may still be tried, e.g. "1h"; absent: actions.retry.maxAge. */
+  maxAge?: string;
+  /** Set from the response's batch: the events of `interval` (or `maxEvents` of them) go to one run as an array. */
+  batch?: ResponseBatch;
+}
+
+/** ERRM's -b interval,max_events. */
+export interface ResponseBatch {
+  /** e.g. "1m": how long the first event of a batch waits for others. */
+  interval: string;
+  maxEvents: number;
+}
+
+/** Runs an executable with the event on stdin. */
+export interface RunAction extends ActionCommon {
+  run: string;
+  args?: string[];
+  /** The exit code that means success; absent: 0. */
+  expectedExit?: number;
+}
+
+/** POSTs the event JSON (or a batch array) with `Idempotency-Key: <event id>`. */
+export interface WebhookAction extends ActionCommon {
+  webhook: { url: string; method: string; headers?: Record<string, string> };
+}
+
+/** Mails the event through the configured SMTP server (config smtp). */
+export interface EmailAction extends ActionCommon {
+  email: { to: string[]; subject?: string };
+}
+
+export type ActionSpec = RunAction | WebhookAction | EmailAction;
+export type ActionKind = 'run' | 'webhook' | 'email';
+
+export function actionKind(spec: ActionSpec): ActionKind {
+  if ('webhook' in spec) return 'webhook';
+  if ('email' in spec) return 'email';
+  return 'run';
+}
+
+/** A window of days and hours in which a response runs (ERRM's -d and -t). */
+export interface ResponseWindow {
+  /** "Mon-Fri", "Sat,Sun", "Mon-Wed,Fri". */
+  days?: string;
+  /** "08:00" (inclusive). */
+  start?: string;
+  /** "18:00" (exclusive); before start: the window spans midnight. */
+  end?: string;
+  /** IANA zone, e.g. "Europe/Paris"; absent: UTC. */
+  timeZone?: string;
+}
+
+/** A named response (ERRM's mkresponse): actions any subscription may name. */
+export interface ResponseSpec {
+  name: string;
+  actions: ActionSpec[];
+  window?: ResponseWindow;
+  /** The exit code of its run actions that means success; absent: 0. */
+  expectedExit?: number;
+  /** Collect events into one array per run (script stdin, webhook body, one e-mail). */
+  batch?: ResponseBatch;
+}
+
+export interface NamedResponse extends ResponseSpec {
+  /** The node it was created on. */
+  node: string;
+  createdAt: string;
 }
 
 export interface SubscriptionSpec {
@@ -63,6 +139,10 @@ export interface SubscriptionSpec {
   scope: Scope;
   order: Order;
   actions: ActionSpec[];
+  /** Names of responses (POST /v1/responses) run beside the inline actions. */
+  responses?: string[];
+  /** Flap detection (Nagios' percent state change); absent: none. */
+  flap?: { window: number; low: number; high: number };
 }
 
 export interface Subscription extends SubscriptionSpec {
@@ -91,4 +171,30 @@ export interface EventRecord {
   prev?: Attrs;
   /** ISO 8601 time of the sample that caused the event. */
   time: string;
+  /** The silence that matched when the event was raised: its responses do not run. */
+  silenced?: string;
+  /** A crossing while its resource flaps: logged, its responses do not run (the `flapping` event said it once). */
+  flapping?: boolean;
+}
+
+/** What a silence matches; every matcher given must equal the event's field (subscription: its name or id). */
+export interface SilenceMatchers {
+  subscription?: string;
+  class?: string;
+  node?: string;
+  resource?: string;
+}
+
+/** Alertmanager's silence: while it is active, matching events are logged `silenced` and their responses do not run. */
+export interface Silence {
+  id: string;
+  matchers: SilenceMatchers;
+  /** ISO 8601. */
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+  createdAt: string;
+  /** The node it was created on. */
+  node: string;
 }

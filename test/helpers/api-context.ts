@@ -6,6 +6,8 @@ import { Evaluator } from '../../services/eventd/evaluation/evaluator.js';
 import { EventFeed } from '../../services/eventd/event-feed.js';
 import { silentLogger } from '../../services/eventd/logger.js';
 import { createMetrics } from '../../services/eventd/metrics.js';
+import { ResponseService } from '../../services/eventd/responses/service.js';
+import { SilenceService } from '../../services/eventd/responses/silences.js';
 import { Store } from '../../services/eventd/store/index.js';
 import { SubscriptionRegistry } from '../../services/eventd/subscriptions/registry.js';
 import { SubscriptionService } from '../../services/eventd/subscriptions/service.js';
@@ -36,8 +38,13 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   const feed = new EventFeed();
   const awake = new Set<string>();
   const registry = new SubscriptionRegistry({ onClassNeeded: (c) => awake.add(c), onClassIdle: (c) => awake.delete(c) });
-  const { log, recorder } = localEventLog(store, metrics, 'n1', { feed });
-  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder });
+  const responses = new ResponseService({
+    node: 'n1', store, logger,
+    usedBy: (name) => registry.all().filter((c) => c.subscription.responses?.includes(name)).map((c) => c.subscription.name),
+  });
+  const silences = new SilenceService({ node: 'n1', store, logger });
+  const { log, recorder } = localEventLog(store, metrics, 'n1', { feed, plan: { response: (name) => responses.lookup(name) } });
+  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder, silencing: (draft) => silences.silencing(draft) });
   const manifests = [pagingSpaceManifest];
   let refusedCount = 0;
   const subscriptions = new SubscriptionService({
@@ -46,12 +53,13 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
     knownClasses: () => manifests.map((m) => m.class),
     onDeleted: (id) => evaluator.forget(id),
     onReplicatedRefused: () => void refusedCount++,
+    responseExists: (name) => responses.lookup(name) !== undefined,
   });
   const context: ApiContext = {
-    config, version: 'test', startedAt: Date.now(), store, subscriptions, evaluator, feed, metrics,
+    config, version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics,
     producers: { manifests: () => manifests, awake: () => [...awake] },
     consumerRoutes: [],
   };
   const app = await buildApi(context, logger);
-  return { app, context, awake, refused: () => refusedCount, close: async () => { await app.close(); store.close(); } };
+  return { app, context, awake, evaluator, registry, refused: () => refusedCount, close: async () => { await app.close(); store.close(); } };
 }

@@ -1,11 +1,13 @@
 import { parseDuration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { ActionRun, ActionRunResult, ActionRunStore } from '../store/action-runs.js';
+import type { ActionRun, ActionRunStore, AttemptOutcome } from '../store/action-runs.js';
 import type { EventStore } from '../store/events.js';
-import type { EventRecord } from '../types.js';
-import { actionEnv } from './env.js';
-import { runScript, type ScriptOptions, type ScriptResult, type ScriptRun } from './run-script.js';
+import { actionKind } from '../types.js';
+import type { AttemptRun } from './attempt.js';
+import type { SmtpSettings } from './email.js';
+import { startAttempt } from './kinds.js';
+import { nextAttempt, type RetryPolicy } from './retry.js';
 
 export interface ActionDispatcherOptions {
   runs: ActionRunStore;
@@ -16,6 +18,12 @@ export interface ActionDispatcherOptions {
   concurrency: number;
   /** Bytes of stdout and of stderr kept per run (config actions.outputLimitBytes). */
   outputLimitBytes: number;
+  /** Bounds and backoff of retries (config actions.retry); an action's maxAttempts / maxAge override them. */
+  retry: RetryPolicy;
+  /** The SMTP server of e-mail actions (config smtp); absent: e-mail actions fail, not retried. */
+  smtp?: SmtpSettings;
+  /** The jitter's random source (tests pin it). */
+  random?: () => number;
   /** A write to the audit failed: stop the daemon (fail-stop); no script is run on an unrecorded start. */
   fatal: (error: unknown, what: string) => void;
 }
@@ -25,22 +33,25 @@ export const DEFAULT_STOP_GRACE_MS = 5000;
 
 interface Active {
   row: ActionRun;
-  script: ScriptRun | undefined;
+  attempt: AttemptRun | undefined;
   /** Set by stop(): the run was killed, its row stays 'running' so a restart runs it again. */
   abandoned: boolean;
   done: Promise<void>;
 }
 
 /**
- * Runs script actions from the action_runs outbox.
+ * Runs actions (scripts, webhooks, e-mails) from the action_runs outbox.
  *
  * Invariants: runs of one subscription execute one at a time in row id order
- * (an event's script ends before its rearm's starts); runs of different
- * subscriptions run side by side (a slow script never holds up another
- * subscription: Serf issue 369), at most `concurrency` at once. A run is
- * marked started (committed) before its script is spawned and finished after,
- * so a row left 'running' means the daemon died mid-run, and start() runs it
- * again. Failed runs are not retried: they ran. Nothing here throws to the
+ * (an event's action ends before its rearm's starts), and a run waiting to be
+ * retried holds up the later runs of its subscription, so a receiver that was
+ * down gets the backlog in order; runs of different subscriptions run side by
+ * side (a slow one never holds up another subscription: Serf issue 369), at
+ * most `concurrency` at once. An attempt is marked started (committed) before
+ * it begins and recorded after, so a row left 'running' means the daemon died
+ * mid-attempt, and start() tries it again. A failed attempt is retried with
+ * exponential backoff and jitter until the run's maxAttempts or maxAge, unless
+ * the receiver refused it (HTTP 4xx, SMTP 5xx). Nothing here throws to the
  * caller; a failed write to the audit is fatal (fail-stop).
  */
 export class ActionDispatcher {
@@ -56,6 +67,9 @@ export class ActionDispatcher {
   private highWater = 0;
   private scanScheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Wakes pump() when the earliest waiting retry is due. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimerAt = Infinity;
 
   constructor(options: ActionDispatcherOptions) {
     this.options = { ...options, concurrency: Math.max(1, Math.floor(options.concurrency)) };
@@ -95,6 +109,7 @@ export class ActionDispatcher {
     if (this.state !== 'stopped') {
       this.state = 'stopped';
       this.queues.clear();
+      clearTimeout(this.retryTimer);
     }
     if (this.active.size === 0) {
       this.notifyIdle();
@@ -108,7 +123,7 @@ export class ActionDispatcher {
     if (first === 'grace') {
       for (const run of this.active) {
         run.abandoned = true;
-        run.script?.kill();
+        run.attempt?.cancel();
       }
       await Promise.all([...this.active].map((run) => run.done));
     }
@@ -148,21 +163,92 @@ export class ActionDispatcher {
     this.notifyIdle();
   }
 
-  /** Starts runs while there is room: the oldest head among subscriptions with nothing in flight. */
+  /** Starts runs while there is room: the oldest due head among subscriptions with nothing in flight. */
   private pump(): void {
     while (this.state === 'started' && this.active.size < this.options.concurrency) {
+      const now = Date.now();
       let next: ActionRun | undefined;
+      let wake = Infinity;
       for (const [subscription, queue] of this.queues) {
         if (this.busy.has(subscription)) continue;
         const head = queue[0];
-        if (head !== undefined && (next === undefined || head.id < next.id)) next = head;
+        if (head === undefined) continue;
+        const dueAt = this.dueAt(head, queue);
+        if (dueAt > now) {
+          wake = Math.min(wake, dueAt);
+          continue;
+        }
+        if (next === undefined || head.id < next.id) next = head;
       }
-      if (next === undefined) return;
+      if (next === undefined) {
+        this.wakeAt(wake);
+        return;
+      }
       const queue = this.queues.get(next.subscription) as ActionRun[];
       queue.shift();
+      const carrier = next.spec.batch !== undefined && next.batch === null ? this.gather(next, queue, now) : next;
       if (queue.length === 0) this.queues.delete(next.subscription);
-      this.launch(next);
+      if (carrier !== undefined) this.launch(carrier);
     }
+  }
+
+  /**
+   * When the head may start: a retry at its next_at; a batched run (ERRM -b)
+   * once its batch is full or its interval since the first event has passed.
+   */
+  private dueAt(head: ActionRun, queue: readonly ActionRun[]): number {
+    if (head.nextAt !== null) return head.nextAt;
+    const batch = head.spec.batch;
+    if (batch === undefined || head.batch !== null) return 0;
+    if (this.members(head, queue).length + 1 >= batch.maxEvents) return 0;
+    let intervalMs = 0;
+    try { intervalMs = parseDuration(batch.interval, 'batch.interval'); } catch { /* checked at creation */ }
+    return head.createdAt + intervalMs;
+  }
+
+  /** Later open runs of the same action of the same subscription that may join head's batch. */
+  private members(head: ActionRun, queue: readonly ActionRun[]): ActionRun[] {
+    const max = (head.spec.batch?.maxEvents ?? 1) - 1;
+    const found: ActionRun[] = [];
+    for (const row of queue) {
+      if (found.length >= max) break;
+      if (row !== head && row.actionIndex === head.actionIndex && row.attempt === 0 && row.batch === null && row.status === 'pending') found.push(row);
+    }
+    return found;
+  }
+
+  /** Folds the members into head's run (committed), takes them out of the queue; undefined when the write failed (fatal). */
+  private gather(head: ActionRun, queue: ActionRun[], now: number): ActionRun | undefined {
+    const members = this.members(head, queue);
+    const ids = [head.eventId, ...members.map((row) => row.eventId)];
+    try {
+      this.options.runs.gatherBatch(head.id, ids, members.map((row) => row.id), now);
+    } catch (err) {
+      this.state = 'stopped';
+      this.options.fatal(err, `gathering the batch of action run ${head.id}`);
+      return undefined;
+    }
+    for (const member of members) queue.splice(queue.indexOf(member), 1);
+    return { ...head, batch: ids };
+  }
+
+  /** One timer, for the earliest retry due; a later one waits behind it. */
+  private wakeAt(at: number): void {
+    if (at === Infinity || at >= this.retryTimerAt) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimerAt = Infinity;
+      this.pump();
+      this.notifyIdle();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** The failed run waits at the head of its subscription's queue: nothing of that subscription overtakes it. */
+  private requeue(row: ActionRun): void {
+    const queue = this.queues.get(row.subscription);
+    if (queue === undefined) this.queues.set(row.subscription, [row]);
+    else queue.unshift(row);
   }
 
   private launch(row: ActionRun): void {
@@ -176,7 +262,7 @@ export class ActionDispatcher {
       return;
     }
     this.busy.add(row.subscription);
-    const run: Active = { row, script: undefined, abandoned: false, done: Promise.resolve() };
+    const run: Active = { row, attempt: undefined, abandoned: false, done: Promise.resolve() };
     this.active.add(run);
     run.done = this.execute(run, attempt)
       .catch((err: unknown) => {
@@ -193,60 +279,61 @@ export class ActionDispatcher {
   private async execute(run: Active, attempt: number): Promise<void> {
     const { row } = run;
     const startedAt = Date.now();
-    const prepared = this.prepare(row, attempt);
-    let result: ScriptResult;
-    if (typeof prepared === 'string') {
-      result = { status: 'failed', exitCode: null, signal: null, error: prepared, stdout: '', stderr: '' };
-    } else {
-      run.script = runScript(prepared);
-      result = await run.script.result;
-    }
+    run.attempt = startAttempt(row, attempt, { events: (id) => this.options.events.get(id), outputLimitBytes: this.options.outputLimitBytes, smtp: this.options.smtp });
+    const result = await run.attempt.result;
 
-    const context = { runId: row.id, subscription: row.subscription, eventId: row.eventId, action: row.actionIndex, attempt };
+    const kind = actionKind(row.spec);
+    const context = { runId: row.id, subscription: row.subscription, eventId: row.eventId, action: row.actionIndex, kind, attempt };
     if (run.abandoned) {
-      this.log.warn(context, 'action run killed by shutdown; it runs again at next start');
+      this.log.warn(context, 'action attempt cut short by shutdown; it runs again at next start');
       return;
     }
-    const finished: ActionRunResult = { ...result, endedAt: Date.now() };
+    const outcome: AttemptOutcome = { ...result, startedAt, endedAt: Date.now() };
+    const details = { ...context, status: result.status, exitCode: result.exitCode, httpStatus: result.httpStatus, smtpReply: result.smtpReply, durationMs: outcome.endedAt - startedAt };
     try {
-      this.options.runs.finish(row.id, finished);
+      if (result.status === 'ok') {
+        this.options.runs.finish(row.id, attempt, outcome);
+        this.finished('ok', details);
+        return;
+      }
+      if (!result.retryable) {
+        this.options.runs.finish(row.id, attempt, outcome, { reason: 'rejected', detail: result.error ?? 'refused' });
+        this.finished(result.status, { ...details, error: result.error, reason: 'rejected' });
+        return;
+      }
+      const decision = nextAttempt(attempt, row.createdAt, outcome.endedAt, this.policy(row), this.options.random);
+      if (!decision.retry) {
+        this.options.runs.finish(row.id, attempt, outcome, { reason: 'gave-up', detail: decision.detail });
+        this.finished(result.status, { ...details, error: result.error, stderr: result.stderr.slice(-1024), reason: decision.detail });
+        return;
+      }
+      this.options.runs.retry(row.id, attempt, outcome, decision.at);
+      this.log.info({ ...details, error: result.error, retryInMs: decision.at - outcome.endedAt }, `action attempt ${result.status}; retrying`);
+      this.requeue({ ...row, status: 'retrying', attempt, nextAt: decision.at });
     } catch (err) {
-      // The row stays 'running': the next start runs it again (at least once).
+      // The row stays 'running': the next start tries it again (at least once).
       this.state = 'stopped';
-      this.options.fatal(err, `recording the result of action run ${row.id}`);
-      return;
-    }
-    this.options.metrics.actionRuns.inc({ status: result.status });
-    const details = { ...context, status: result.status, exitCode: result.exitCode, signal: result.signal, durationMs: finished.endedAt - startedAt };
-    if (result.status === 'ok') {
-      this.log.info(details, 'action run ok');
-    } else {
-      this.options.metrics.actionFailures.inc();
-      this.log.warn({ ...details, error: result.error, stderr: result.stderr.slice(-1024) }, `action run ${result.status}`);
+      this.options.fatal(err, `recording attempt ${attempt} of action run ${row.id}`);
     }
   }
 
-  /** The script's options, or why the run cannot start (recorded as a failed run). */
-  private prepare(row: ActionRun, attempt: number): ScriptOptions | string {
-    let timeoutMs: number;
-    let event: EventRecord | undefined;
-    try {
-      timeoutMs = parseDuration(row.spec.timeout, 'timeout');
-      event = this.options.events.get(row.eventId);
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+  private finished(status: 'ok' | 'failed' | 'timeout', details: Record<string, unknown>): void {
+    this.options.metrics.actionRuns.inc({ status });
+    if (status === 'ok') {
+      this.log.info(details, 'action run ok');
+    } else {
+      this.options.metrics.actionFailures.inc();
+      this.log.warn(details, `action run ${status}`);
     }
-    if (event === undefined) return `event ${row.eventId} not found (pruned before its action ran?)`;
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    Object.assign(env, actionEnv(event), { EVENTD_ACTION_ATTEMPT: String(attempt) });
-    return {
-      run: row.spec.run,
-      args: row.spec.args ?? [],
-      env,
-      input: JSON.stringify(event) + '\n',
-      timeoutMs,
-      outputLimitBytes: this.options.outputLimitBytes,
-    };
+  }
+
+  /** The config's retry policy with the action's own bounds. */
+  private policy(row: ActionRun): RetryPolicy {
+    const { maxAttempts, maxAge } = row.spec;
+    let maxAgeMs = this.options.retry.maxAgeMs;
+    if (maxAge !== undefined) {
+      try { maxAgeMs = parseDuration(maxAge, 'maxAge'); } catch { /* checked at creation */ }
+    }
+    return { ...this.options.retry, maxAttempts: maxAttempts ?? this.options.retry.maxAttempts, maxAgeMs };
   }
 }

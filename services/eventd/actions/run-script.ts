@@ -19,6 +19,8 @@ export interface ScriptOptions {
   input: string;
   timeoutMs: number;
   outputLimitBytes: number;
+  /** The exit code that means success; absent: 0. */
+  expectedExit?: number;
 }
 
 export interface ScriptResult {
@@ -81,7 +83,7 @@ export function runScript(options: ScriptOptions): ScriptRun {
       clearTimeout(drainTimer);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      const status = error !== null ? 'failed' : timedOut ? 'timeout' : exitCode === 0 ? 'ok' : 'failed';
+      const status = error !== null ? 'failed' : timedOut ? 'timeout' : exitCode === (options.expectedExit ?? 0) ? 'ok' : 'failed';
       resolve({ status, exitCode, signal, error, stdout: stdout.text(), stderr: stderr.text() });
     };
 

@@ -4,6 +4,9 @@ import type { ConsumerRoute } from '../consumers/contract.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
 import type { Metrics } from '../metrics.js';
+import type { Inhibitor } from '../responses/inhibit.js';
+import type { ResponseService } from '../responses/service.js';
+import type { SilenceService } from '../responses/silences.js';
 import type { Store } from '../store/index.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import type { ProducerManifest } from '../types.js';
@@ -15,6 +18,10 @@ export interface ApiContext {
   startedAt: number;
   store: Store;
   subscriptions: SubscriptionService;
+  responses: ResponseService;
+  silences: SilenceService;
+  /** Absent: no inhibition rules known to the routes. */
+  inhibitor?: Pick<Inhibitor, 'state'>;
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;

@@ -1,7 +1,8 @@
 // Response shapes of the local API: one module the routes answer with and eventctl reads (no copy on either side).
 import type { Member } from '../cluster/edge/cluster-node.js';
 import type { Preset } from '../presets.js';
-import type { ActionSpec, AttributeSpec, Attrs, EventRecord, Subscription } from '../types.js';
+import type { ActionRunReason } from '../store/action-runs.js';
+import type { ActionSpec, AttributeSpec, Attrs, EventRecord, NamedResponse, Silence, Subscription } from '../types.js';
 
 export interface SubscriptionList {
   subscriptions: Subscription[];
@@ -40,25 +41,41 @@ export interface ResourceList {
   resources: ResourceInfo[];
 }
 
-export type ActionRunStatus = 'pending' | 'running' | 'ok' | 'failed' | 'timeout';
+export type ActionRunStatus = 'pending' | 'running' | 'retrying' | 'ok' | 'failed' | 'timeout' | 'skipped';
 
 export interface ActionRunInfo {
   id: number | string;
   eventId: string;
   subscription: string;
   actionIndex: number;
+  response?: string | null;
   spec: ActionSpec;
   status: ActionRunStatus;
   attempt: number;
   exitCode: number | null;
   signal: string | null;
+  httpStatus?: number | null;
+  smtpReply?: string | null;
   error: string | null;
+  reason?: ActionRunReason | null;
+  detail?: string | null;
+  node?: string | null;
+  nextAt?: string | null;
+  attempts?: { attempt: number; status: string; startedAt: string | null; endedAt: string | null; exitCode: number | null; httpStatus: number | null; smtpReply: string | null; error: string | null }[];
   stdout: string | null;
   stderr: string | null;
   /** ISO 8601 strings. */
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+}
+
+export interface ResponseList {
+  responses: NamedResponse[];
+}
+
+export interface SilenceList {
+  silences: (Silence & { state: 'pending' | 'active' | 'expired' })[];
 }
 
 export interface ActionRunList {
@@ -72,7 +89,7 @@ export interface DaemonStatus {
   subscriptions: number;
   producersAwake: string[];
   events: { count: number; lastId: string | null };
-  actions: { pending: number; running: number };
+  actions: { pending: number; running: number; retrying: number };
 }
 
 /** The body of every error answer. */

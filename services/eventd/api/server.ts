@@ -13,6 +13,8 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { memberRoutes } from './routes/members.js';
 import { presetRoutes } from './routes/presets.js';
+import { responseRoutes } from './routes/responses.js';
+import { silenceRoutes } from './routes/silences.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
 /** Builds the local API (not listening): tests use `inject`, the daemon calls `listen`. */
@@ -32,6 +34,8 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   eventRoutes(app, context);
   catalogRoutes(app, context);
   actionRoutes(app, context);
+  responseRoutes(app, context);
+  silenceRoutes(app, context);
   memberRoutes(app, context);
   consumerRoutes(app, context.consumerRoutes);
   presetRoutes(app, loadPresets(presetsDir, logger));

@@ -5,6 +5,8 @@ import { actionCommands } from './commands/actions.js';
 import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
 import { producerCommands } from './commands/producers.js';
+import { responseCommands } from './commands/responses.js';
+import { silenceCommands } from './commands/silences.js';
 import { subscriptionCommands } from './commands/subscriptions.js';
 import { defaults } from './context.js';
 import { CliError, exitFailure, exitUsage } from './errors.js';
@@ -22,6 +24,8 @@ function buildProgram(): Command {
   subscriptionCommands(program);
   eventCommands(program);
   actionCommands(program);
+  responseCommands(program);
+  silenceCommands(program);
   daemonCommands(program);
   producerCommands(program);
   return program;

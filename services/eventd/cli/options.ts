@@ -1,6 +1,6 @@
 // Parsers for option values; a bad value is a usage error (exit 2) naming the option.
 import { InvalidArgumentError } from 'commander';
-import type { EventType, Scope } from '../types.js';
+import type { CrossingType, Scope } from '../types.js';
 
 export function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
@@ -23,14 +23,14 @@ export function scope(value: string): Scope {
   return nodes;
 }
 
-const eventTypes: readonly EventType[] = ['event', 'rearm'];
+const eventTypes: readonly CrossingType[] = ['event', 'rearm'];
 
 /** `event`, `rearm` or `event,rearm`. */
-export function onTypes(value: string): EventType[] {
+export function onTypes(value: string): CrossingType[] {
   const types = value.split(',').map((type) => type.trim());
   const bad = types.filter((type) => !(eventTypes as readonly string[]).includes(type));
   if (types.length === 0 || bad.length > 0) throw new InvalidArgumentError('expected event, rearm or event,rearm');
-  return [...new Set(types as EventType[])];
+  return [...new Set(types as CrossingType[])];
 }
 
 /** For repeatable options: `--run a --run b` -> [a, b]. */

@@ -9,6 +9,7 @@ import type { Attrs, EventType, Sample } from '../types.js';
 import type { EventDraft, EventRecorder } from '../log/append.js';
 import type { EventLog } from '../log/event-log.js';
 import { deciding, initialState, step, type ThresholdState } from './threshold.js';
+import { flapStep, initialFlapState, type FlapState } from '../responses/flap.js';
 
 export interface EvaluatorOptions {
   node: string;
@@ -20,6 +21,8 @@ export interface EvaluatorOptions {
   log: EventLog;
   /** Gives events their identity (a local sequence, or the cluster core). */
   recorder: EventRecorder;
+  /** The id of the silence muting a new event, if any: the event carries it (`silenced`), and its responses do not run. */
+  silencing?: (draft: EventDraft) => string | undefined;
 }
 
 interface PendingEvent {
@@ -29,6 +32,10 @@ interface PendingEvent {
   prev: Attrs | undefined;
   expr: string;
   key: ThresholdKey;
+  /** A crossing while the key flaps (its responses do not run). */
+  flapping?: boolean;
+  /** flapping / flapping-end: the percent state change that decided it. */
+  percent?: number;
 }
 
 /**
@@ -42,12 +49,15 @@ interface PendingEvent {
 export class Evaluator {
   private readonly thresholds = new Map<string, ThresholdState>();
   private readonly latest = new Map<string, Attrs>();
+  /** Flap history of subscriptions with `flap`, by threshold id. */
+  private readonly flaps = new Map<string, FlapState>();
   private queue: Promise<void> = Promise.resolve();
   private readonly failing = new Set<string>();
 
   constructor(private readonly options: EvaluatorOptions) {
     for (const { key, state } of options.store.thresholdStates.all()) this.thresholds.set(thresholdId(key), state);
     for (const sample of options.store.samples.list()) this.latest.set(sampleId(sample), sample.attrs);
+    for (const { key, state } of options.store.flapStates.all()) this.flaps.set(thresholdId(key), state);
   }
 
   /** Queues a batch; batches are evaluated one at a time, in arrival order. */
@@ -68,6 +78,7 @@ export class Evaluator {
   forget(subscriptionId: string): void {
     const prefix = subscriptionId + '\u0000';
     for (const id of this.thresholds.keys()) if (id.startsWith(prefix)) this.thresholds.delete(id);
+    for (const id of this.flaps.keys()) if (id.startsWith(prefix)) this.flaps.delete(id);
   }
 
   thresholdStates(subscriptionId: string): { node: string; resource: string; state: ThresholdState }[] {
@@ -85,6 +96,7 @@ export class Evaluator {
     const subscriptions = this.options.registry.forClass(className);
     // This batch's changes, applied to memory only after they commit.
     const changed = new Map<string, { key: ThresholdKey; state: ThresholdState }>();
+    const flapChanged = new Map<string, { key: ThresholdKey; state: FlapState }>();
     const latest = new Map<string, Attrs>();
     const pending: PendingEvent[] = [];
     let evaluations = 0;
@@ -112,10 +124,24 @@ export class Evaluator {
           evaluations++;
           const next = step(state, which === 'not-expr' ? !value : value, sample.time, compiled.forClause);
           if (this.failing.size > 0) this.failing.delete(id);
-          if (!next.changed) continue;
           const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
-          changed.set(id, { key, state: next.state });
-          if (next.emit) pending.push({ type: next.emit, compiled, sample, prev, expr: expression.source, key });
+          const flap = compiled.subscription.flap;
+          let flapping = false;
+          let flapChange: { type: EventType; percent: number } | undefined;
+          if (flap) {
+            // Every sample moves the flap history, whether or not the threshold state changed.
+            const before = flapChanged.get(id)?.state ?? this.flaps.get(id) ?? initialFlapState;
+            const moved = flapStep(before, next.state.state === 'fired', flap);
+            flapChanged.set(id, { key, state: moved.state });
+            flapping = before.flapping || moved.state.flapping;
+            if (moved.change) flapChange = { type: moved.change === 'start' ? 'flapping' : 'flapping-end', percent: moved.percent };
+          }
+          if (next.changed) changed.set(id, { key, state: next.state });
+          if (next.emit) pending.push({ type: next.emit, compiled, sample, prev, expr: expression.source, key, ...(flapping ? { flapping } : {}) });
+          if (flapChange && flap) {
+            const bound = flapChange.type === 'flapping' ? `> high ${flap.high}` : `< low ${flap.low}`;
+            pending.push({ type: flapChange.type, compiled, sample, prev, expr: `percent state change ${flapChange.percent.toFixed(1)}% ${bound}`, key, percent: flapChange.percent });
+          }
         } catch (error) {
           errors++;
           // Log once per failing (subscription, resource) until it evaluates again.
@@ -130,30 +156,39 @@ export class Evaluator {
     // Counted once per batch: a labelled counter per evaluation would cost more than the evaluation.
     this.options.metrics.evaluations.inc({ class: className }, evaluations);
     if (errors > 0) this.options.metrics.evaluationErrors.inc({ class: className }, errors);
-    this.commit(className, samples, changed, pending);
+    this.commit(className, samples, changed, flapChanged, pending);
     for (const [id, { state }] of changed) this.thresholds.set(id, state);
+    for (const [id, { state }] of flapChanged) this.flaps.set(id, state);
     for (const [id, attrs] of latest) this.latest.set(id, attrs);
   }
 
   /** One transaction: the samples, the events (through the recorder) and the threshold states that caused them. */
-  private commit(className: string, samples: Sample[], changed: Map<string, { key: ThresholdKey; state: ThresholdState }>, pending: PendingEvent[]): void {
+  private commit(
+    className: string,
+    samples: Sample[],
+    changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
+    flapChanged: Map<string, { key: ThresholdKey; state: FlapState }>,
+    pending: PendingEvent[],
+  ): void {
     const { store, log, recorder, metrics } = this.options;
     log.transaction(`evaluation of ${className} samples`, () => {
       for (const sample of samples) store.samples.save(sample);
       for (const item of pending) {
         const eventId = recorder.record(this.draft(item), item.compiled.subscription);
+        if (item.type === 'flapping' || item.type === 'flapping-end') continue;
         // The key's final state in this batch names its last event.
         const entry = changed.get(thresholdId(item.key));
         if (entry) entry.state = { ...entry.state, lastEvent: eventId };
       }
       for (const { key, state } of changed.values()) store.thresholdStates.save(key, state);
+      for (const { key, state } of flapChanged.values()) store.flapStates.save(key, state);
     });
     metrics.samples.inc({ class: className }, samples.length);
   }
 
   private draft(item: PendingEvent): EventDraft {
     const { subscription } = item.compiled;
-    return {
+    const draft: EventDraft = {
       type: item.type,
       subscription: subscription.id,
       subscriptionName: subscription.name,
@@ -161,10 +196,13 @@ export class Evaluator {
       resource: item.sample.resource,
       node: item.sample.node,
       expr: item.expr,
-      attrs: item.sample.attrs,
+      attrs: item.percent === undefined ? item.sample.attrs : { ...item.sample.attrs, percentStateChange: Math.round(item.percent * 10) / 10 },
       ...(item.prev === undefined ? {} : { prev: item.prev }),
+      ...(item.flapping ? { flapping: true } : {}),
       time: new Date(item.sample.time).toISOString(),
     };
+    const silenced = this.options.silencing?.(draft);
+    return silenced === undefined ? draft : { ...draft, silenced };
   }
 }
 

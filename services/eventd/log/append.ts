@@ -11,7 +11,7 @@ export interface Appended {
 }
 
 /** Who an event belongs to: its scope and order decide its reach; `node` is where its actions run. */
-export type EventOwner = Pick<Subscription, 'id' | 'scope' | 'order'> & Partial<Pick<Subscription, 'node' | 'actions'>>;
+export type EventOwner = Pick<Subscription, 'id' | 'scope' | 'order'> & Partial<Pick<Subscription, 'node' | 'actions' | 'responses'>>;
 
 /**
  * Gives a draft its identity (a local sequence, or the cluster core's seq and

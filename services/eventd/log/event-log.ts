@@ -6,6 +6,7 @@
 // fatal (DESIGN.md, "Storage": fail-stop): nothing of it is announced, and
 // the daemon stops rather than go on with memory ahead of disk.
 import type { EventFeed } from '../event-feed.js';
+import { planActions, type PlanInputs } from '../responses/plan.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 import type { EventRecord } from '../types.js';
@@ -19,7 +20,13 @@ export interface EventLogOptions {
   onActionsQueued: () => void;
   /** A transaction failed: stop the daemon (fail-stop). */
   fatal: (error: unknown, what: string) => void;
+  /** Named responses and mutes (inhibition) the action plan consults; absent: inline actions only, never muted. */
+  plan?: Omit<PlanInputs, 'node'>;
+  /** Sees every event appended, in log order, before its plan (the inhibitor's memory follows the log). */
+  observe?: (event: EventRecord) => void;
 }
+
+const noResponses: Omit<PlanInputs, 'node'> = { response: () => undefined };
 
 interface Open {
   appended: Appended[];
@@ -59,13 +66,12 @@ export class EventLog {
     const open = this.requireOpen('append');
     const { store } = this.options;
     const pos = store.events.append(event);
-    // Actions run where the subscription was created (DESIGN.md, "Responses").
-    if (owner?.actions && owner.node === node) {
-      owner.actions.forEach((action, index) => {
-        if (!action.on.includes(event.type)) return;
-        store.actionRuns.enqueue(event.id, event.subscription, index, action, Date.now());
-        open.actionsQueued = true;
-      });
+    this.options.observe?.(event);
+    // The runs this node owes (DESIGN.md, "Responses"), skipped ones with their reason, in the event's transaction.
+    const now = Date.now();
+    for (const draft of planActions(event, owner, { ...(this.options.plan ?? noResponses), node })) {
+      store.actionRuns.enqueue(draft, now);
+      if (draft.skip === undefined) open.actionsQueued = true;
     }
     open.appended.push({ pos, event });
     return pos;

@@ -118,6 +118,76 @@ const migrations: string[] = [
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Responses (issue 14): every action kind is retried through the outbox, so
+  -- a run may wait ('retrying', until next_at) or be skipped with a reason
+  -- (silenced, outside-window, inhibited, flapping); each attempt is audited
+  -- in action_attempts. The table is rebuilt because SQLite cannot alter a CHECK.
+  CREATE TABLE action_runs_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    subscription TEXT NOT NULL,
+    action_index INTEGER NOT NULL,
+    response TEXT,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'retrying', 'ok', 'failed', 'timeout', 'skipped')),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    signal TEXT,
+    http_status INTEGER,
+    smtp_reply TEXT,
+    error TEXT,
+    stdout TEXT,
+    stderr TEXT,
+    reason TEXT,
+    detail TEXT,
+    node TEXT,
+    batch TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    next_at INTEGER,
+    UNIQUE (event_id, subscription, action_index)
+  );
+  INSERT INTO action_runs_v2 (id, event_id, subscription, action_index, spec, status, attempt, exit_code, signal, error, stdout, stderr, created_at, started_at, ended_at)
+    SELECT id, event_id, subscription, action_index, spec, status, attempt, exit_code, signal, error, stdout, stderr, created_at, started_at, ended_at FROM action_runs;
+  DROP TABLE action_runs;
+  ALTER TABLE action_runs_v2 RENAME TO action_runs;
+  CREATE INDEX action_runs_open ON action_runs (status) WHERE status IN ('pending', 'running', 'retrying');
+  CREATE INDEX action_runs_event ON action_runs (event_id);
+  CREATE TABLE action_attempts (
+    run_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    exit_code INTEGER,
+    signal TEXT,
+    http_status INTEGER,
+    smtp_reply TEXT,
+    error TEXT,
+    PRIMARY KEY (run_id, attempt)
+  ) WITHOUT ROWID;
+  -- Named responses (ERRM's mkresponse) and silences (Alertmanager's), by name / id.
+  CREATE TABLE responses (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    ends_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- Flap detection: the last states of each (subscription, node, resource), '1' fired.
+  CREATE TABLE flap_states (
+    subscription TEXT NOT NULL,
+    node TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    history TEXT NOT NULL,
+    flapping INTEGER NOT NULL,
+    PRIMARY KEY (subscription, node, resource)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

@@ -76,6 +76,12 @@ export class EventStore {
     return rows.map((row) => ({ pos: row.pos, event: JSON.parse(row.body) as EventRecord }));
   }
 
+  /** The latest `limit` events of a class, in delivery order (the inhibitor's memory at start). */
+  latestOfClass(className: string, limit: number): EventRecord[] {
+    const rows = this.db.prepare('SELECT body FROM events WHERE class = ? ORDER BY pos DESC LIMIT ?').all(className, limit) as { body: string }[];
+    return rows.reverse().map((row) => JSON.parse(row.body) as EventRecord);
+  }
+
   /** The highest delivery position so far; 0 for an empty log. */
   lastPos(): number {
     return (this.lastPosStmt.get() as { pos: number }).pos;

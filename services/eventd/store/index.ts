@@ -2,7 +2,10 @@ import { ActionRunStore } from './action-runs.js';
 import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
+import { FlapStateStore } from './flap-states.js';
 import { MetaStore } from './meta.js';
+import { ResponseStore } from './responses.js';
+import { SilenceStore } from './silences.js';
 import { SampleStore } from './samples.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { ThresholdStateStore } from './threshold-states.js';
@@ -16,6 +19,9 @@ export class Store {
   readonly actionRuns: ActionRunStore;
   readonly consumerCursors: ConsumerCursorStore;
   readonly meta: MetaStore;
+  readonly responses: ResponseStore;
+  readonly silences: SilenceStore;
+  readonly flapStates: FlapStateStore;
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
@@ -25,6 +31,9 @@ export class Store {
     this.actionRuns = new ActionRunStore(db);
     this.consumerCursors = new ConsumerCursorStore(db);
     this.meta = new MetaStore(db);
+    this.responses = new ResponseStore(db);
+    this.silences = new SilenceStore(db);
+    this.flapStates = new FlapStateStore(db);
   }
 
   static open(dataDir: string): Store {

@@ -5,12 +5,14 @@ export class SubscriptionStore {
   private readonly insertStmt;
   private readonly deleteStmt;
   private readonly deleteStatesStmt;
+  private readonly deleteFlapStmt;
   private readonly allStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO subscriptions (id, name, class, body, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM subscriptions WHERE id = ?');
     this.deleteStatesStmt = db.prepare('DELETE FROM threshold_states WHERE subscription = ?');
+    this.deleteFlapStmt = db.prepare('DELETE FROM flap_states WHERE subscription = ?');
     this.allStmt = db.prepare('SELECT body FROM subscriptions ORDER BY created_at, id');
   }
 
@@ -22,6 +24,7 @@ export class SubscriptionStore {
   delete(id: string): boolean {
     return this.db.transaction(() => {
       this.deleteStatesStmt.run(id);
+      this.deleteFlapStmt.run(id);
       return this.deleteStmt.run(id).changes > 0;
     })();
   }

@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
-import { parseDuration } from '../duration.js';
+import { checkAction, type RawAction } from '../actions/check.js';
+import { defaultFlap } from '../responses/flap.js';
 import { EventdError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { describeErrors, validator } from '../schema.js';
 import type { Store } from '../store/index.js';
-import type { ActionSpec, ProducerManifest, Subscription, SubscriptionSpec } from '../types.js';
+import type { ProducerManifest, Subscription, SubscriptionSpec } from '../types.js';
 import { compileSubscription, type CompiledSubscription } from './compiled.js';
 import { checkReplicated } from './replicated.js';
 import type { SubscriptionRegistry } from './registry.js';
 
-export const defaultActionTimeout = '60s';
+export { defaultActionTimeout } from '../actions/check.js';
 
 export interface SubscriptionServiceOptions {
   node: string;
@@ -25,6 +24,8 @@ export interface SubscriptionServiceOptions {
   knownClasses: () => string[];
   /** Called after a subscription is deleted, to drop evaluator state. */
   onDeleted: (id: string) => void;
+  /** Whether a named response exists (a subscription may only name known ones). */
+  responseExists: (name: string) => boolean;
   /** The cluster's replicated subscription map; absent on a single node (scope must then be local). */
   cluster?: SubscriptionReplicator;
 }
@@ -145,7 +146,7 @@ export class SubscriptionService {
       const problems = describeErrors(validate.errors);
       throw new EventdError('EVENTD_ERR_BAD_REQUEST', problems.join('; '), { problems });
     }
-    const input = body as Omit<SubscriptionSpec, 'scope' | 'order' | 'actions'> & Partial<SubscriptionSpec>;
+    const input = body as Omit<SubscriptionSpec, 'scope' | 'order' | 'actions'> & Partial<Pick<SubscriptionSpec, 'scope' | 'order'>> & { actions?: RawAction[]; flap?: Partial<NonNullable<SubscriptionSpec['flap']>> };
     if (!this.options.manifest(input.class)) {
       const known = this.options.knownClasses();
       throw new EventdError('EVENTD_ERR_UNKNOWN_CLASS', `class: no producer provides class "${input.class}"; known classes: ${known.join(', ') || '(none)'}`, { field: 'class', class: input.class, known });
@@ -163,8 +164,19 @@ export class SubscriptionService {
       ...(input.where === undefined ? {} : { where: input.where }),
       scope,
       order: input.order ?? 'fifo',
-      actions: (input.actions ?? []).map((action, index) => checkAction(action, index)),
+      actions: (input.actions ?? []).map((action, index) => checkAction(action, `actions[${index}]`)),
+      ...(input.responses === undefined ? {} : { responses: this.checkResponses(input.responses) }),
+      ...(input.flap === undefined ? {} : { flap: checkFlap(input.flap) }),
     };
+  }
+
+  private checkResponses(names: string[]): string[] {
+    names.forEach((name, index) => {
+      if (!this.options.responseExists(name)) {
+        throw new EventdError('EVENTD_ERR_UNKNOWN_RESPONSE', `responses[${index}]: no response named "${name}" (create it with eventctl responses create)`, { field: `responses[${index}]`, name });
+      }
+    });
+    return names;
   }
 
   private attributesOf(className: string): ReadonlySet<string> | undefined {
@@ -173,23 +185,10 @@ export class SubscriptionService {
   }
 }
 
-function checkAction(action: Partial<ActionSpec> & { run: string }, index: number): ActionSpec {
-  const field = `actions[${index}]`;
-  if (!isAbsolute(action.run)) {
-    throw new EventdError('EVENTD_ERR_BAD_ACTION', `${field}.run: "${action.run}" must be an absolute path (eventctl resolves relative paths for you)`, { field: `${field}.run` });
+function checkFlap(flap: Partial<NonNullable<SubscriptionSpec['flap']>>): NonNullable<SubscriptionSpec['flap']> {
+  const settings = { ...defaultFlap, ...flap };
+  if (settings.low >= settings.high) {
+    throw new EventdError('EVENTD_ERR_BAD_REQUEST', `flap.low: ${settings.low} must be below flap.high ${settings.high}`, { field: 'flap.low' });
   }
-  try {
-    if (!statSync(action.run).isFile()) throw new Error('not a regular file');
-    accessSync(action.run, constants.X_OK);
-  } catch (error) {
-    throw new EventdError('EVENTD_ERR_BAD_ACTION', `${field}.run: "${action.run}" is not an executable file: ${(error as Error).message}`, { field: `${field}.run` });
-  }
-  const timeout = action.timeout ?? defaultActionTimeout;
-  parseDuration(timeout, `${field}.timeout`);
-  return {
-    run: action.run,
-    ...(action.args === undefined ? {} : { args: action.args }),
-    timeout,
-    on: action.on ?? ['event', 'rearm'],
-  };
+  return settings;
 }

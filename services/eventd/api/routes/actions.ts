@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ActionRunStatus } from '../../store/action-runs.js';
+import { actionRunStatuses, type ActionRunStatus } from '../../store/action-runs.js';
 import type { ApiContext } from '../context.js';
 
 interface ActionQuery {
@@ -9,7 +9,7 @@ interface ActionQuery {
   limit?: number;
 }
 
-/** The audit of script action runs, newest first. */
+/** The audit of action runs, newest first, each with its attempts (status, exit code, HTTP status or SMTP reply). */
 export function actionRoutes(app: FastifyInstance, context: ApiContext): void {
   app.get<{ Querystring: ActionQuery }>(
     '/v1/actions',
@@ -21,7 +21,7 @@ export function actionRoutes(app: FastifyInstance, context: ApiContext): void {
           properties: {
             subscription: { type: 'string', minLength: 1 },
             event: { type: 'string', minLength: 1 },
-            status: { enum: ['pending', 'running', 'ok', 'failed', 'timeout'] },
+            status: { enum: [...actionRunStatuses] },
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
           },
         },
@@ -49,6 +49,8 @@ export function actionRoutes(app: FastifyInstance, context: ApiContext): void {
           createdAt: iso(run.createdAt),
           startedAt: iso(run.startedAt),
           endedAt: iso(run.endedAt),
+          nextAt: iso(run.nextAt),
+          attempts: context.store.actionRuns.attempts(run.id).map((attempt) => ({ ...attempt, startedAt: iso(attempt.startedAt), endedAt: iso(attempt.endedAt) })),
         })),
       };
     },

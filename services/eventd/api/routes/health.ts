@@ -11,7 +11,7 @@ export function healthRoutes(app: FastifyInstance, context: ApiContext): void {
     const { db } = context.store;
     const count = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
     const last = db.prepare('SELECT id FROM events ORDER BY pos DESC LIMIT 1').get() as { id: string } | undefined;
-    const runs = db.prepare('SELECT status, COUNT(*) AS n FROM action_runs WHERE status IN (\'pending\', \'running\') GROUP BY status').all() as { status: string; n: number }[];
+    const runs = db.prepare('SELECT status, COUNT(*) AS n FROM action_runs WHERE status IN (\'pending\', \'running\', \'retrying\') GROUP BY status').all() as { status: string; n: number }[];
     const open = (status: string) => runs.find((row) => row.status === status)?.n ?? 0;
     return {
       node: context.config.node,
@@ -20,7 +20,7 @@ export function healthRoutes(app: FastifyInstance, context: ApiContext): void {
       subscriptions: context.subscriptions.list().length,
       producersAwake: context.producers.awake(),
       events: { count, lastId: last?.id ?? null },
-      actions: { pending: open('pending'), running: open('running') },
+      actions: { pending: open('pending'), running: open('running'), retrying: open('retrying') },
     };
   });
 

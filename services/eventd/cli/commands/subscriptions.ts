@@ -1,7 +1,8 @@
 // subscribe, unsubscribe, subscriptions.
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { ActionSpec, EventType, Order, Scope, Subscription, SubscriptionSpec } from '../../types.js';
+import type { ActionSpec, CrossingType, Order, RunAction, Scope, Subscription, SubscriptionSpec } from '../../types.js';
+import { actionTarget, actionText } from '../action-text.js';
 import type { DeletedSubscription, Preset, PresetList, SubscriptionList } from '../../api/responses.js';
 import { segment } from '../client.js';
 import { contextOf, type CliContext } from '../context.js';
@@ -21,14 +22,15 @@ interface SubscribeOptions {
   order?: Order;
   run?: string[];
   timeout?: string;
-  on?: EventType[];
+  on?: CrossingType[];
+  response?: string[];
 }
 
 /** What the CLI sends: scope, order and action fields it was not given are left to the daemon's defaults. */
 type SubscriptionRequest = Omit<SubscriptionSpec, 'scope' | 'order' | 'actions'> & {
   scope?: Scope;
   order?: Order;
-  actions: (Pick<ActionSpec, 'run'> & Partial<ActionSpec>)[];
+  actions: (Pick<RunAction, 'run'> & Partial<RunAction>)[];
 };
 
 export function subscriptionCommands(program: Command): void {
@@ -47,6 +49,7 @@ export function subscriptionCommands(program: Command): void {
     .option('--run <path>', 'executable to run on an event (repeatable); relative paths are resolved here', collect)
     .option('--timeout <duration>', 'time limit for each --run action, e.g. 10s')
     .option('--on <types>', 'which events run the actions: event, rearm or event,rearm', onTypes)
+    .option('--response <name>', 'a named response to run (repeatable; eventctl responses create)', collect)
     .action(async (options: SubscribeOptions, command: Command) => {
       if ((options.timeout !== undefined || options.on !== undefined) && (options.run ?? []).length === 0) {
         command.error('error: --timeout and --on apply to --run actions; give at least one --run', { exitCode: exitUsage });
@@ -118,6 +121,7 @@ export function subscriptionRequest(options: RequiredSubscribe, cwd: string): Su
     ...(options.where === undefined ? {} : { where: options.where }),
     ...(options.scope === undefined ? {} : { scope: options.scope }),
     ...(options.order === undefined ? {} : { order: options.order }),
+    ...(options.response === undefined ? {} : { responses: options.response }),
     // The daemon runs elsewhere, with another cwd: send absolute paths.
     actions: (options.run ?? []).map((run) => ({
       run: resolve(cwd, run),
@@ -130,8 +134,9 @@ export function subscriptionRequest(options: RequiredSubscribe, cwd: string): Su
 function subscriptionTable(subscriptions: readonly Subscription[]): string {
   const rows = subscriptions.map((s) => [
     s.id, s.name, s.class, s.expr, s.rearm ?? none, s.for === undefined ? none : String(s.for), scopeText(s.scope), actionsText(s.actions),
+    (s.responses ?? []).join(',') || none,
   ]);
-  return table(['ID', 'NAME', 'CLASS', 'EXPR', 'REARM', 'FOR', 'SCOPE', 'ACTIONS'], rows);
+  return table(['ID', 'NAME', 'CLASS', 'EXPR', 'REARM', 'FOR', 'SCOPE', 'ACTIONS', 'RESPONSES'], rows);
 }
 
 function describeSubscription(s: Subscription): string {
@@ -147,6 +152,7 @@ function describeSubscription(s: Subscription): string {
     ['order', s.order ?? none],
     ['node', s.node ?? none],
     ...(s.actions ?? []).map((action, i): [string, string] => [`action ${i + 1}`, actionText(action)]),
+    ...(s.responses ?? []).map((name, i): [string, string] => [`response ${i + 1}`, name]),
   ]);
 }
 
@@ -156,11 +162,5 @@ function scopeText(value: Scope | undefined): string {
 }
 
 function actionsText(actions: readonly ActionSpec[] | undefined): string {
-  return actions === undefined || actions.length === 0 ? none : actions.map((action) => action.run).join(',');
-}
-
-function actionText(action: ActionSpec): string {
-  const parts = [action.run, ...(action.args ?? [])];
-  const extra = [action.timeout ? `timeout ${action.timeout}` : '', action.on ? `on ${action.on.join(',')}` : ''].filter(Boolean);
-  return extra.length === 0 ? parts.join(' ') : `${parts.join(' ')} (${extra.join(', ')})`;
+  return actions === undefined || actions.length === 0 ? none : actions.map(actionTarget).join(',');
 }

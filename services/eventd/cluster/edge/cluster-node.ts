@@ -168,6 +168,20 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id });
   }
 
+  /**
+   * Another kind of replicated object (a named response, a silence) in the
+   * same LWW map, under a key that is never a subscription id ("response:NAME",
+   * "silence:ID"); its changes come back through onSubscriptionChange.
+   */
+  putEntry(key: string, value: object): void {
+    const json: Json = JSON.parse(JSON.stringify(value));
+    this.run({ type: 'subscriptionPut', id: key, value: json });
+  }
+
+  deleteEntry(key: string): void {
+    this.run({ type: 'subscriptionDelete', id: key });
+  }
+
   /** One step in its own transaction; its effects are announced after the commit. */
   private run(input: CoreInput): void {
     this.options.log.transaction(`cluster step (${input.type})`, () => this.stepInTransaction(input));
