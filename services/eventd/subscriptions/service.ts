@@ -10,7 +10,6 @@ import { compileSubscription, type CompiledSubscription } from './compiled.js';
 import { checkReplicated } from './replicated.js';
 import type { SubscriptionRegistry } from './registry.js';
 
-export { defaultActionTimeout } from '../actions/check.js';
 
 export interface SubscriptionServiceOptions {
   node: string;
