@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { parseDuration } from './duration.js';
+import { findAccount, findGroup, type Account, type Group } from './system/accounts.js';
 import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
 import type { ConsumerPlugin } from './consumers/contract.js';
 import { EventdError, isEventdError } from './errors.js';
@@ -17,15 +19,33 @@ export interface Config {
   readonly procRoot: string;
   readonly sysRoot: string;
   readonly log: { readonly level: string };
-  readonly api: { readonly host: string; readonly port: number; readonly token?: string; readonly bodyLimitBytes: number };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly token?: string;
+    /** Every configured token, api.token (named "token") first; empty: the daemon generates one into <dataDir>/api-token. */
+    readonly tokens: readonly NamedToken[];
+    /** The group given the API socket; absent: the daemon's own. */
+    readonly socketGroup?: Group;
+    readonly allowedHosts: readonly string[];
+    readonly bodyLimitBytes: number;
+  };
+  /** How long a graceful stop may take before the process exits anyway. */
+  readonly stopTimeoutMs: number;
   readonly plugins: { readonly dirs: readonly string[] };
   readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
-  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number };
+  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number; readonly user?: Account };
   readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
   /** Peers, keys and timing of the cluster; absent, a single node. */
   readonly cluster?: ClusterSettings;
   /** Per consumer config key present in the file: that consumer's settings (its `settings()` of the section). */
   readonly consumers: Readonly<Record<string, unknown>>;
+}
+
+/** A bearer token for TCP and who holding it is, for createdBy and the audit. */
+export interface NamedToken {
+  readonly name: string;
+  readonly token: string;
 }
 
 /** Every default in one place. */
@@ -41,6 +61,7 @@ export const defaults = {
   actionOutputLimitBytes: 64 * 1024,
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
+  stopTimeout: '10s',
 } as const;
 
 export interface ConfigOverrides {
@@ -55,10 +76,11 @@ type RawConfig = {
   procRoot?: string;
   sysRoot?: string;
   log?: { level?: string };
-  api?: { host?: string; port?: number; token?: string; bodyLimitBytes?: number };
+  api?: { host?: string; port?: number; token?: string; tokens?: NamedToken[]; socketGroup?: string; allowedHosts?: string[]; bodyLimitBytes?: number };
+  stopTimeout?: string;
   plugins?: { dirs?: string[] };
   producers?: Record<string, Record<string, unknown>>;
-  actions?: { concurrency?: number; outputLimitBytes?: number };
+  actions?: { concurrency?: number; outputLimitBytes?: number; user?: string };
   events?: { maxCount?: number; maxAgeMs?: number };
   cluster?: RawCluster;
 } & Record<string, unknown>;
@@ -101,7 +123,11 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
   const input = (raw ?? {}) as RawConfig;
   const host = input.api?.host ?? defaults.apiHost;
   const token = input.api?.token;
-  if (!isLoopback(host) && token === undefined) {
+  const tokens = [...(token === undefined ? [] : [{ name: 'token', token }]), ...(input.api?.tokens ?? [])];
+  const names = tokens.map((entry) => entry.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: api.tokens: the name "${repeated}" is used twice (api.token is named "token")`);
+  if (!isLoopback(host) && tokens.length === 0) {
     throw new EventdError(
       'EVENTD_ERR_BAD_CONFIG',
       `${source}: api.token: required because api.host ${host} is not a loopback address`,
@@ -117,6 +143,9 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       host,
       port: overrides.port ?? input.api?.port ?? defaults.apiPort,
       ...(token === undefined ? {} : { token }),
+      tokens,
+      ...(input.api?.socketGroup === undefined ? {} : { socketGroup: group(input.api.socketGroup, source) }),
+      allowedHosts: input.api?.allowedHosts ?? [],
       bodyLimitBytes: input.api?.bodyLimitBytes ?? defaults.bodyLimitBytes,
     },
     plugins: { dirs: (input.plugins?.dirs ?? []).map((dir) => resolve(baseDir, dir)) },
@@ -124,7 +153,9 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     actions: {
       concurrency: input.actions?.concurrency ?? defaults.actionConcurrency,
       outputLimitBytes: input.actions?.outputLimitBytes ?? defaults.actionOutputLimitBytes,
+      ...(input.actions?.user === undefined ? {} : { user: account(input.actions.user, source) }),
     },
+    stopTimeoutMs: parseDuration(input.stopTimeout ?? defaults.stopTimeout, `${source}: stopTimeout`),
     events: {
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
@@ -133,6 +164,18 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     consumers: consumerSettings(input, plugins, baseDir, source),
   };
   return deepFreeze(config);
+}
+
+function account(nameOrUid: string, source: string): Account {
+  const found = findAccount(nameOrUid);
+  if (!found) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: actions.user: no user "${nameOrUid}" in /etc/passwd`);
+  return found;
+}
+
+function group(nameOrGid: string, source: string): Group {
+  const found = findGroup(nameOrGid);
+  if (!found) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: api.socketGroup: no group "${nameOrGid}" in /etc/group`);
+  return found;
 }
 
 function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string): Record<string, unknown> {

@@ -50,6 +50,8 @@ export interface ActionSpec {
   /** As given, e.g. "10s". */
   timeout: string;
   on: EventType[];
+  /** Leave what the script started running when it exits; by default its process tree is killed then. */
+  detach?: boolean;
 }
 
 export interface SubscriptionSpec {
@@ -70,6 +72,8 @@ export interface Subscription extends SubscriptionSpec {
   /** The node the subscription was created on (where its actions run). */
   node: string;
   createdAt: string;
+  /** Who created it through the API: `uid:<n>` (unix socket) or `token:<name>` (TCP). */
+  createdBy?: string;
 }
 
 export interface EventRecord {

@@ -4,6 +4,9 @@ import type { Metrics } from '../metrics.js';
 import type { ActionRun, ActionRunResult, ActionRunStore } from '../store/action-runs.js';
 import type { EventStore } from '../store/events.js';
 import type { EventRecord } from '../types.js';
+import type { ProducerProcesses as ProcessGroupRecord } from '../producers/orphans.js';
+import type { Account } from '../system/accounts.js';
+import type { CgroupPlacer } from './cgroup.js';
 import { actionEnv } from './env.js';
 import { runScript, type ScriptOptions, type ScriptResult, type ScriptRun } from './run-script.js';
 
@@ -18,6 +21,12 @@ export interface ActionDispatcherOptions {
   outputLimitBytes: number;
   /** A write to the audit failed: stop the daemon (fail-stop); no script is run on an unrecorded start. */
   fatal: (error: unknown, what: string) => void;
+  /** Run scripts as this user (actions.user); the daemon's own when absent. */
+  user?: Account;
+  /** Where running scripts' process groups are recorded, so the next start kills what a kill -9 left running. */
+  processes?: ProcessGroupRecord;
+  /** Gives each run its own cgroup when the machine allows; absent: process groups only. */
+  cgroups?: CgroupPlacer;
 }
 
 /** How long stop() waits for running scripts when not told. */
@@ -62,11 +71,25 @@ export class ActionDispatcher {
     this.log = options.logger.child({ component: 'actions' });
   }
 
-  /** Takes every open row (pending, and 'running' left by a daemon that died) and runs them. */
+  /**
+   * Takes every open row (pending, and 'running' left by a daemon that died)
+   * and runs them, after killing what the dead daemon's scripts left running:
+   * a re-run never overlaps its own earlier attempt.
+   */
   start(): void {
     if (this.state !== 'new') return;
     this.state = 'started';
+    const reaped = this.options.processes?.reapOrphans() ?? 0;
+    if (reaped > 0) this.log.warn({ reaped }, 'killed action scripts left running by a previous daemon');
     this.scan();
+  }
+
+  /** Kills every running script's tree now (a stop that ran out of time). Their rows stay 'running'. */
+  killAll(): void {
+    for (const run of this.active) {
+      run.abandoned = true;
+      run.script?.kill();
+    }
   }
 
   /** New pending rows were committed: pick them up (coalesced, soon after). */
@@ -106,10 +129,7 @@ export class ActionDispatcher {
     const first = await Promise.race([allDone, graceOver]);
     clearTimeout(timer);
     if (first === 'grace') {
-      for (const run of this.active) {
-        run.abandoned = true;
-        run.script?.kill();
-      }
+      this.killAll();
       await Promise.all([...this.active].map((run) => run.done));
     }
   }
@@ -240,6 +260,8 @@ export class ActionDispatcher {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
     Object.assign(env, actionEnv(event), { EVENTD_ACTION_ATTEMPT: String(attempt) });
+    const { user, processes } = this.options;
+    const cgroup = this.options.cgroups?.create(`run-${row.id}-${attempt}`);
     return {
       run: row.spec.run,
       args: row.spec.args ?? [],
@@ -247,6 +269,10 @@ export class ActionDispatcher {
       input: JSON.stringify(event) + '\n',
       timeoutMs,
       outputLimitBytes: this.options.outputLimitBytes,
+      detach: row.spec.detach === true,
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+      ...(cgroup === undefined ? {} : { cgroup }),
+      ...(processes === undefined ? {} : { onGroupStarted: (pgid: number) => processes.spawned(pgid), onGroupEnded: (pgid: number) => processes.exited(pgid) }),
     };
   }
 }

@@ -8,6 +8,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const processListFile = 'producer-processes.json';
+/** The same record for action scripts (actions/dispatcher.ts). */
+export const actionProcessListFile = 'action-processes.json';
 
 interface Entry {
   pid: number;
@@ -30,8 +32,8 @@ export class ProducerProcesses {
   private readonly live = new Map<number, Entry>();
   private readonly file: string;
 
-  constructor(dataDir: string) {
-    this.file = join(dataDir, processListFile);
+  constructor(dataDir: string, fileName = processListFile) {
+    this.file = join(dataDir, fileName);
   }
 
   /** Kills the groups a previous run of this daemon left behind; returns how many. */

@@ -1,4 +1,5 @@
 import { ActionRunStore } from './action-runs.js';
+import { AuditStore } from './audit.js';
 import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
@@ -16,6 +17,7 @@ export class Store {
   readonly actionRuns: ActionRunStore;
   readonly consumerCursors: ConsumerCursorStore;
   readonly meta: MetaStore;
+  readonly audit: AuditStore;
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
@@ -25,6 +27,7 @@ export class Store {
     this.actionRuns = new ActionRunStore(db);
     this.consumerCursors = new ConsumerCursorStore(db);
     this.meta = new MetaStore(db);
+    this.audit = new AuditStore(db);
   }
 
   static open(dataDir: string): Store {
