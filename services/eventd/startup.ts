@@ -17,9 +17,15 @@ export function prepareDataDir(dataDir: string): void {
 
 /** Opens the store; a read-only or unopenable database is named, not thrown as a stack. */
 export function openStore(dataDir: string): Store {
+  let store: Store | undefined;
   try {
-    return Store.open(dataDir);
+    store = Store.open(dataDir);
+    // A file the daemon may read but not write opens read-only without a word; the first write would
+    // fail much later, as a stack. Write now: the start time, and the proof.
+    store.meta.set('startedAt', new Date().toISOString());
+    return store;
   } catch (error) {
+    store?.close();
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       const file = join(dataDir, 'eventd.db');

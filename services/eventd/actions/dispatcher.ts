@@ -8,7 +8,8 @@ import type { ProducerProcesses as ProcessGroupRecord } from '../producers/orpha
 import type { Account } from '../system/accounts.js';
 import type { CgroupPlacer } from './cgroup.js';
 import { actionEnv } from './env.js';
-import { runScript, type ScriptOptions, type ScriptResult, type ScriptRun } from './run-script.js';
+import { waitGroupsGone } from '../system/process-groups.js';
+import { KILL_GRACE_MS, runScript, type ScriptOptions, type ScriptResult, type ScriptRun } from './run-script.js';
 
 export interface ActionDispatcherOptions {
   runs: ActionRunStore;
@@ -79,8 +80,11 @@ export class ActionDispatcher {
   start(): void {
     if (this.state !== 'new') return;
     this.state = 'started';
-    const reaped = this.options.processes?.reapOrphans() ?? 0;
-    if (reaped > 0) this.log.warn({ reaped }, 'killed action scripts left running by a previous daemon');
+    const reaped = this.options.processes?.reapOrphanGroups() ?? [];
+    if (reaped.length > 0) {
+      const gone = waitGroupsGone(reaped, 2 * KILL_GRACE_MS);
+      this.log.warn({ groups: reaped, gone }, 'killed action scripts left running by a previous daemon');
+    }
     this.scan();
   }
 

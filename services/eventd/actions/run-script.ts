@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { groupHasLiveMember } from '../system/process-groups.js';
 import type { RunCgroup } from './cgroup.js';
 import { OutputCapture } from './output.js';
 
@@ -104,10 +105,11 @@ export function runScript(options: ScriptOptions): ScriptRun {
     if (pgid === undefined) return false;
     try {
       process.kill(-pgid, 0);
-      return true;
     } catch {
       return cgroup?.populated() ?? false;
     }
+    // The group answers while it has zombies too (an init that never reaps): only running members count.
+    return groupHasLiveMember(pgid) || (cgroup?.populated() ?? false);
   };
   /** After the script exited: end what it left behind, unless detached. */
   const endLeftovers = async (): Promise<void> => {

@@ -38,18 +38,23 @@ export class ProducerProcesses {
 
   /** Kills the groups a previous run of this daemon left behind; returns how many. */
   reapOrphans(): number {
+    return this.reapOrphanGroups().length;
+  }
+
+  /** The same, returning the groups signalled (SIGKILL is sent, not yet done: see waitGroupsGone). */
+  reapOrphanGroups(): number[] {
     let entries: Entry[];
     try {
       entries = JSON.parse(readFileSync(this.file, 'utf8')) as Entry[];
     } catch {
-      return 0;
+      return [];
     }
-    let killed = 0;
+    const killed: number[] = [];
     for (const entry of entries) {
       if (startOf(entry.pid) !== entry.start) continue;
       try {
         process.kill(-entry.pid, 'SIGKILL');
-        killed += 1;
+        killed.push(entry.pid);
       } catch {
         // Gone meanwhile.
       }
