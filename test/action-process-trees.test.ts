@@ -138,7 +138,7 @@ test('after kill -9 of the daemon, the running script and its children are kille
   const script = join(dir, 'run.sh');
   writeFileSync(script, [
     '#!/bin/sh',
-    `if [ "$EVENTD_ACTION_ATTEMPT" = 1 ]; then`,
+    'if [ "$EVENTD_ACTION_ATTEMPT" = 1 ]; then',
     `  sleep 300 & echo "$$ $!" > ${dir}/pids`,
     '  wait',
     'fi',

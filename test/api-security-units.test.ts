@@ -6,6 +6,7 @@ import { hostCheck } from '../services/eventd/api/host-check.js';
 import { parseSs } from '../services/eventd/api/unix-peer.js';
 import { buildConfig } from '../services/eventd/config.js';
 import { isEventdError } from '../services/eventd/errors.js';
+import { checkReplicated } from '../services/eventd/subscriptions/replicated.js';
 
 test('the Host check allows the listener by its names and port only', () => {
   const check = hostCheck('127.0.0.1', ['eventd.internal']);
@@ -57,4 +58,16 @@ test('api.tokens, api.socketGroup, actions.user and stopTimeout: defaults, and e
   assert.match(configError({ api: { tokens: [{ name: 'a', token: 'x'.repeat(16) }, { name: 'a', token: 'y'.repeat(16) }] } }), /api\.tokens: the name "a" is used twice/);
   assert.match(configError({ api: { tokens: [{ name: 'a', token: 'short' }] } }), /api\.tokens\/0\/token|api\.tokens\[0\]\.token|token/);
   assert.match(configError({ stopTimeout: 'soon' }), /stopTimeout/);
+});
+
+test('a replicated subscription keeps who created it; a createdBy that is not a name is refused', () => {
+  const replicated = {
+    id: 'abc', name: 'swap-high', class: 'PagingSpace', expr: 'percentUsed > 75', scope: 'cluster', order: 'fifo',
+    actions: [{ run: '/bin/true', timeout: '60s', on: ['event'], detach: true }], node: 'n2', createdAt: new Date(0).toISOString(), createdBy: 'uid:1000',
+  };
+  const checked = checkReplicated('abc', replicated);
+  assert.ok(checked.ok, JSON.stringify(checked));
+  assert.equal(checked.subscription.createdBy, 'uid:1000');
+  assert.equal(checked.subscription.actions[0]?.detach, true);
+  assert.equal(checkReplicated('abc', { ...replicated, createdBy: 7 }).ok, false);
 });
