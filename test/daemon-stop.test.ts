@@ -2,6 +2,7 @@
 // attached, SIGTERM closed the API but sampling, events and actions went on
 // until the client left (19.9 s; 40 events recorded after "stopping").
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -52,7 +53,20 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
       return 'cut';
     }
   })();
-  await waitFor('live events on the stream', () => received >= 4, 20_000);
+  // And one on the unix socket, as `eventctl events --follow` is.
+  let overSocket = 0;
+  const socketStream = new Promise<string>((resolve) => {
+    const outgoing = request({ socketPath: join(dataDir, 'api.sock'), path: '/v1/events/stream', headers: { accept: 'text/event-stream' } }, (incoming) => {
+      incoming.on('data', (chunk: Buffer) => (overSocket += (chunk.toString().match(/^id:/gm) ?? []).length));
+      incoming.on('end', () => resolve('ended'));
+      incoming.on('error', () => resolve('cut'));
+      incoming.on('close', () => resolve('closed'));
+    });
+    outgoing.on('error', () => resolve('cut'));
+    outgoing.end();
+    t.after(() => outgoing.destroy());
+  });
+  await waitFor('live events on both streams', () => received >= 4 && overSocket >= 4, 20_000);
 
   const stopped = daemon.stop();
   const outcome = await Promise.race([
@@ -61,6 +75,7 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
   ]);
   assert.equal(outcome, 'exited', 'the daemon did not exit with a client attached');
   assert.match(await reading, /ended|cut/);
+  assert.match(await socketStream, /ended|cut|closed/);
   assert.doesNotMatch(daemon.log, /stop took longer than stopTimeout/, 'the stop was forced, not clean');
 
   const stopping = daemon.log.split('\n').map((line) => { try { return JSON.parse(line) as { msg?: string; time?: number }; } catch { return {}; } }).find((line) => line.msg === 'stopping');
