@@ -386,7 +386,7 @@ describe('eventctl', () => {
         for (const e of log.slice(after + 1)) res.write(sseMessage(e));
       });
 
-      const cli = start(['--api', api, 'events', '--follow', '--class', 'FileSystem']);
+      const cli = start(['--api', api, 'events', '--follow', '--from-start', '--class', 'FileSystem']);
       await cli.waitFor('the first two events', () => cli.stdout.includes('n1:2  '));
       await cli.waitFor('a second connection', () => streams.length >= 2);
       await cli.waitFor('the third event', () => cli.stdout.includes('n1:3  '));

@@ -33,9 +33,9 @@ export class EventStreams {
    * its headers only with the first event or heartbeat (up to 30 s later),
    * and resuming after the last event seen misses nothing anyway.
    */
-  connect(node: string, url: string): void {
+  connect(node: string, url: string, auth: Record<string, string> = {}): void {
     this.disconnect(node);
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...auth };
     const last = this.lastId.get(node);
     if (last !== undefined) headers['last-event-id'] = last;
     const request = get(`${url}/v1/events/stream`, { headers }, (response) => {

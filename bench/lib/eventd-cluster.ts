@@ -3,6 +3,7 @@
 // 127.0.0.1), with the benchmark's SSE stream open on each.
 import { join } from 'node:path';
 import { clusterConfig, clusterKey, freeUdpPorts } from '../../test/helpers/cluster.js';
+import { authHeader } from '../../test/helpers/api-token.js';
 import { DaemonProcess } from '../../test/helpers/daemon.js';
 import { setSwap } from '../../test/helpers/proc.js';
 import { waitFor } from '../../test/helpers/tmp.js';
@@ -45,7 +46,7 @@ export class EventdCluster {
     await Promise.all(nodes.map((node) => node.daemon.start()));
     const cluster = new EventdCluster(nodes);
     onCleanup(() => cluster.streams.closeAll());
-    for (const node of nodes) cluster.streams.connect(node.name, node.daemon.url);
+    for (const node of nodes) cluster.streams.connect(node.name, node.daemon.url, authHeader(node.daemon.configFile));
     return cluster;
   }
 
@@ -78,7 +79,7 @@ export class EventdCluster {
   async restart(node: EventdNode): Promise<void> {
     node.earlierLogs.push(node.daemon.log);
     await node.daemon.start();
-    this.streams.connect(node.name, node.daemon.url);
+    this.streams.connect(node.name, node.daemon.url, authHeader(node.daemon.configFile));
   }
 
   /** SIGTERM, and kill -9 for a daemon still running 5 s later. */

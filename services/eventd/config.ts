@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { parseDuration } from './duration.js';
+import { findAccount, findGroup, type Account, type Group } from './system/accounts.js';
 import { clusterSettings, type ClusterSettings, type RawCluster } from './cluster/settings.js';
 import type { ConsumerPlugin } from './consumers/contract.js';
 import type { SmtpSettings } from './actions/email.js';
 import type { RetryPolicy } from './actions/retry.js';
 import type { InhibitRule } from './responses/inhibit.js';
-import { parseDuration } from './duration.js';
 import { EventdError, isEventdError } from './errors.js';
 import { producerSettingsSchema } from './producers/settings-check.js';
 import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
@@ -21,10 +22,22 @@ export interface Config {
   readonly procRoot: string;
   readonly sysRoot: string;
   readonly log: { readonly level: string };
-  readonly api: { readonly host: string; readonly port: number; readonly token?: string; readonly bodyLimitBytes: number };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly token?: string;
+    /** Every configured token, api.token (named "token") first; empty: the daemon generates one into <dataDir>/api-token. */
+    readonly tokens: readonly NamedToken[];
+    /** The group given the API socket; absent: the daemon's own. */
+    readonly socketGroup?: Group;
+    readonly allowedHosts: readonly string[];
+    readonly bodyLimitBytes: number;
+  };
+  /** How long a graceful stop may take before the process exits anyway. */
+  readonly stopTimeoutMs: number;
   readonly plugins: { readonly dirs: readonly string[] };
   readonly producers: Readonly<Record<string, Readonly<Record<string, unknown>> & { readonly periodMs?: number }>>;
-  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number; readonly retry: Readonly<RetryPolicy> };
+  readonly actions: { readonly concurrency: number; readonly outputLimitBytes: number; readonly retry: Readonly<RetryPolicy>; readonly user?: Account };
   /** The SMTP server of e-mail actions; absent: e-mail actions fail. */
   readonly smtp?: Readonly<SmtpSettings>;
   /** Inhibition rules; none when absent. */
@@ -34,6 +47,12 @@ export interface Config {
   readonly cluster?: ClusterSettings;
   /** Per consumer config key present in the file: that consumer's settings (its `settings()` of the section). */
   readonly consumers: Readonly<Record<string, unknown>>;
+}
+
+/** A bearer token for TCP and who holding it is, for createdBy and the audit. */
+export interface NamedToken {
+  readonly name: string;
+  readonly token: string;
 }
 
 /** Every default in one place. */
@@ -53,6 +72,7 @@ export const defaults = {
   actionRetryMaxBackoff: '60s',
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
+  stopTimeout: '10s',
 } as const;
 
 export interface ConfigOverrides {
@@ -67,10 +87,11 @@ type RawConfig = {
   procRoot?: string;
   sysRoot?: string;
   log?: { level?: string };
-  api?: { host?: string; port?: number; token?: string; bodyLimitBytes?: number };
+  api?: { host?: string; port?: number; token?: string; tokens?: NamedToken[]; socketGroup?: string; allowedHosts?: string[]; bodyLimitBytes?: number };
+  stopTimeout?: string;
   plugins?: { dirs?: string[] };
   producers?: Record<string, Record<string, unknown>>;
-  actions?: { concurrency?: number; outputLimitBytes?: number; retry?: { maxAttempts?: number; maxAge?: string; initialBackoff?: string; maxBackoff?: string } };
+  actions?: { concurrency?: number; outputLimitBytes?: number; user?: string; retry?: { maxAttempts?: number; maxAge?: string; initialBackoff?: string; maxBackoff?: string } };
   smtp?: SmtpSettings;
   inhibit?: InhibitRule[];
   events?: { maxCount?: number; maxAgeMs?: number };
@@ -115,7 +136,11 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
   const input = (raw ?? {}) as RawConfig;
   const host = input.api?.host ?? defaults.apiHost;
   const token = input.api?.token;
-  if (!isLoopback(host) && token === undefined) {
+  const tokens = [...(token === undefined ? [] : [{ name: 'token', token }]), ...(input.api?.tokens ?? [])];
+  const names = tokens.map((entry) => entry.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: api.tokens: the name "${repeated}" is used twice (api.token is named "token")`);
+  if (!isLoopback(host) && tokens.length === 0) {
     throw new EventdError(
       'EVENTD_ERR_BAD_CONFIG',
       `${source}: api.token: required because api.host ${host} is not a loopback address`,
@@ -131,6 +156,9 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       host,
       port: overrides.port ?? input.api?.port ?? defaults.apiPort,
       ...(token === undefined ? {} : { token }),
+      tokens,
+      ...(input.api?.socketGroup === undefined ? {} : { socketGroup: group(input.api.socketGroup, source) }),
+      allowedHosts: input.api?.allowedHosts ?? [],
       bodyLimitBytes: input.api?.bodyLimitBytes ?? defaults.bodyLimitBytes,
     },
     plugins: { dirs: (input.plugins?.dirs ?? []).map((dir) => resolve(baseDir, dir)) },
@@ -139,9 +167,11 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       concurrency: input.actions?.concurrency ?? defaults.actionConcurrency,
       outputLimitBytes: input.actions?.outputLimitBytes ?? defaults.actionOutputLimitBytes,
       retry: retryPolicy(input.actions?.retry ?? {}, source),
+      ...(input.actions?.user === undefined ? {} : { user: account(input.actions.user, source) }),
     },
     ...(input.smtp === undefined ? {} : { smtp: { url: input.smtp.url, from: input.smtp.from } }),
     inhibit: input.inhibit ?? [],
+    stopTimeoutMs: parseDuration(input.stopTimeout ?? defaults.stopTimeout, `${source}: stopTimeout`),
     events: {
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
@@ -166,6 +196,18 @@ function retryPolicy(raw: NonNullable<NonNullable<RawConfig['actions']>['retry']
     initialBackoffMs: duration(raw.initialBackoff ?? defaults.actionRetryInitialBackoff, 'initialBackoff'),
     maxBackoffMs: duration(raw.maxBackoff ?? defaults.actionRetryMaxBackoff, 'maxBackoff'),
   };
+}
+
+function account(nameOrUid: string, source: string): Account {
+  const found = findAccount(nameOrUid);
+  if (!found) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: actions.user: no user "${nameOrUid}" in /etc/passwd`);
+  return found;
+}
+
+function group(nameOrGid: string, source: string): Group {
+  const found = findGroup(nameOrGid);
+  if (!found) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: api.socketGroup: no group "${nameOrGid}" in /etc/group`);
+  return found;
 }
 
 function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string): Record<string, unknown> {

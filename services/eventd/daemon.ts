@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ActionDispatcher } from './actions/index.js';
+import { ActionDispatcher, KILL_GRACE_MS } from './actions/index.js';
+import { CgroupPlacer } from './actions/cgroup.js';
+import { actionProcessListFile, ProducerProcesses } from './producers/orphans.js';
+import { advertise, withdraw } from './api/discovery.js';
+import { hostCheck } from './api/host-check.js';
+import { apiSocketFileName } from './api/local-files.js';
 import { buildApi } from './api/server.js';
+import { apiTokens } from './api/tokens.js';
+import { listenUnix } from './api/unix-listener.js';
 import type { Config } from './config.js';
 import { ClusterNode, membersFileName } from './cluster/edge/cluster-node.js';
 import { SqliteCoreStore } from './cluster/edge/sqlite-core-store.js';
@@ -22,7 +30,9 @@ import { Inhibitor } from './responses/inhibit.js';
 import { ResponseService } from './responses/service.js';
 import { SilenceService } from './responses/silences.js';
 import type { NamedResponse, Silence } from './types.js';
-import { Store } from './store/index.js';
+import { DataDirLock } from './store/data-dir-lock.js';
+import { openStore, prepareDataDir, listenError } from './startup.js';
+import type { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
 
@@ -40,6 +50,8 @@ function isSilence(value: Json | null): value is Json & Silence {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.id === 'string' && typeof value.endsAt === 'string'
     && typeof value.matchers === 'object' && value.matchers !== null;
 }
+/** API audit rows kept. */
+const auditKept = 100_000;
 
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -49,6 +61,10 @@ export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'
  */
 export class Daemon {
   private pruneTimer: NodeJS.Timeout | undefined;
+  private unixServer: Server | undefined;
+  private advert: string | undefined;
+  /** Where the API socket is, once listening. */
+  readonly socketPath: string;
 
   private constructor(
     readonly config: Config,
@@ -62,14 +78,31 @@ export class Daemon {
     readonly api: FastifyInstance,
     readonly consumers: ConsumerHost,
     readonly cluster: ClusterNode | undefined,
-  ) {}
+    private readonly lock: DataDirLock,
+  ) {
+    this.socketPath = join(config.dataDir, apiSocketFileName);
+  }
 
   /**
    * Wires the daemon in dependency order, no late binding. `fatal` is called
    * when a write fails (fail-stop): it must stop the process.
    */
   static async start(config: Config, logger: Logger, fatal: FatalHandler = exitOnFatal(logger)): Promise<Daemon> {
-    const store = Store.open(config.dataDir);
+    prepareDataDir(config.dataDir);
+    // Before anything touches the folder: a second daemon must change nothing (socket, orphans, store).
+    const lock = DataDirLock.acquire(config.dataDir);
+    try {
+      return await Daemon.wire(config, logger, fatal, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private static async wire(config: Config, logger: Logger, fatal: FatalHandler, lock: DataDirLock): Promise<Daemon> {
+    const store = openStore(config.dataDir);
+    const cgroups = CgroupPlacer.detect();
+    logger.info({ cgroups: cgroups !== undefined, user: config.actions.user?.name ?? null }, cgroups ? 'each action run gets its own cgroup' : 'cgroups v2 not writable here: action runs get their own process group only');
     const metrics = createMetrics();
     const feed = new EventFeed();
     const actions = new ActionDispatcher({
@@ -82,6 +115,9 @@ export class Daemon {
       retry: config.actions.retry,
       ...(config.smtp === undefined ? {} : { smtp: config.smtp }),
       fatal,
+      ...(config.actions.user === undefined ? {} : { user: config.actions.user }),
+      processes: new ProducerProcesses(config.dataDir, actionProcessListFile),
+      ...(cgroups === undefined ? {} : { cgroups }),
     });
     // Responses and silences: in a cluster they live in the core's replicated map (below), keyed apart from subscriptions.
     const responses: ResponseService = new ResponseService({
@@ -184,11 +220,14 @@ export class Daemon {
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
+      {
+        config,
+        auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
-    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster);
+    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster, lock);
     // A failed delete is a failed write like any other (fail-stop), not an uncaught exception out of a timer.
     const prune = () => {
       try {
@@ -204,25 +243,53 @@ export class Daemon {
     return daemon;
   }
 
-  /** Starts serving the local API; resolves to its address. */
+  /** Starts serving the local API on TCP and on <dataDir>/api.sock; resolves to the TCP address. */
   async listen(): Promise<string> {
-    return this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+    const { host, port } = this.config.api;
+    let address: string;
+    try {
+      address = await this.api.listen({ host, port });
+    } catch (error) {
+      throw listenError(error, host, port);
+    }
+    this.unixServer = await listenUnix(this.api, this.socketPath, this.config.api.socketGroup);
+    const bound = this.api.server.address();
+    if (bound !== null && typeof bound === 'object') {
+      this.advert = advertise(bound.port, { pid: process.pid, dataDir: this.config.dataDir, socket: this.socketPath, url: address });
+    }
+    return address;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * A graceful stop, bounded by `deadline` (epoch ms): no new action runs, then
+   * producers and evaluation stop (so nothing new is recorded), the cluster
+   * leaves, the API closes with its event streams (clients resume elsewhere
+   * with Last-Event-ID), running actions get what is left of the time, minus
+   * the kill grace, and the store closes last.
+   */
+  async stop(deadline = Date.now() + this.config.stopTimeoutMs): Promise<void> {
     clearInterval(this.pruneTimer);
-    await this.api.close();
+    const actionsStopped = this.actions.stop(Math.max(0, deadline - Date.now() - 2 * KILL_GRACE_MS));
     await this.producers.stop();
     await this.evaluator.drain();
     await this.cluster?.stop();
-    await this.actions.stop();
+    withdraw(this.advert);
+    await Promise.all([this.api.close(), new Promise<void>((resolve) => (this.unixServer ? this.unixServer.close(() => resolve()) : resolve()))]);
+    await actionsStopped;
     // After the last events are committed, before the store they read closes.
     await this.consumers.stop();
     this.store.close();
+    this.lock.release();
+  }
+
+  /** The stop ran out of time: kill every running script's tree now (the process exits next). */
+  abandon(): void {
+    this.actions.killAll();
   }
 
   private prune(): void {
     // A running consumer's hold keeps the events it has not finished with (the MQTT outbox).
+    this.store.audit.prune(auditKept);
     const removed = this.store.events.prune(this.config.events.maxCount, this.config.events.maxAgeMs, Date.now(), this.consumers.retentionFloor());
     if (removed > 0) this.logger.info({ removed }, 'pruned old events');
   }

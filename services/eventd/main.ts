@@ -55,8 +55,15 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    daemon.stop().then(
+    const deadline = Date.now() + config.stopTimeoutMs;
+    logger.info({ signal, stopTimeoutMs: config.stopTimeoutMs }, 'stopping');
+    // The whole stop is bounded: past stopTimeout, scripts are killed and the process exits anyway.
+    setTimeout(() => {
+      logger.error({ stopTimeoutMs: config.stopTimeoutMs }, 'stop took longer than stopTimeout; killing running scripts and exiting');
+      daemon.abandon();
+      process.exit(1);
+    }, config.stopTimeoutMs).unref();
+    daemon.stop(deadline).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'error while stopping');

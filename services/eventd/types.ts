@@ -78,6 +78,8 @@ export interface RunAction extends ActionCommon {
   args?: string[];
   /** The exit code that means success; absent: 0. */
   expectedExit?: number;
+  /** Leave what the script started running when it exits; by default its process tree is killed then. */
+  detach?: boolean;
 }
 
 /** POSTs the event JSON (or a batch array) with `Idempotency-Key: <event id>`. */
@@ -150,6 +152,8 @@ export interface Subscription extends SubscriptionSpec {
   /** The node the subscription was created on (where its actions run). */
   node: string;
   createdAt: string;
+  /** Who created it through the API: `uid:<n>` (unix socket) or `token:<name>` (TCP). */
+  createdBy?: string;
 }
 
 export interface EventRecord {

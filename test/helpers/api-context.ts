@@ -1,6 +1,7 @@
 import { localEventLog } from './event-log.js';
 import { buildConfig } from '../../services/eventd/config.js';
 import type { ApiContext } from '../../services/eventd/api/context.js';
+import { hostCheck } from '../../services/eventd/api/host-check.js';
 import { buildApi } from '../../services/eventd/api/server.js';
 import { Evaluator } from '../../services/eventd/evaluation/evaluator.js';
 import { EventFeed } from '../../services/eventd/event-feed.js';
@@ -56,7 +57,9 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
     responseExists: (name) => responses.lookup(name) !== undefined,
   });
   const context: ApiContext = {
-    config, version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics,
+    config,
+    auth: { tokens: config.api.tokens.length > 0 ? config.api.tokens : 'none', hosts: hostCheck(config.api.host, config.api.allowedHosts) },
+    version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics,
     producers: { manifests: () => manifests, awake: () => [...awake] },
     consumerRoutes: [],
   };

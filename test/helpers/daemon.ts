@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../../services/eventd/paths.js';
+import { authHeader } from './api-token.js';
 import { ProducerProcesses } from '../../services/eventd/producers/orphans.js';
 import { defer, type Hooks } from './cleanup.js';
 import { GiveUp, waitFor } from './tmp.js';
@@ -139,7 +140,7 @@ export class DaemonProcess {
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
     const response = await fetch(this.url + path, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...authHeader(this.configFile), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       // A daemon that stops answering (stopped, wedged) fails the request, not the whole test run.
       signal: AbortSignal.timeout(requestDeadlineMs),

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../services/eventd/paths.js';
+import { authHeader } from './api-token.js';
 import { exitOf, killDeadlineMs, startDeadlineMs } from './daemon.js';
 import { GiveUp, waitFor } from './tmp.js';
 
@@ -364,7 +365,8 @@ export class NetnsDaemon {
 
   /** GET `path` of the daemon's API (curl in its namespace); throws unless 2xx JSON. */
   async get<T>(path: string): Promise<T> {
-    const result = await runAsync('ip', ['netns', 'exec', this.netns, 'curl', '-sS', '-f', '-m', '3', `http://127.0.0.1:${this.apiPort}${path}`], 5_000);
+    const auth = `authorization: ${authHeader(this.configFile).authorization}`;
+    const result = await runAsync('ip', ['netns', 'exec', this.netns, 'curl', '-sS', '-f', '-m', '3', '-H', auth, `http://127.0.0.1:${this.apiPort}${path}`], 5_000);
     if (result.status !== 0) throw new Error(`${this.name} GET ${path}: curl exit ${result.status}: ${result.stderr.trim()}`);
     return JSON.parse(result.stdout) as T;
   }

@@ -14,6 +14,7 @@ export interface RawAction {
   run?: string;
   args?: string[];
   expectedExit?: number;
+  detach?: boolean;
   webhook?: { url: string; method?: string; headers?: Record<string, string>; timeout?: string };
   email?: { to: string[]; subject?: string };
   timeout?: string;
@@ -56,6 +57,7 @@ export function checkAction(action: RawAction, field: string): ActionSpec {
     run,
     ...(action.args === undefined ? {} : { args: action.args }),
     ...(action.expectedExit === undefined ? {} : { expectedExit: action.expectedExit }),
+    ...(action.detach === undefined ? {} : { detach: action.detach }),
     ...common,
   };
 }

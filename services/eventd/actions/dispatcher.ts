@@ -3,11 +3,16 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ActionRun, ActionRunStore, AttemptOutcome } from '../store/action-runs.js';
 import type { EventStore } from '../store/events.js';
+import type { ProducerProcesses as ProcessGroupRecord } from '../producers/orphans.js';
+import { waitGroupsGone } from '../system/process-groups.js';
+import type { Account } from '../system/accounts.js';
 import { actionKind } from '../types.js';
 import type { AttemptRun } from './attempt.js';
+import type { CgroupPlacer } from './cgroup.js';
 import type { SmtpSettings } from './email.js';
-import { startAttempt } from './kinds.js';
+import { startAttempt, type ScriptPlacement } from './kinds.js';
 import { nextAttempt, type RetryPolicy } from './retry.js';
+import { KILL_GRACE_MS } from './run-script.js';
 
 export interface ActionDispatcherOptions {
   runs: ActionRunStore;
@@ -26,6 +31,12 @@ export interface ActionDispatcherOptions {
   random?: () => number;
   /** A write to the audit failed: stop the daemon (fail-stop); no script is run on an unrecorded start. */
   fatal: (error: unknown, what: string) => void;
+  /** Run scripts as this user (actions.user); the daemon's own when absent. */
+  user?: Account;
+  /** Where running scripts' process groups are recorded, so the next start kills what a kill -9 left running. */
+  processes?: ProcessGroupRecord;
+  /** Gives each run its own cgroup when the machine allows; absent: process groups only. */
+  cgroups?: CgroupPlacer;
 }
 
 /** How long stop() waits for running scripts when not told. */
@@ -76,11 +87,28 @@ export class ActionDispatcher {
     this.log = options.logger.child({ component: 'actions' });
   }
 
-  /** Takes every open row (pending, and 'running' left by a daemon that died) and runs them. */
+  /**
+   * Takes every open row (pending, and 'running' left by a daemon that died)
+   * and runs them, after killing what the dead daemon's scripts left running:
+   * a re-run never overlaps its own earlier attempt.
+   */
   start(): void {
     if (this.state !== 'new') return;
     this.state = 'started';
+    const reaped = this.options.processes?.reapOrphanGroups() ?? [];
+    if (reaped.length > 0) {
+      const gone = waitGroupsGone(reaped, 2 * KILL_GRACE_MS);
+      this.log.warn({ groups: reaped, gone }, 'killed action scripts left running by a previous daemon');
+    }
     this.scan();
+  }
+
+  /** Kills every running script's tree now (a stop that ran out of time). Their rows stay 'running'. */
+  killAll(): void {
+    for (const run of this.active) {
+      run.abandoned = true;
+      run.attempt?.cancel();
+    }
   }
 
   /** New pending rows were committed: pick them up (coalesced, soon after). */
@@ -121,10 +149,7 @@ export class ActionDispatcher {
     const first = await Promise.race([allDone, graceOver]);
     clearTimeout(timer);
     if (first === 'grace') {
-      for (const run of this.active) {
-        run.abandoned = true;
-        run.attempt?.cancel();
-      }
+      this.killAll();
       await Promise.all([...this.active].map((run) => run.done));
     }
   }
@@ -279,7 +304,7 @@ export class ActionDispatcher {
   private async execute(run: Active, attempt: number): Promise<void> {
     const { row } = run;
     const startedAt = Date.now();
-    run.attempt = startAttempt(row, attempt, { events: (id) => this.options.events.get(id), outputLimitBytes: this.options.outputLimitBytes, smtp: this.options.smtp });
+    run.attempt = startAttempt(row, attempt, { events: (id) => this.options.events.get(id), outputLimitBytes: this.options.outputLimitBytes, smtp: this.options.smtp, script: this.scriptPlacement(row, attempt) });
     const result = await run.attempt.result;
 
     const kind = actionKind(row.spec);
@@ -325,6 +350,18 @@ export class ActionDispatcher {
       this.options.metrics.actionFailures.inc();
       this.log.warn(details, `action run ${status}`);
     }
+  }
+
+  /** How a run's script is placed: its user, its cgroup, its process group recorded; its tree killed at exit unless it detaches. */
+  private scriptPlacement(row: ActionRun, attempt: number): ScriptPlacement {
+    const { user, processes } = this.options;
+    const cgroup = 'run' in row.spec ? this.options.cgroups?.create(`run-${row.id}-${attempt}`) : undefined;
+    return {
+      detach: 'run' in row.spec && row.spec.detach === true,
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+      ...(cgroup === undefined ? {} : { cgroup }),
+      ...(processes === undefined ? {} : { onGroupStarted: (pgid: number) => processes.spawned(pgid), onGroupEnded: (pgid: number) => processes.exited(pgid) }),
+    };
   }
 
   /** The config's retry policy with the action's own bounds. */

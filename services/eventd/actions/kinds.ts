@@ -5,7 +5,7 @@ import type { EventRecord } from '../types.js';
 import { emptyResult, failedAttempt, message, type AttemptRun } from './attempt.js';
 import { sendEmail, type SmtpSettings } from './email.js';
 import { actionEnv } from './env.js';
-import { runScript } from './run-script.js';
+import { runScript, type ScriptOptions } from './run-script.js';
 import { sendWebhook } from './webhook.js';
 
 export interface AttemptContext {
@@ -13,7 +13,11 @@ export interface AttemptContext {
   events: (id: string) => EventRecord | undefined;
   outputLimitBytes: number;
   smtp: SmtpSettings | undefined;
+  /** User, cgroup, detach and process-group record of a script run (the dispatcher's placement). */
+  script: ScriptPlacement;
 }
+
+export type ScriptPlacement = Pick<ScriptOptions, 'uid' | 'gid' | 'detach' | 'cgroup' | 'onGroupStarted' | 'onGroupEnded'>;
 
 /** Starts attempt `attempt` of `row`. Never throws: a run that cannot start is a failed attempt. */
 export function startAttempt(row: ActionRun, attempt: number, context: AttemptContext): AttemptRun {
@@ -42,6 +46,7 @@ export function startAttempt(row: ActionRun, attempt: number, context: AttemptCo
     input: payload + '\n',
     timeoutMs,
     outputLimitBytes: context.outputLimitBytes,
+    ...context.script,
     ...(spec.expectedExit === undefined ? {} : { expectedExit: spec.expectedExit }),
   });
   // Every script failure is retried (a missing script may be installed, a busy one may succeed).

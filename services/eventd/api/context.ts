@@ -1,5 +1,6 @@
 import type { Member } from '../cluster/edge/cluster-node.js';
 import type { Config } from '../config.js';
+import type { AuthOptions } from './auth.js';
 import type { ConsumerRoute } from '../consumers/contract.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
@@ -14,6 +15,8 @@ import type { ProducerManifest } from '../types.js';
 /** What the routes need from the daemon; the API owns no state of its own. */
 export interface ApiContext {
   config: Config;
+  /** Who may call over TCP, and the Host check (auth.ts). */
+  auth: AuthOptions;
   version: string;
   startedAt: number;
   store: Store;

@@ -14,6 +14,8 @@ export interface DeletedSubscription {
 
 export interface EventList {
   events: EventRecord[];
+  /** More events lie after the last one listed (the list was cut at the limit); absent from older daemons. */
+  more?: boolean;
 }
 
 export interface ClassInfo {

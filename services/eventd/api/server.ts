@@ -3,10 +3,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../logger.js';
 import { presetsDir } from '../paths.js';
 import { loadPresets } from '../presets.js';
+import { registerAudit } from './audit.js';
 import { registerAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { actionRoutes } from './routes/actions.js';
+import { auditRoutes } from './routes/audit.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { consumerRoutes } from './routes/consumers.js';
 import { eventRoutes } from './routes/events.js';
@@ -25,9 +27,12 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.config.api.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+    // close() ends every connection, event streams included: an attached client must not hold a stopping daemon.
+    forceCloseConnections: true,
   });
   registerErrorHandling(app);
-  registerAuth(app, context.config.api.token);
+  registerAuth(app, context.auth);
+  registerAudit(app, context.store.audit);
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   healthRoutes(app, context);
   subscriptionRoutes(app, context);
@@ -36,6 +41,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   actionRoutes(app, context);
   responseRoutes(app, context);
   silenceRoutes(app, context);
+  auditRoutes(app, context);
   memberRoutes(app, context);
   consumerRoutes(app, context.consumerRoutes);
   presetRoutes(app, loadPresets(presetsDir, logger));

@@ -3,10 +3,15 @@
 // fetch or HTTP details.
 import type { ErrorBody } from '../api/responses.js';
 import { ApiError, CliError, UnreachableError } from './errors.js';
+import { fetchOverSocket } from './unix-fetch.js';
 
 export interface ClientOptions {
-  /** Base URL of the API, e.g. http://127.0.0.1:7070 (a path prefix is kept). */
+  /** Base URL of the API, e.g. http://127.0.0.1:7070 (a path prefix is kept); over a socket, only its path counts. */
   api: string;
+  /** The daemon's unix socket (endpoint.ts); absent: TCP to `api`. */
+  socketPath?: string | undefined;
+  /** How to name the daemon in messages; `api` when absent. */
+  label?: string | undefined;
   token?: string | undefined;
   /** Per-request limit for ordinary (non-streaming) requests. */
   requestTimeoutMs: number;
@@ -23,7 +28,7 @@ export class EventdClient {
   }
 
   get api(): string {
-    return this.options.api;
+    return this.options.label ?? this.options.api;
   }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -69,14 +74,14 @@ export class EventdClient {
 
   private async send(url: URL, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, init);
+      return await (this.options.socketPath === undefined ? fetch(url, init) : fetchOverSocket(this.options.socketPath, url, init));
     } catch (error) {
       if (init.signal?.aborted) {
         // AbortSignal.timeout() fired; a caller's own abort (SIGINT) goes back to the caller as is.
-        if (isTimeout(init.signal.reason)) throw new UnreachableError(this.options.api, `no answer within ${this.options.requestTimeoutMs / 1000}s`);
+        if (isTimeout(init.signal.reason)) throw new UnreachableError(this.api, `no answer within ${this.options.requestTimeoutMs / 1000}s`);
         throw error;
       }
-      throw new UnreachableError(this.options.api, reasonOf(error));
+      throw new UnreachableError(this.api, reasonOf(error));
     }
   }
 

@@ -1,6 +1,7 @@
 // What every command gets from the global options: a client and the output mode.
 import type { Command } from 'commander';
 import { EventdClient } from './client.js';
+import { resolveEndpoint } from './endpoint.js';
 
 /** The defaults, in one place. */
 export const defaults = {
@@ -11,6 +12,8 @@ export const defaults = {
 export interface GlobalOptions {
   api: string;
   token?: string;
+  socket?: string;
+  dataDir?: string;
   json?: boolean;
 }
 
@@ -25,7 +28,19 @@ export interface CliContext {
 
 export function contextOf(command: Command): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const client = new EventdClient({ api: options.api, token: options.token, requestTimeoutMs: defaults.requestTimeoutMs });
+  let root = command;
+  while (root.parent !== null) root = root.parent;
+  const source = root.getOptionValueSource('api');
+  const endpoint = resolveEndpoint({
+    api: options.api,
+    apiGiven: source === 'cli' || source === 'env',
+    token: options.token,
+    socket: options.socket,
+    dataDir: options.dataDir,
+  });
+  const client = new EventdClient({
+    api: endpoint.base, socketPath: endpoint.socketPath, label: endpoint.label, token: endpoint.token, requestTimeoutMs: defaults.requestTimeoutMs,
+  });
   const write = (text: string) => {
     process.stdout.write(text);
   };

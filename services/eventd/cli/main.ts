@@ -19,7 +19,9 @@ function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addOption(new Option('--api <url>', 'eventd API base URL').env('EVENTD_API').default(defaults.api).argParser(apiUrl))
-    .addOption(new Option('--token <token>', 'bearer token for the API (prefer the environment variable)').env('EVENTD_TOKEN'))
+    .addOption(new Option('--token <token>', 'bearer token for the API over TCP (prefer the environment variable)').env('EVENTD_TOKEN'))
+    .addOption(new Option('--socket <path>', 'the daemon\'s unix socket (<dataDir>/api.sock); found by itself when not given').env('EVENTD_SOCKET'))
+    .addOption(new Option('--data-dir <dir>', 'the daemon\'s data folder: its socket, or its token file over TCP').env('EVENTD_DATA_DIR'))
     .option('--json', 'machine output: the API JSON as is (with events --follow: one event per line)');
   subscriptionCommands(program);
   eventCommands(program);

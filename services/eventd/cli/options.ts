@@ -7,6 +7,11 @@ export function positiveInteger(value: string): number {
   return Number(value);
 }
 
+export function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return Number(value);
+}
+
 /** "3" is 3 consecutive samples (a number on the wire); "2 of 3" and "30s" go as strings for the daemon to judge. */
 export function forClause(value: string): number | string {
   const text = value.trim();

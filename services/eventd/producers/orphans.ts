@@ -8,6 +8,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const processListFile = 'producer-processes.json';
+/** The same record for action scripts (actions/dispatcher.ts). */
+export const actionProcessListFile = 'action-processes.json';
 
 interface Entry {
   pid: number;
@@ -30,24 +32,29 @@ export class ProducerProcesses {
   private readonly live = new Map<number, Entry>();
   private readonly file: string;
 
-  constructor(dataDir: string) {
-    this.file = join(dataDir, processListFile);
+  constructor(dataDir: string, fileName = processListFile) {
+    this.file = join(dataDir, fileName);
   }
 
   /** Kills the groups a previous run of this daemon left behind; returns how many. */
   reapOrphans(): number {
+    return this.reapOrphanGroups().length;
+  }
+
+  /** The same, returning the groups signalled (SIGKILL is sent, not yet done: see waitGroupsGone). */
+  reapOrphanGroups(): number[] {
     let entries: Entry[];
     try {
       entries = JSON.parse(readFileSync(this.file, 'utf8')) as Entry[];
     } catch {
-      return 0;
+      return [];
     }
-    let killed = 0;
+    const killed: number[] = [];
     for (const entry of entries) {
       if (startOf(entry.pid) !== entry.start) continue;
       try {
         process.kill(-entry.pid, 'SIGKILL');
-        killed += 1;
+        killed.push(entry.pid);
       } catch {
         // Gone meanwhile.
       }

@@ -188,6 +188,20 @@ const migrations: string[] = [
     PRIMARY KEY (subscription, node, resource)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Who changed what through the API, and when (GET /v1/audit): one row per
+  -- write request (POST, PUT, PATCH, DELETE), refused ones included.
+  CREATE TABLE api_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    who TEXT NOT NULL,
+    via TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    subject TEXT
+  );
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

@@ -82,6 +82,26 @@ export class EventStore {
     return rows.reverse().map((row) => JSON.parse(row.body) as EventRecord);
   }
 
+  /** The position just before the first event sampled at or after `timeMs`: list after it for "since 10 minutes ago". */
+  positionBeforeTime(timeMs: number): number {
+    const row = this.db.prepare('SELECT MIN(pos) AS pos FROM events WHERE time >= ?').get(timeMs) as { pos: number | null };
+    return row.pos === null ? this.lastPos() : row.pos - 1;
+  }
+
+  /** The position after which the last `count` events matching the filter lie (0 when there are fewer). */
+  positionBeforeLast(count: number, filter: { class?: string; subscription?: string }): number {
+    if (count === 0) return this.lastPos();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.class !== undefined) { where.push('class = ?'); params.push(filter.class); }
+    if (filter.subscription !== undefined) { where.push('subscription = ?'); params.push(filter.subscription); }
+    params.push(count - 1);
+    const row = this.db
+      .prepare(`SELECT pos FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pos DESC LIMIT 1 OFFSET ?`)
+      .get(...params) as { pos: number } | undefined;
+    return row === undefined ? 0 : row.pos - 1;
+  }
+
   /** The highest delivery position so far; 0 for an empty log. */
   lastPos(): number {
     return (this.lastPosStmt.get() as { pos: number }).pos;

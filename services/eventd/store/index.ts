@@ -1,4 +1,5 @@
 import { ActionRunStore } from './action-runs.js';
+import { AuditStore } from './audit.js';
 import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
@@ -22,6 +23,7 @@ export class Store {
   readonly responses: ResponseStore;
   readonly silences: SilenceStore;
   readonly flapStates: FlapStateStore;
+  readonly audit: AuditStore;
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
@@ -34,6 +36,7 @@ export class Store {
     this.responses = new ResponseStore(db);
     this.silences = new SilenceStore(db);
     this.flapStates = new FlapStateStore(db);
+    this.audit = new AuditStore(db);
   }
 
   static open(dataDir: string): Store {

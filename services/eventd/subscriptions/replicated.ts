@@ -8,6 +8,8 @@ import type { Subscription } from '../types.js';
 export type ReplicatedCheck = { ok: true; subscription: Subscription } | { ok: false; problems: string[] };
 
 const recordFields = ['id', 'node', 'createdAt'] as const;
+/** Given by the origin too, when it knew who asked (api/auth.ts). */
+const optionalRecordFields = ['createdBy'] as const;
 
 export function checkReplicated(id: string, value: unknown): ReplicatedCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: ['(root): must be object'] };
@@ -15,9 +17,10 @@ export function checkReplicated(id: string, value: unknown): ReplicatedCheck {
   const problems: string[] = [];
   if (record['id'] !== id) problems.push(`id: must be the map key "${id}"`);
   for (const field of recordFields) if (typeof record[field] !== 'string' || record[field] === '') problems.push(`${field}: must be a non-empty string`);
+  for (const field of optionalRecordFields) if (record[field] !== undefined && (typeof record[field] !== 'string' || record[field] === '')) problems.push(`${field}: must be a non-empty string`);
   for (const field of ['scope', 'order', 'actions'] as const) if (record[field] === undefined) problems.push(`${field}: required in a replicated subscription`);
   const spec: Record<string, unknown> = { ...record };
-  for (const field of recordFields) delete spec[field];
+  for (const field of [...recordFields, ...optionalRecordFields]) delete spec[field];
   const validate = validator('subscription.schema.json');
   if (!validate(spec)) problems.push(...describeErrors(validate.errors));
   if (problems.length > 0) return { ok: false, problems };

@@ -50,13 +50,15 @@ export class SubscriptionService {
     }
   }
 
-  create(body: unknown): Subscription {
+  /** `createdBy`: who asked (api/auth.ts: `uid:<n>` or `token:<name>`), kept with the subscription. */
+  create(body: unknown, createdBy?: string): Subscription {
     const spec = this.validate(body);
     const subscription: Subscription = {
       id: randomBytes(8).toString('hex'),
       ...spec,
       node: this.options.node,
       createdAt: new Date().toISOString(),
+      ...(createdBy === undefined ? {} : { createdBy }),
     };
     const compiled = compileSubscription(subscription, this.attributesOf(spec.class));
     if (this.options.registry.findByName(spec.name)) {

@@ -6,6 +6,8 @@ import type { ApiContext } from '../context.js';
 
 interface EventFilter {
   since?: string;
+  from?: string;
+  tail?: number;
   class?: string;
   subscription?: string;
   limit?: number;
@@ -16,6 +18,8 @@ const filterSchema = {
   additionalProperties: false,
   properties: {
     since: { type: 'string', minLength: 1, description: 'An event id: return the events delivered after it.' },
+    from: { type: 'string', minLength: 1, description: 'A time (ISO 8601, or epoch milliseconds): the events sampled from then on.' },
+    tail: { type: 'integer', minimum: 0, maximum: 10000, description: 'Only the last N events (matching the filters); 0 is "from now on".' },
     class: { type: 'string', minLength: 1 },
     subscription: { type: 'string', minLength: 1, description: 'A subscription id or name.' },
     limit: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -27,6 +31,14 @@ const streamPage = 500;
 
 export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, feed } = context;
+
+  /** Where a listing starts: after `since` (an event id), else from a time, else before the last `tail` events, else the start. */
+  const startOf = (since: string | undefined, query: EventFilter, filter: { class?: string; subscription?: string }): number => {
+    if (since !== undefined && since !== '') return positionAfter(since);
+    if (query.from !== undefined) return store.events.positionBeforeTime(timeOf(query.from));
+    if (query.tail !== undefined) return store.events.positionBeforeLast(query.tail, filter);
+    return 0;
+  };
 
   /** Turns `since` (an event id) into a position; an unknown id is a 404, not a silent replay of everything. */
   const positionAfter = (since: string | undefined): number => {
@@ -48,9 +60,10 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
 
   app.get<{ Querystring: EventFilter }>('/v1/events', { schema: { querystring: filterSchema } }, async (request) => {
     const { since, limit = defaultLimit } = request.query;
-    const query = { limit, ...filters(request.query.class, subscriptionId(request.query.subscription)) };
-    const events = store.events.listAfter(positionAfter(since), query).map((item) => item.event);
-    return { events };
+    const filter = filters(request.query.class, subscriptionId(request.query.subscription));
+    // One more than asked: whether the list was cut (`more`) costs no second query.
+    const found = store.events.listAfter(startOf(since, request.query, filter), { limit: limit + 1, ...filter }).map((item) => item.event);
+    return { events: found.slice(0, limit), more: found.length > limit };
   });
 
   // Server-Sent Events, `id:` = event id. A client resumes with Last-Event-ID
@@ -61,8 +74,8 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
-      let cursor = positionAfter(since);
       const filter = filters(request.query.class, subscriptionId(request.query.subscription));
+      let cursor = startOf(since, request.query, filter);
       const matches = (event: EventRecord) =>
         (filter.class === undefined || event.class === filter.class) &&
         (filter.subscription === undefined || event.subscription === filter.subscription);
@@ -98,6 +111,12 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
       live = true;
     },
   );
+}
+
+function timeOf(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new EventdError('EVENTD_ERR_BAD_REQUEST', `from: "${value}" is not a time; use ISO 8601 (2025-01-02T03:04:05Z) or epoch milliseconds`, { field: 'from' });
+  return ms;
 }
 
 function filters(className: string | undefined, subscription: string | undefined): { class?: string; subscription?: string } {

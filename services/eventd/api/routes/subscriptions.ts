@@ -9,7 +9,8 @@ export function subscriptionRoutes(app: FastifyInstance, context: ApiContext): v
   // The body is validated by the service against schemas/subscription.schema.json,
   // so the same rules hold for the API and for anything else that creates one.
   app.post('/v1/subscriptions', { schema: { body: { type: 'object' } } }, async (request, reply) => {
-    const created = subscriptions.create(request.body);
+    const created = subscriptions.create(request.body, request.caller?.who);
+    request.auditSubject = created.id;
     return reply.status(201).send(created);
   });
 
