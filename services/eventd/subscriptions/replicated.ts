@@ -15,9 +15,12 @@ export function checkReplicated(id: string, value: unknown): ReplicatedCheck {
   const problems: string[] = [];
   if (record['id'] !== id) problems.push(`id: must be the map key "${id}"`);
   for (const field of recordFields) if (typeof record[field] !== 'string' || record[field] === '') problems.push(`${field}: must be a non-empty string`);
+  // Set by a PATCH (a change after a fault clears it on every node).
+  if (record['updatedAt'] !== undefined && typeof record['updatedAt'] !== 'string') problems.push('updatedAt: must be a string');
   for (const field of ['scope', 'order', 'actions'] as const) if (record[field] === undefined) problems.push(`${field}: required in a replicated subscription`);
   const spec: Record<string, unknown> = { ...record };
   for (const field of recordFields) delete spec[field];
+  delete spec['updatedAt'];
   const validate = validator('subscription.schema.json');
   if (!validate(spec)) problems.push(...describeErrors(validate.errors));
   if (problems.length > 0) return { ok: false, problems };
