@@ -3,6 +3,7 @@
 // `jsonata(expr).evaluate()` over the same expressions and samples in the
 // same run. A benchmark, not a test: it prints figures and ratios.
 import { localEventLog } from '../test/helpers/event-log.js';
+import { budgetCost } from './lib/budget-cost.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,3 +122,11 @@ console.log(`threshold evaluation: ${subscriptionCount} subscriptions x ${resour
 console.log(`  eventd evaluator   ${ours.seconds.toFixed(2)} s  ${rate(samples, ours.seconds)} samples/s  ${rate(ours.evaluations, ours.seconds)} evaluations/s  (${ours.events} events written, ${ours.fast}/${subscriptionCount} expressions on the fast path, SQLite commits included)`);
 console.log(`  plain jsonata      ${baseline.seconds.toFixed(2)} s  ${rate(samples, baseline.seconds)} samples/s  ${rate(baseline.evaluations, baseline.seconds)} evaluations/s  (jsonata(expr) compiled once, await evaluate() per sample)`);
 console.log(`  ratio              ${((ours.evaluations / ours.seconds) / (baseline.evaluations / baseline.seconds)).toFixed(1)}x evaluations/s of plain jsonata`);
+
+// The evaluation budget's cost, in the same run (expression level, no SQLite).
+const cost = await budgetCost();
+const percent = (withBudget: number, without: number) => `${(((withBudget - without) / without) * 100).toFixed(1)} %`;
+console.log(`evaluation budget (jsonata guardrails: time, depth, sequence), expression level, medians of ${cost.rounds.fast} (fast) and ${cost.rounds.jsonata} (jsonata) interleaved rounds:`);
+console.log(`  fast path       without ${rate(cost.fast.without, 1)} evaluations/s   with ${rate(cost.fast.with, 1)} evaluations/s   (${percent(cost.fast.with, cost.fast.without)}; the fast path takes no budget)`);
+console.log(`  jsonata path    without ${rate(cost.jsonata.without, 1)} evaluations/s   with ${rate(cost.jsonata.with, 1)} evaluations/s   (${percent(cost.jsonata.with, cost.jsonata.without)})`);
+console.log(`  worker thread   ${rate(cost.workerRoundTrip, 1)} evaluations/s, one per round trip (the least a worker with a deadline would cost: ${(cost.jsonata.with / cost.workerRoundTrip).toFixed(1)}x slower than the guardrails)`);

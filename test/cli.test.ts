@@ -283,12 +283,12 @@ describe('eventctl', () => {
       assert.equal(human.code, 0, human.stderr);
       const lines = human.stdout.trimEnd().split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0] ?? '', /^ID +NAME +CLASS +EXPR +REARM +FOR +SCOPE +ACTIONS +RESPONSES$/);
+      assert.match(lines[0] ?? '', /^ID +NAME +STATUS +CLASS +EXPR +REARM +FOR +SCOPE +ACTIONS +RESPONSES$/);
       for (const column of ['NAME', 'CLASS', 'EXPR', 'SCOPE']) {
         const at = lines[0]?.indexOf(column) ?? -1;
         assert.ok(lines.slice(1).every((line) => line[at - 1] === ' ' && line[at] !== ' '), `column ${column} aligned:\n${human.stdout}`);
       }
-      assert.match(lines[2] ?? '', /ip-gone +IPAddress +up = false +- +- +n1,n2 +- +-$/);
+      assert.match(lines[2] ?? '', /ip-gone +- +IPAddress +up = false +- +- +n1,n2 +- +-$/);
       const json = await run(['--api', api, '--json', 'subscriptions']);
       assert.deepEqual(JSON.parse(json.stdout), body);
     });

@@ -32,8 +32,8 @@ export interface StatePayload {
   subscription: string;
   node: string;
   resource: string;
-  /** armed: waiting for the expression; fired: waiting for the rearm. */
-  state: 'armed' | 'fired';
+  /** armed: waiting for the expression; fired: waiting for the rearm; error: out of its evaluation budget, no longer evaluated. */
+  state: 'armed' | 'fired' | 'error';
   /** The event or rearm that put it there. */
   event: EventRecord;
 }
@@ -44,7 +44,7 @@ export function stateAfter(event: EventRecord): StatePayload {
     subscription: event.subscription,
     node: event.node,
     resource: event.resource,
-    state: event.type === 'event' ? 'fired' : 'armed',
+    state: event.type === 'event' ? 'fired' : event.type === 'error' ? 'error' : 'armed',
     event,
   };
 }

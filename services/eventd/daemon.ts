@@ -174,6 +174,7 @@ export class Daemon {
     const evaluator = new Evaluator({
       node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
       silencing: (draft) => silences.silencing(draft),
+      onFault: (id) => subscriptions.suspend(id),
     });
     const producers = new ProducerHost({
       node: config.node,
@@ -198,6 +199,8 @@ export class Daemon {
       onDeleted: (id) => evaluator.forget(id),
       onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
       responseExists: (name) => responses.lookup(name) !== undefined,
+      health: evaluator.health,
+      latestSamples: (className) => evaluator.latestSamples(className),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
     // Consumers (the MQTT bridge, ...) start before any subscription wakes a

@@ -41,7 +41,8 @@ export interface RawSample {
 }
 
 /** A crossing (event, rearm), or the start and end of flapping (subscriptions with `flap`). */
-export type EventType = 'event' | 'rearm' | 'flapping' | 'flapping-end';
+/** `error`: the subscription ran out of its evaluation budget on `node` and is no longer evaluated there. */
+export type EventType = 'event' | 'rearm' | 'flapping' | 'flapping-end' | 'error';
 /** What an action's `on` names: flapping runs the actions of `event`, flapping-end those of `rearm`. */
 export type CrossingType = 'event' | 'rearm';
 export type Scope = 'local' | 'cluster' | string[];
@@ -154,7 +155,14 @@ export interface Subscription extends SubscriptionSpec {
   createdAt: string;
   /** Who created it through the API: `uid:<n>` (unix socket) or `token:<name>` (TCP). */
   createdBy?: string;
+  /** Absent: enabled. A disabled subscription is kept but not evaluated (RSCT's stopcondresp). */
+  enabled?: boolean;
+  /** Set by every PATCH: a change after a fault clears the fault, on every node. */
+  updatedAt?: string;
 }
+
+/** `error`: it ran out of its evaluation budget on this node; `disabled`: `enabled` is false. */
+export type SubscriptionStatus = 'active' | 'error' | 'disabled';
 
 export interface EventRecord {
   /** `origin:seq` */
@@ -179,6 +187,8 @@ export interface EventRecord {
   silenced?: string;
   /** A crossing while its resource flaps: logged, its responses do not run (the `flapping` event said it once). */
   flapping?: boolean;
+  /** An `error` event only: which expression ran out of budget, and how. */
+  error?: { field: string; code: string; message: string };
 }
 
 /** What a silence matches; every matcher given must equal the event's field (subscription: its name or id). */

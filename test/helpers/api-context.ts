@@ -45,7 +45,7 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   });
   const silences = new SilenceService({ node: 'n1', store, logger });
   const { log, recorder } = localEventLog(store, metrics, 'n1', { feed, plan: { response: (name) => responses.lookup(name) } });
-  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder, silencing: (draft) => silences.silencing(draft) });
+  const evaluator = new Evaluator({ node: 'n1', store, registry, metrics, logger, log, recorder, silencing: (draft) => silences.silencing(draft), onFault: (id) => subscriptions.suspend(id) });
   const manifests = [pagingSpaceManifest];
   let refusedCount = 0;
   const subscriptions = new SubscriptionService({
@@ -55,6 +55,8 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
     onDeleted: (id) => evaluator.forget(id),
     onReplicatedRefused: () => void refusedCount++,
     responseExists: (name) => responses.lookup(name) !== undefined,
+    health: evaluator.health,
+    latestSamples: (className) => evaluator.latestSamples(className),
   });
   const context: ApiContext = {
     config,

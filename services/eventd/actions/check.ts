@@ -33,7 +33,10 @@ export function checkAction(action: RawAction, field: string): ActionSpec {
   const kinds = (['run', 'webhook', 'email'] as const).filter((kind) => action[kind] !== undefined);
   if (kinds.length !== 1) throw bad(field, `give exactly one of run, webhook, email (got ${kinds.length === 0 ? 'none' : kinds.join(', ')})`);
   const timeout = action.timeout ?? action.webhook?.timeout ?? defaultActionTimeout;
-  parseDuration(timeout, `${field}.timeout`);
+  // A zero timeout would kill every run at once (and `0s` is how a user might mean "none").
+  if (parseDuration(timeout, `${field}.timeout`) <= 0) {
+    throw new EventdError('EVENTD_ERR_BAD_DURATION', `${field}.timeout: "${timeout}" must be longer than 0 (the default is ${defaultActionTimeout})`, { field: `${field}.timeout` });
+  }
   if (action.maxAge !== undefined) parseDuration(action.maxAge, `${field}.maxAge`);
   const common: ActionCommon = {
     timeout,

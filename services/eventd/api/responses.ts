@@ -1,11 +1,36 @@
 // Response shapes of the local API: one module the routes answer with and eventctl reads (no copy on either side).
 import type { Member } from '../cluster/edge/cluster-node.js';
+import type { ExpressionWarning } from '../expression/index.js';
 import type { Preset } from '../presets.js';
 import type { ActionRunReason } from '../store/action-runs.js';
-import type { ActionSpec, AttributeSpec, Attrs, EventRecord, NamedResponse, Silence, Subscription } from '../types.js';
+import type { ActionSpec, AttributeSpec, Attrs, EventRecord, NamedResponse, Silence, Subscription, SubscriptionStatus } from '../types.js';
+
+/** A subscription as the API lists it: with its status on this node. */
+export type ListedSubscription = Subscription & { status?: SubscriptionStatus };
 
 export interface SubscriptionList {
-  subscriptions: Subscription[];
+  subscriptions: ListedSubscription[];
+}
+
+/** Legal in jsonata but doubtful (a number used as a condition): field, position, message, pointer. */
+export type ExpressionWarningInfo = ExpressionWarning;
+
+/** POST and PATCH answers: the subscription, and what its checks found legal but doubtful. */
+export type AcceptedSubscription = ListedSubscription & { warnings?: ExpressionWarningInfo[] };
+
+/** GET /v1/subscriptions/:id: like lscondition, the subscription with why it is in error and each resource's state and errors. */
+export interface SubscriptionDetail extends ListedSubscription {
+  error?: { field: string; code: string; message: string; node: string; resource: string; at: string; event?: string };
+  errors: number;
+  states: {
+    node: string;
+    resource: string;
+    state: 'armed' | 'fired';
+    lastEvent?: string;
+    errors: number;
+    failing: boolean;
+    lastError?: { field: string; code?: string; message: string; position?: number; at: string };
+  }[];
 }
 
 export interface DeletedSubscription {
@@ -21,7 +46,10 @@ export interface EventList {
 export interface ClassInfo {
   class: string;
   description?: string;
+  /** The period in use: the config's producers.<Class>.periodMs, else the manifest's. */
   periodMs: number;
+  /** The manifest's default, when the config sets another. */
+  defaultPeriodMs?: number;
   attributes: Record<string, AttributeSpec>;
   awake: boolean;
 }

@@ -1,6 +1,9 @@
 // eventctl: the command-line client of eventd's local API.
 // Exit codes: 0 ok, 1 the daemon or the network failed, 2 usage.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { packageRoot } from '../paths.js';
 import { actionCommands } from './commands/actions.js';
 import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
@@ -18,6 +21,7 @@ function buildProgram(): Command {
     // Set before adding commands: subcommands inherit it.
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    .version(version(), '-V, --version', "print eventctl's version")
     .addOption(new Option('--api <url>', 'eventd API base URL').env('EVENTD_API').default(defaults.api).argParser(apiUrl))
     .addOption(new Option('--token <token>', 'bearer token for the API over TCP (prefer the environment variable)').env('EVENTD_TOKEN'))
     .addOption(new Option('--socket <path>', 'the daemon\'s unix socket (<dataDir>/api.sock); found by itself when not given').env('EVENTD_SOCKET'))
@@ -47,6 +51,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`eventctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return exitFailure;
   }
+}
+
+/** eventctl's own version (the package's); the daemon's is in `eventctl status`. */
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function apiUrl(value: string): string {

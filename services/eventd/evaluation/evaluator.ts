@@ -1,10 +1,11 @@
-import { truthy, type Bindings, type CompiledExpression } from '../expression/index.js';
+import { budgetFault, truthy, type Bindings, type CompiledExpression } from '../expression/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 import type { ThresholdKey } from '../store/threshold-states.js';
 import type { CompiledSubscription } from '../subscriptions/compiled.js';
 import type { SubscriptionRegistry } from '../subscriptions/registry.js';
+import { resourceId, SubscriptionHealth, type ResourceErrors, type SubscriptionFault } from '../subscriptions/health.js';
 import type { Attrs, EventType, Sample } from '../types.js';
 import type { EventDraft, EventRecorder } from '../log/append.js';
 import type { EventLog } from '../log/event-log.js';
@@ -23,7 +24,20 @@ export interface EvaluatorOptions {
   recorder: EventRecorder;
   /** The id of the silence muting a new event, if any: the event carries it (`silenced`), and its responses do not run. */
   silencing?: (draft: EventDraft) => string | undefined;
+  /** Faults and per-resource errors, in memory; the evaluator writes them in its batch. Default: read from the store. */
+  health?: SubscriptionHealth;
+  /** After the commit of a batch in which the subscription ran out of budget (the registry lets its producer sleep). */
+  onFault?: (subscription: string) => void;
 }
+
+interface PendingFault {
+  fault: SubscriptionFault;
+  compiled: CompiledSubscription;
+  sample: Sample;
+  expr: string;
+}
+
+type Field = 'expr' | 'rearm' | 'where';
 
 interface PendingEvent {
   type: EventType;
@@ -52,9 +66,10 @@ export class Evaluator {
   /** Flap history of subscriptions with `flap`, by threshold id. */
   private readonly flaps = new Map<string, FlapState>();
   private queue: Promise<void> = Promise.resolve();
-  private readonly failing = new Set<string>();
+  readonly health: SubscriptionHealth;
 
   constructor(private readonly options: EvaluatorOptions) {
+    this.health = options.health ?? new SubscriptionHealth(options.store);
     for (const { key, state } of options.store.thresholdStates.all()) this.thresholds.set(thresholdId(key), state);
     for (const sample of options.store.samples.list()) this.latest.set(sampleId(sample), sample.attrs);
     for (const { key, state } of options.store.flapStates.all()) this.flaps.set(thresholdId(key), state);
@@ -81,6 +96,18 @@ export class Evaluator {
     for (const id of this.flaps.keys()) if (id.startsWith(prefix)) this.flaps.delete(id);
   }
 
+  /** The latest sample of every resource of the class seen here (creation tries a new expression on them). */
+  latestSamples(className: string): Pick<Sample, 'node' | 'resource' | 'attrs'>[] {
+    const prefix = className + '\u0000';
+    const result: Pick<Sample, 'node' | 'resource' | 'attrs'>[] = [];
+    for (const [id, attrs] of this.latest) {
+      if (!id.startsWith(prefix)) continue;
+      const [, node, resource] = id.split('\u0000') as [string, string, string];
+      result.push({ node, resource, attrs });
+    }
+    return result;
+  }
+
   thresholdStates(subscriptionId: string): { node: string; resource: string; state: ThresholdState }[] {
     const prefix = subscriptionId + '\u0000';
     const result: { node: string; resource: string; state: ThresholdState }[] = [];
@@ -93,21 +120,29 @@ export class Evaluator {
   }
 
   private async evaluate(className: string, samples: Sample[]): Promise<void> {
-    const subscriptions = this.options.registry.forClass(className);
+    const { health } = this;
+    // A faulted subscription is not evaluated, whether or not the registry has let it go yet.
+    const subscriptions = this.options.registry.forClass(className).filter((compiled) => health.fault(compiled.subscription.id) === undefined);
     // This batch's changes, applied to memory only after they commit.
     const changed = new Map<string, { key: ThresholdKey; state: ThresholdState }>();
     const flapChanged = new Map<string, { key: ThresholdKey; state: FlapState }>();
     const latest = new Map<string, Attrs>();
     const pending: PendingEvent[] = [];
+    const errorsChanged = new Map<string, ResourceErrors>();
+    const faults = new Map<string, PendingFault>();
     let evaluations = 0;
     let errors = 0;
     for (const sample of samples) {
-      const resourceId = sampleId(sample);
+      const resourceKey = sampleId(sample);
       const nodeResource = sample.node + '\u0000' + sample.resource;
-      const prev = latest.get(resourceId) ?? this.latest.get(resourceId);
+      const prev = latest.get(resourceKey) ?? this.latest.get(resourceKey);
       const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class };
       for (const compiled of subscriptions) {
+        // Out of budget earlier in this batch: not evaluated again, here or after the commit.
+        if (faults.size > 0 && faults.has(compiled.subscription.id)) continue;
         const id = compiled.subscription.id + '\u0000' + nodeResource; // = thresholdId(key)
+        let field: Field = 'where';
+        let expression: CompiledExpression | undefined = compiled.where;
         try {
           if (compiled.where) {
             let where = compiled.where.evaluate(sample.attrs, bindings);
@@ -116,14 +151,19 @@ export class Evaluator {
           }
           const state = changed.get(id)?.state ?? this.thresholds.get(id) ?? initialState;
           const which = deciding(state, compiled.rearm !== undefined);
-          const expression = which === 'rearm' ? (compiled.rearm as CompiledExpression) : compiled.expr;
+          field = which === 'rearm' ? 'rearm' : 'expr';
+          expression = which === 'rearm' ? (compiled.rearm as CompiledExpression) : compiled.expr;
           // Fast-path expressions answer synchronously; awaiting them would cost a microtask each.
           let result = expression.evaluate(sample.attrs, bindings);
           if (result instanceof Promise) result = await result;
           const value = truthy(result);
           evaluations++;
           const next = step(state, which === 'not-expr' ? !value : value, sample.time, compiled.forClause);
-          if (this.failing.size > 0) this.failing.delete(id);
+          if (errorsChanged.size > 0 || health.anyFailing) {
+            const failed = errorsChanged.get(id) ?? health.resource(id);
+            if (failed?.failing) errorsChanged.set(id, { ...failed, failing: false });
+          }
+          if (!next.changed) continue;
           const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
           const flap = compiled.subscription.flap;
           let flapping = false;
@@ -144,22 +184,38 @@ export class Evaluator {
           }
         } catch (error) {
           errors++;
+          const fault = budgetFault(error);
+          if (fault) {
+            const { id: subscription } = compiled.subscription;
+            const message = `${field}: ${fault.message}`;
+            faults.set(subscription, { compiled, sample, expr: expression?.source ?? compiled.expr.source, fault: { subscription, field, code: fault.code, message, node: sample.node, resource: sample.resource, at: sample.time } });
+            continue;
+          }
+          const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
+          const before = errorsChanged.get(id) ?? health.resource(id);
           // Log once per failing (subscription, resource) until it evaluates again.
-          if (!this.failing.has(id)) {
-            this.failing.add(id);
+          if (!before?.failing) {
             this.options.logger.warn({ err: error, subscription: compiled.subscription.name, resource: sample.resource }, 'expression failed on a sample; skipped');
           }
+          errorsChanged.set(id, { key, errors: (before?.errors ?? 0) + 1, failing: true, lastError: lastError(field, error, sample.time) });
         }
       }
-      latest.set(resourceId, sample.attrs);
+      latest.set(resourceKey, sample.attrs);
     }
+    // Changed or deleted while this batch ran (a PATCH between two awaits): the fault was the old expression's.
+    for (const [id, item] of faults) if (this.options.registry.get(id) !== item.compiled) faults.delete(id);
     // Counted once per batch: a labelled counter per evaluation would cost more than the evaluation.
     this.options.metrics.evaluations.inc({ class: className }, evaluations);
     if (errors > 0) this.options.metrics.evaluationErrors.inc({ class: className }, errors);
-    this.commit(className, samples, changed, flapChanged, pending);
+    this.commit(className, samples, changed, flapChanged, pending, errorsChanged, faults);
     for (const [id, { state }] of changed) this.thresholds.set(id, state);
     for (const [id, { state }] of flapChanged) this.flaps.set(id, state);
     for (const [id, attrs] of latest) this.latest.set(id, attrs);
+    health.committed([...faults.values()].map((item) => item.fault), errorsChanged.values());
+    for (const { fault, compiled } of faults.values()) {
+      this.options.logger.error({ subscription: compiled.subscription.name, id: fault.subscription, field: fault.field, code: fault.code, resource: fault.resource }, `subscription ran out of its evaluation budget; no longer evaluated: ${fault.message}`);
+      this.options.onFault?.(fault.subscription);
+    }
   }
 
   /** One transaction: the samples, the events (through the recorder) and the threshold states that caused them. */
@@ -169,10 +225,18 @@ export class Evaluator {
     changed: Map<string, { key: ThresholdKey; state: ThresholdState }>,
     flapChanged: Map<string, { key: ThresholdKey; state: FlapState }>,
     pending: PendingEvent[],
+    errorsChanged: Map<string, ResourceErrors>,
+    faults: Map<string, PendingFault>,
   ): void {
     const { store, log, recorder, metrics } = this.options;
     log.transaction(`evaluation of ${className} samples`, () => {
       for (const sample of samples) store.samples.save(sample);
+      for (const entry of errorsChanged.values()) store.health.saveErrors(entry);
+      // The fault and its one `error` event commit together: a restart neither repeats nor loses it.
+      for (const item of faults.values()) {
+        item.fault.event = recorder.record(this.faultDraft(item), item.compiled.subscription);
+        store.health.saveFault(item.fault);
+      }
       for (const item of pending) {
         const eventId = recorder.record(this.draft(item), item.compiled.subscription);
         if (item.type === 'flapping' || item.type === 'flapping-end') continue;
@@ -184,6 +248,23 @@ export class Evaluator {
       for (const { key, state } of flapChanged.values()) store.flapStates.save(key, state);
     });
     metrics.samples.inc({ class: className }, samples.length);
+  }
+
+  private faultDraft(item: PendingFault): EventDraft {
+    const { subscription } = item.compiled;
+    const { fault } = item;
+    return {
+      type: 'error',
+      subscription: subscription.id,
+      subscriptionName: subscription.name,
+      class: item.sample.class,
+      resource: item.sample.resource,
+      node: item.sample.node,
+      expr: item.expr,
+      attrs: item.sample.attrs,
+      time: new Date(item.sample.time).toISOString(),
+      error: { field: fault.field, code: fault.code, message: fault.message },
+    };
   }
 
   private draft(item: PendingEvent): EventDraft {
@@ -206,8 +287,19 @@ export class Evaluator {
   }
 }
 
-function thresholdId(key: ThresholdKey): string {
-  return `${key.subscription}\u0000${key.node}\u0000${key.resource}`;
+const thresholdId = resourceId;
+
+/** jsonata's errors are plain objects with code, position and message; the fast path's are ExpressionRuntimeErrors of the same shape. */
+function lastError(field: Field, error: unknown, at: number): ResourceErrors['lastError'] {
+  const fields = typeof error === 'object' && error !== null ? (error as { code?: unknown; position?: unknown; message?: unknown }) : {};
+  const message = typeof fields.message === 'string' ? fields.message : String(error);
+  return {
+    field,
+    message: `${field}: ${message}`,
+    at,
+    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(typeof fields.position === 'number' ? { position: fields.position } : {}),
+  };
 }
 
 function sampleId(sample: Pick<Sample, 'class' | 'node' | 'resource'>): string {

@@ -3,6 +3,7 @@
 
 import { EventdError } from '../errors.js';
 import type { AttributeReference } from './attributes.js';
+import type { TypeFinding } from './type-check.js';
 
 /**
  * The source line holding the token and carets under it. jsonata's `position`
@@ -57,4 +58,14 @@ export function unknownAttribute(field: string, source: string, ref: AttributeRe
     `${field}: unknown attribute ${JSON.stringify(ref.attribute)} of this class${where}; ${list}`,
     { field, attribute: ref.attribute, position: ref.position, known: names, pointer: pointer(source, ref.position, ref.attribute.length) },
   );
+}
+
+/** What jsonata would fail on for every sample, found from the manifest's attribute types before any sample. */
+export function typeError(field: string, source: string, finding: TypeFinding): EventdError {
+  const where = finding.position === undefined ? '' : ` at position ${finding.position}`;
+  return new EventdError('EVENTD_ERR_EXPRESSION_TYPE', `${field}: type error${where}: ${finding.message}`, {
+    field,
+    position: finding.position,
+    pointer: pointer(source, finding.position, finding.length),
+  });
 }

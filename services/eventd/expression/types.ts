@@ -10,8 +10,18 @@ export interface Bindings {
   class: string;
 }
 
+/** Legal in jsonata but almost surely not what was meant (a number used as a condition): returned beside a 201. */
+export interface ExpressionWarning {
+  field: string;
+  position: number | undefined;
+  message: string;
+  /** The source line and carets under the token. */
+  pointer: string;
+}
+
 export interface CompiledExpression {
   readonly source: string;
+  readonly warnings: readonly ExpressionWarning[];
   /** true when evaluate() runs the synchronous fast path, never returning a Promise */
   readonly fast: boolean;
   /** Evaluates over the sample's attrs with $prev, $node, $resource, $class bound. Throws (or rejects) on a runtime error such as comparing a string with a number. */

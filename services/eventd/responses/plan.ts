@@ -61,7 +61,8 @@ export function planActions(event: EventRecord, owner: EventOwner | undefined, i
   let mute: Mute | undefined | null = null; // asked once, only if some action runs here
   const drafts: ActionRunDraft[] = [];
   candidates.forEach(({ spec, response }, index) => {
-    if (!spec.on.includes(crossingOf(event.type)) || !runsHere(spec.where, inputs.node, owner.node, event.node)) return;
+    const crossing = crossingOf(event.type);
+    if (crossing === undefined || !spec.on.includes(crossing) || !runsHere(spec.where, inputs.node, owner.node, event.node)) return;
     if (mute === null) mute = muteOf(event, inputs);
     const draft: ActionRunDraft = { eventId: event.id, subscription: event.subscription, actionIndex: index, response: response?.name ?? null, spec, node: inputs.node };
     const window = response === null ? undefined : windowOf(response);
@@ -81,8 +82,9 @@ function muteOf(event: EventRecord, inputs: PlanInputs): Mute | undefined {
   return undefined;
 }
 
-/** Flapping runs what an event runs, flapping-end what a rearm runs. */
-function crossingOf(type: EventType): CrossingType {
+/** Flapping runs what an event runs, flapping-end what a rearm runs; an `error` (out of budget) runs neither. */
+function crossingOf(type: EventType): CrossingType | undefined {
+  if (type === 'error') return undefined;
   return type === 'flapping' ? 'event' : type === 'flapping-end' ? 'rearm' : type;
 }
 

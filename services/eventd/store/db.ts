@@ -202,6 +202,39 @@ const migrations: string[] = [
     subject TEXT
   );
   `,
+  `
+  -- Why a subscription stopped being evaluated on this node (its status
+  -- "error"): it ran out of its evaluation budget. Per node, beside the
+  -- subscription rather than in its body, since a cluster subscription's body
+  -- is replicated and a fault is what this node saw. Kept until the
+  -- subscription is changed (PATCH) or deleted, so a restart does not run the
+  -- expression again.
+  CREATE TABLE subscription_faults (
+    subscription TEXT PRIMARY KEY,
+    field TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    node TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    event TEXT
+  ) WITHOUT ROWID;
+  -- Runtime errors per (subscription, node, resource): how many evaluations
+  -- failed, the last error, and whether the latest evaluation failed.
+  CREATE TABLE evaluation_errors (
+    subscription TEXT NOT NULL,
+    node TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    errors INTEGER NOT NULL,
+    failing INTEGER NOT NULL CHECK (failing IN (0, 1)),
+    field TEXT NOT NULL,
+    code TEXT,
+    message TEXT NOT NULL,
+    position INTEGER,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (subscription, node, resource)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

@@ -8,12 +8,14 @@ import { MetaStore } from './meta.js';
 import { ResponseStore } from './responses.js';
 import { SilenceStore } from './silences.js';
 import { SampleStore } from './samples.js';
+import { SubscriptionHealthStore } from './subscription-health.js';
 import { SubscriptionStore } from './subscriptions.js';
 import { ThresholdStateStore } from './threshold-states.js';
 
 /** The node's SQLite store: one file, one connection, a repository per table. */
 export class Store {
   readonly subscriptions: SubscriptionStore;
+  readonly health: SubscriptionHealthStore;
   readonly thresholdStates: ThresholdStateStore;
   readonly samples: SampleStore;
   readonly events: EventStore;
@@ -27,6 +29,7 @@ export class Store {
 
   constructor(readonly db: Db) {
     this.subscriptions = new SubscriptionStore(db);
+    this.health = new SubscriptionHealthStore(db);
     this.thresholdStates = new ThresholdStateStore(db);
     this.samples = new SampleStore(db);
     this.events = new EventStore(db);

@@ -7,12 +7,18 @@ export class SubscriptionStore {
   private readonly deleteStatesStmt;
   private readonly deleteFlapStmt;
   private readonly allStmt;
+  private readonly updateStmt;
+  private readonly deleteFaultStmt;
+  private readonly deleteErrorsStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO subscriptions (id, name, class, body, created_at) VALUES (?, ?, ?, ?, ?)');
     this.deleteStmt = db.prepare('DELETE FROM subscriptions WHERE id = ?');
     this.deleteStatesStmt = db.prepare('DELETE FROM threshold_states WHERE subscription = ?');
     this.deleteFlapStmt = db.prepare('DELETE FROM flap_states WHERE subscription = ?');
+    this.updateStmt = db.prepare('UPDATE subscriptions SET body = ? WHERE id = ?');
+    this.deleteFaultStmt = db.prepare('DELETE FROM subscription_faults WHERE subscription = ?');
+    this.deleteErrorsStmt = db.prepare('DELETE FROM evaluation_errors WHERE subscription = ?');
     this.allStmt = db.prepare('SELECT body FROM subscriptions ORDER BY created_at, id');
   }
 
@@ -20,11 +26,18 @@ export class SubscriptionStore {
     this.insertStmt.run(subscription.id, subscription.name, subscription.class, JSON.stringify(subscription), Date.parse(subscription.createdAt));
   }
 
-  /** Removes the subscription and its threshold state; its events and action audit stay. */
+  /** A changed body (PATCH); the name and class never change. */
+  update(subscription: Subscription): void {
+    this.updateStmt.run(JSON.stringify(subscription), subscription.id);
+  }
+
+  /** Removes the subscription, its threshold state and what went wrong evaluating it; its events and action audit stay. */
   delete(id: string): boolean {
     return this.db.transaction(() => {
       this.deleteStatesStmt.run(id);
       this.deleteFlapStmt.run(id);
+      this.deleteFaultStmt.run(id);
+      this.deleteErrorsStmt.run(id);
       return this.deleteStmt.run(id).changes > 0;
     })();
   }

@@ -1,4 +1,4 @@
-import { compileExpression, type CompiledExpression } from '../expression/index.js';
+import { compileExpression, type ClassAttributes, type CompiledExpression } from '../expression/index.js';
 import type { ForClause } from '../evaluation/threshold.js';
 import type { Subscription } from '../types.js';
 import { parseFor } from './for-clause.js';
@@ -13,7 +13,7 @@ export interface CompiledSubscription {
 }
 
 /** Throws EventdError naming the field (and position) that is wrong. */
-export function compileSubscription(subscription: Subscription, attributes?: ReadonlySet<string>): CompiledSubscription {
+export function compileSubscription(subscription: Subscription, attributes?: ClassAttributes): CompiledSubscription {
   const { expr, rearm, where } = subscription;
   return {
     subscription,

@@ -9,7 +9,8 @@ export type ReplicatedCheck = { ok: true; subscription: Subscription } | { ok: f
 
 const recordFields = ['id', 'node', 'createdAt'] as const;
 /** Given by the origin too, when it knew who asked (api/auth.ts). */
-const optionalRecordFields = ['createdBy'] as const;
+/** createdBy: who made it; updatedAt: set by a PATCH (a change after a fault clears it on every node). */
+const optionalRecordFields = ['createdBy', 'updatedAt'] as const;
 
 export function checkReplicated(id: string, value: unknown): ReplicatedCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, problems: ['(root): must be object'] };

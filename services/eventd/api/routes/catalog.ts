@@ -8,7 +8,12 @@ export function catalogRoutes(app: FastifyInstance, context: ApiContext): void {
     const awake = new Set(context.producers.awake());
     const classes = context.producers
       .manifests()
-      .map((manifest) => ({ ...manifest, awake: awake.has(manifest.class) }))
+      .map((manifest) => {
+        // The period in use: what the config sets for the class wins over the manifest's default.
+        const configured = context.config.producers[manifest.class]?.periodMs;
+        const period = configured === undefined || configured === manifest.periodMs ? {} : { periodMs: configured, defaultPeriodMs: manifest.periodMs };
+        return { ...manifest, ...period, awake: awake.has(manifest.class) };
+      })
       .sort((a, b) => a.class.localeCompare(b.class));
     return { classes };
   });

@@ -15,7 +15,7 @@ interface ActionsOptions {
 export function actionCommands(program: Command): void {
   program
     .command('actions')
-    .description('list action runs (scripts, webhooks, e-mails): status, result, attempts, and why a run was skipped')
+    .description('list action runs (scripts, webhooks, e-mails), oldest first: status, result, attempts, and why a run was skipped')
     .option('--subscription <id-or-name>', 'only runs for this subscription')
     .option('--event <id>', 'only runs for this event')
     .option('--limit <n>', 'at most this many runs (the daemon has a default)', positiveInteger)
@@ -25,7 +25,9 @@ export function actionCommands(program: Command): void {
         subscription: options.subscription, event: options.event, limit: options.limit,
       });
       if (context.json) return context.writeJson(result);
-      context.write(table(['ID', 'EVENT', 'STATUS', 'RESULT', 'ATTEMPT', 'ACTION', 'RESPONSE', 'STARTED', 'DURATION', 'WHY'], result.actions.map(actionRow)));
+      // The API answers newest first (so --limit keeps the newest); shown oldest first, like subscriptions and events.
+      const rows = [...result.actions].sort((x, y) => Number(x.id) - Number(y.id)).map(actionRow);
+      context.write(table(['ID', 'EVENT', 'STATUS', 'RESULT', 'ATTEMPT', 'ACTION', 'RESPONSE', 'STARTED', 'DURATION', 'WHY'], rows));
     });
 }
 

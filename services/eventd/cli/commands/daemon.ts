@@ -13,7 +13,7 @@ export function daemonCommands(program: Command): void {
       const context = contextOf(command);
       const result = await context.client.get<ClassList>('/v1/classes');
       if (context.json) return context.writeJson(result);
-      const rows = result.classes.map((c) => [c.class, formatDuration(c.periodMs), c.awake ? 'yes' : 'no', attributesText(c.attributes)]);
+      const rows = result.classes.map((c) => [c.class, periodText(c), c.awake ? 'yes' : 'no', attributesText(c.attributes)]);
       context.write(table(['CLASS', 'PERIOD', 'AWAKE', 'ATTRIBUTES'], rows));
     });
 
@@ -81,4 +81,10 @@ export function daemonCommands(program: Command): void {
 function attributesText(attributes: Record<string, AttributeSpec>): string {
   const parts = Object.entries(attributes).map(([name, spec]) => `${name}:${spec.type}${spec.unit ? `(${spec.unit})` : ''}`);
   return parts.length === 0 ? none : parts.join(' ');
+}
+
+/** The period in use; when the config changed it, the manifest's default beside it. */
+function periodText(c: { periodMs: number; defaultPeriodMs?: number }): string {
+  const period = formatDuration(c.periodMs);
+  return c.defaultPeriodMs === undefined ? period : `${period} (configured; default ${formatDuration(c.defaultPeriodMs)})`;
 }

@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ActionSpec, CrossingType, Order, RunAction, Scope, Subscription, SubscriptionSpec } from '../../types.js';
 import { actionTarget, actionText } from '../action-text.js';
-import type { DeletedSubscription, Preset, PresetList, SubscriptionList } from '../../api/responses.js';
+import type { AcceptedSubscription, DeletedSubscription, ListedSubscription, Preset, PresetList, SubscriptionList } from '../../api/responses.js';
 import { segment } from '../client.js';
 import { contextOf, type CliContext } from '../context.js';
 import { exitUsage } from '../errors.js';
 import { keyValues, none, table } from '../format.js';
 import { collect, forClause, onTypes, scope } from '../options.js';
+import { showSubscription, subscriptionStateCommands, writeWarnings } from './subscription-show.js';
 
 interface SubscribeOptions {
   preset?: string;
@@ -58,7 +59,8 @@ export function subscriptionCommands(program: Command): void {
       const merged = options.preset === undefined ? options : { ...(await presetFields(context, options.preset, options)), ...definedOnly(options) };
       const missing = (['name', 'class', 'expr'] as const).filter((key) => merged[key] === undefined);
       if (missing.length > 0) command.error(`error: missing ${missing.map((key) => `--${key}`).join(', ')} (or give --preset)`, { exitCode: exitUsage });
-      const created = await context.client.post<Subscription>('/v1/subscriptions', subscriptionRequest(merged as RequiredSubscribe, process.cwd()));
+      const created = await context.client.post<AcceptedSubscription>('/v1/subscriptions', subscriptionRequest(merged as RequiredSubscribe, process.cwd()));
+      writeWarnings(created.warnings);
       if (context.json) return context.writeJson(created);
       context.write(`created subscription ${created.name} (${created.id})\n${describeSubscription(created)}`);
     });
@@ -88,13 +90,17 @@ export function subscriptionCommands(program: Command): void {
 
   program
     .command('subscriptions')
-    .description('list subscriptions')
-    .action(async (_options: unknown, command: Command) => {
+    .description('list subscriptions, oldest first; with a name, show that one with its status, errors and per-resource states')
+    .argument('[id-or-name]', 'one subscription to show')
+    .action(async (idOrName: string | undefined, _options: unknown, command: Command) => {
       const context = contextOf(command);
+      if (idOrName !== undefined) return showSubscription(context, idOrName, describeSubscription);
       const result = await context.client.get<SubscriptionList>('/v1/subscriptions');
       if (context.json) return context.writeJson(result);
       context.write(subscriptionTable(result.subscriptions));
     });
+
+  subscriptionStateCommands(program);
 }
 
 type RequiredSubscribe = SubscribeOptions & { name: string; class: string; expr: string };
@@ -131,12 +137,14 @@ export function subscriptionRequest(options: RequiredSubscribe, cwd: string): Su
   };
 }
 
-function subscriptionTable(subscriptions: readonly Subscription[]): string {
-  const rows = subscriptions.map((s) => [
-    s.id, s.name, s.class, s.expr, s.rearm ?? none, s.for === undefined ? none : String(s.for), scopeText(s.scope), actionsText(s.actions),
+/** Oldest first, as `actions` and `events` list: what is newest is at the bottom, next to the prompt. */
+function subscriptionTable(subscriptions: readonly ListedSubscription[]): string {
+  const sorted = [...subscriptions].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.name.localeCompare(b.name));
+  const rows = sorted.map((s) => [
+    s.id, s.name, s.status ?? none, s.class, s.expr, s.rearm ?? none, s.for === undefined ? none : String(s.for), scopeText(s.scope), actionsText(s.actions),
     (s.responses ?? []).join(',') || none,
   ]);
-  return table(['ID', 'NAME', 'CLASS', 'EXPR', 'REARM', 'FOR', 'SCOPE', 'ACTIONS', 'RESPONSES'], rows);
+  return table(['ID', 'NAME', 'STATUS', 'CLASS', 'EXPR', 'REARM', 'FOR', 'SCOPE', 'ACTIONS', 'RESPONSES'], rows);
 }
 
 function describeSubscription(s: Subscription): string {
