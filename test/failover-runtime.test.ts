@@ -7,7 +7,9 @@ import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtim
 import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
 import type { EventRecord } from '../services/eventd/types.js';
 
-const group: GroupSettings = { name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, monitor: { class: 'Process', expr: 'running = 0' } };
+const group: GroupSettings = {
+  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, monitor: { class: 'Process', expr: 'running = 0' },
+};
 
 class FakeCluster {
   now = 1_000_000;
@@ -17,6 +19,14 @@ class FakeCluster {
   readonly running = new Set<string>();
   /** Which scripts fail: "n1:start". */
   readonly failing = new Set<string>();
+  /** Scripts that never finish: "n1:stop". */
+  readonly hanging = new Set<string>();
+  /** When each node's heartbeats stopped being acknowledged (its lease ages from then). */
+  readonly unackedSince = new Map<string, number>();
+  /** When each node was last heard by the others, once it went silent. */
+  readonly silentSince = new Map<string, number>();
+  readonly pets = new Map<string, number>();
+  readonly reasons: string[] = [];
   private readonly pending: Array<() => void> = [];
   private seq = 0;
 
@@ -26,6 +36,10 @@ class FakeCluster {
       const host: FailoverHost = {
         node: name,
         now: () => this.now,
+        mono: () => this.now,
+        leaseAgeMs: () => (this.unackedSince.has(name) ? this.now - this.unackedSince.get(name)! : 0),
+        silentForMs: (peer) => (this.silentSince.has(peer) ? this.now - this.silentSince.get(peer)! : 0),
+        pet: () => void this.pets.set(name, this.now),
         view: () => (this.view.includes(name) ? [...this.view] : [name]),
         hasQuorum: () => this.view.includes(name),
         size: () => names.length,
@@ -38,7 +52,9 @@ class FakeCluster {
           });
           return event.id;
         },
-        run: (_group, action, _reason, _timeoutMs, done) => {
+        run: (_group, action, reason, _timeoutMs, done) => {
+          this.reasons.push(`${name}:${action}:${reason}`);
+          if (this.hanging.has(`${name}:${action}`)) return { kill: () => {} };
           this.pending.push(() => {
             const ok = !this.failing.has(`${name}:${action}`);
             if (ok && action === 'start') this.running.add(name);
@@ -50,7 +66,7 @@ class FakeCluster {
         warn: () => {},
         monitor: () => 'monitor-sub',
       };
-      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, ...settings }));
+      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, ...settings }));
     }
     for (const runtime of this.runtimes.values()) runtime.start([]);
   }
@@ -63,6 +79,13 @@ class FakeCluster {
       for (const runtime of this.runtimes.values()) runtime.tick();
       while (this.pending.length > 0) this.pending.shift()!();
     }
+  }
+
+  /** `node` is cut off: out of the others' view, unheard and unacknowledged from now. */
+  isolate(node: string): void {
+    this.view = this.view.filter((n) => n !== node);
+    this.silentSince.set(node, this.now);
+    this.unackedSince.set(node, this.now);
   }
 
   states(state: string): EventRecord[] {
@@ -87,16 +110,87 @@ test('a start that fails maxStartFailures times on a node moves the group to the
   assert.equal(failed.filter((e) => e.attrs['node'] === 'n1').length, 3, 'three failed starts on n1, then no more');
 });
 
-test('the holder gone from the view: a survivor takes over after fenceMs, not before', () => {
+test('the holder gone from the view: a survivor takes over once its lease has surely lapsed, not before', () => {
   const cluster = new FakeCluster(['n1', 'n2', 'n3']);
   cluster.run(40);
   assert.deepEqual([...cluster.running], ['n1']);
-  cluster.view = ['n2', 'n3'];
+  cluster.isolate('n1');
+  cluster.runtimes.get('n1')!.stop();
   cluster.running.delete('n1'); // the host died with it
-  cluster.run(8); // 400 ms < fenceMs
+  cluster.run(18); // 900 ms < leaseMs + margin
   assert.deepEqual([...cluster.running], []);
   cluster.run(60);
   assert.deepEqual([...cluster.running], ['n2']);
+  assert.ok(cluster.reasons.includes('n2:start:taking over from n1'), cluster.reasons.join(' '));
+});
+
+test('a holder whose heartbeats go unacknowledged stops within its lease, even hearing a majority', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  cluster.unackedSince.set('n1', cluster.now); // egress lost: the view and quorum stay as they were on n1
+  const from = cluster.now;
+  cluster.run(20);
+  const stop = cluster.states('stopping').find((e) => e.attrs['node'] === 'n1');
+  assert.ok(stop, 'n1 stopped');
+  assert.match(String(stop.attrs['reason']), /^fenced: lease lapsing/);
+  assert.ok(Date.parse(stop.time) - from <= group.leaseMs - group.stopBudgetMs, `stopping ${Date.parse(stop.time) - from} ms after the last ack`);
+  assert.ok(!cluster.running.has('n1'));
+});
+
+test('a stop that overruns the lease is killed, counts as a failed stop, and the watchdog is petted no more', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { watchdog: { device: 'fake', timeoutMs: 500 } });
+  cluster.run(40);
+  cluster.hanging.add('n1:stop');
+  cluster.unackedSince.set('n1', cluster.now);
+  const from = cluster.now;
+  cluster.run(30);
+  const failed = cluster.states('failed').find((e) => e.attrs['node'] === 'n1');
+  assert.equal(failed?.attrs['stopFailed'], true);
+  assert.ok(cluster.pets.get('n1')! < from + group.leaseMs, `last pet ${cluster.pets.get('n1')! - from} ms after the last ack`);
+  assert.ok(cluster.pets.get('n2')! >= cluster.now - 50, 'the others still pet theirs');
+  assert.equal(cluster.runtimes.get('n1')!.pettable(), false);
+});
+
+test('a takeover from a node with a watchdog also waits the watchdog timeout', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { watchdog: { device: 'fake', timeoutMs: 1000 } });
+  cluster.run(40);
+  cluster.isolate('n1');
+  cluster.runtimes.get('n1')!.stop();
+  cluster.running.delete('n1');
+  cluster.run(36); // 1800 ms < leaseMs + 1000 + margin
+  assert.deepEqual([...cluster.running], []);
+  cluster.run(60);
+  assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('drain (SIGTERM, onShutdown stop) stops the group here and reports it stopped', async () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const drained = cluster.runtimes.get('n1')!.drain();
+  cluster.run(4);
+  await drained;
+  assert.ok(!cluster.running.has('n1'));
+  assert.ok(cluster.reasons.includes('n1:stop:eventd stopping'));
+  assert.ok(cluster.states('stopped').some((e) => e.attrs['node'] === 'n1'));
+});
+
+test('a restarted node corrects the report its earlier life left (no starting or running left behind)', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const history = [...cluster.log];
+  const raised: EventRecord[] = [];
+  const host: FailoverHost = {
+    node: 'n1', now: () => cluster.now, mono: () => cluster.now, view: () => ['n1', 'n2', 'n3'], hasQuorum: () => true, size: () => 3,
+    leaseAgeMs: () => 0, silentForMs: () => 0, warn: () => {}, monitor: () => 'monitor-sub',
+    raise: (draft) => {
+      raised.push({ ...draft, id: `n1:r${raised.length}`, origin: 'n1', seq: 0, hlc: '0' });
+      return `n1:r${raised.length - 1}`;
+    },
+    run: () => ({ kill: () => {} }),
+  };
+  new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0 }).start(history);
+  assert.deepEqual(raised.filter((e) => e.class === 'FailoverGroup').map((e) => [e.attrs['state'], e.attrs['reason']]), [['stopped', 'eventd restarted: not running here']]);
 });
 
 test('a failed stop keeps the group where it is: nobody starts it until that node is down', () => {

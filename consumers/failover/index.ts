@@ -1,19 +1,25 @@
 // The failover consumer: resource groups kept running on exactly one node of
 // the partition that has quorum, moved when their node fails (DESIGN.md,
 // "Failover consumer"). Turned on by the `failover` config key.
+import { performance } from 'node:perf_hooks';
 import { runScript, type ConsumerContext, type ConsumerPlugin } from '../../services/eventd/sdk/index.js';
 import { groupClass, nodeClass, voteClass } from './ledger.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
 import { actionEnvBase } from './script-env.js';
 import { failoverConfigSchema, failoverSettings, type FailoverSettings } from './settings.js';
+import { Watchdog } from './watchdog.js';
 
 const outputLimitBytes = 16 * 1024;
 
 /** The daemon as the failover runtime sees it: wall clock, agreed view, quorum by who is heard now, real scripts. */
-function daemonHost(ctx: ConsumerContext<FailoverSettings>): FailoverHost {
+function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog | undefined): FailoverHost {
   return {
     node: ctx.node,
     now: () => Date.now(),
+    mono: () => performance.now(),
+    leaseAgeMs: () => ctx.cluster?.leaseAgeMs() ?? 0,
+    silentForMs: (node) => ctx.cluster?.silentForMs(node) ?? Infinity,
+    ...(watchdog ? { pet: () => watchdog.pet() } : {}),
     view: () => ctx.cluster?.view() ?? [ctx.node],
     hasQuorum: () => (ctx.cluster ? ctx.cluster.reachable().length * 2 > ctx.cluster.size : true),
     size: () => ctx.cluster?.size ?? 1,
@@ -45,7 +51,8 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
   settings: failoverSettings,
   async start(ctx) {
     const settings = ctx.config;
-    const runtime = new FailoverRuntime(daemonHost(ctx), settings);
+    const watchdog = settings.watchdog ? new Watchdog(settings.watchdog) : undefined;
+    const runtime = new FailoverRuntime(daemonHost(ctx, watchdog), settings);
     // The ledger is folded from the whole log: every FailoverGroup event is in it, in agreed order.
     const history = [];
     for (let pos = 0; ; ) {
@@ -57,14 +64,17 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
     const timer = setInterval(() => runtime.tick(), failoverTickMs);
-    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, fenceMs: settings.fenceMs }, 'failover started');
+    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null }, 'failover started');
     // Failover groups: owner, placement, this node's state, each node's last report.
     ctx.routes.add({ method: 'GET', url: '/v1/groups', handler: () => ({ groups: runtime.groups() }) });
     return {
+      // onShutdown "stop": the groups here stop (and say so) before the daemon goes; "leave": peers take over once the lease lapses.
+      drain: () => (settings.onShutdown === 'stop' ? runtime.drain() : Promise.resolve()),
       async stop() {
         unsubscribe();
         clearInterval(timer);
         runtime.stop();
+        watchdog?.close();
       },
     };
   },

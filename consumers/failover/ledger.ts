@@ -45,6 +45,7 @@ interface GroupLedger {
 export class Ledger {
   private readonly groups = new Map<string, GroupLedger>();
   private readonly capacities = new Map<string, number>();
+  private readonly watchdogs = new Map<string, number>();
   /** Claims seen, by event id: granted or not in this fold. */
   private readonly claims = new Map<string, boolean>();
   /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
@@ -61,6 +62,8 @@ export class Ledger {
     if (event.class === nodeClass) {
       const capacity = event.attrs['capacity'];
       if (typeof capacity === 'number') this.capacities.set(event.resource, capacity);
+      const watchdogMs = event.attrs['watchdogMs'];
+      if (typeof watchdogMs === 'number') this.watchdogs.set(event.resource, watchdogMs);
       return;
     }
     if (event.class !== groupClass) return;
@@ -184,6 +187,11 @@ export class Ledger {
 
   capacity(node: string): number | undefined {
     return this.capacities.get(node);
+  }
+
+  /** The watchdog timeout the node announced (0: none); undefined before it announced anything. */
+  watchdogMs(node: string): number | undefined {
+    return this.watchdogs.get(node);
   }
 
   private group(name: string): GroupLedger {

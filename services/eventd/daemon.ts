@@ -210,6 +210,8 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    // Consumers wind down first, while the cluster still carries what they report (failover: groups stopped).
+    await this.consumers.drain();
     clearInterval(this.pruneTimer);
     await this.api.close();
     await this.producers.stop();
