@@ -138,15 +138,14 @@ test('a holder whose heartbeats go unacknowledged stops within its lease, even h
   assert.ok(!cluster.running.has('n1'));
 });
 
-test('a stop that overruns the lease is killed, counts as a failed stop, and the watchdog is petted no more', () => {
+test('a stop that outlasts the lease ends the watchdog petting (the machine resets); other nodes pet on', () => {
   const cluster = new FakeCluster(['n1', 'n2', 'n3'], { watchdog: { device: 'fake', timeoutMs: 500 } });
   cluster.run(40);
   cluster.hanging.add('n1:stop');
   cluster.unackedSince.set('n1', cluster.now);
   const from = cluster.now;
   cluster.run(30);
-  const failed = cluster.states('failed').find((e) => e.attrs['node'] === 'n1');
-  assert.equal(failed?.attrs['stopFailed'], true);
+  assert.equal(cluster.runtimes.get('n1')!.localState('svc'), 'stopping');
   assert.ok(cluster.pets.get('n1')! < from + group.leaseMs, `last pet ${cluster.pets.get('n1')! - from} ms after the last ack`);
   assert.ok(cluster.pets.get('n2')! >= cluster.now - 50, 'the others still pet theirs');
   assert.equal(cluster.runtimes.get('n1')!.pettable(), false);

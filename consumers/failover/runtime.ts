@@ -10,8 +10,8 @@
 // - a holder keeps a group only while it holds a lease: a majority (itself
 //   and floor(size/2) peers) acknowledged its heartbeats within leaseMs
 //   (cluster/core/lease.ts). It starts stopping when less than stopBudgetMs
-//   is left, and a stop still running when the lease lapses is killed and is
-//   a failed stop (the watchdog is then no longer petted);
+//   is left; a stop still running when the lease lapses, or a failed stop,
+//   ends the watchdog's petting (the machine resets: SBD's rule);
 // - a takeover from a holder that is not known to have stopped gets a node's
 //   vote (and claim) only once that node has not heard the holder for the
 //   group's leaseMs + the holder's watchdog timeout + a margin: every ack the
@@ -215,7 +215,7 @@ export class FailoverRuntime {
       const leaseLeft = group.leaseMs - leaseAge;
       if (local.state === 'stopping') {
         // The stop must be over before the lease lapses: past that, peers may be taking over.
-        if (leaseLeft <= failoverTickMs) this.overran(group, local);
+        if (leaseLeft <= failoverTickMs) this.overran(group);
         continue;
       }
       if (local.state === 'running' || local.state === 'starting') {
@@ -385,13 +385,16 @@ export class FailoverRuntime {
     });
   }
 
-  /** The lease lapses with the stop still running: killed, and a failed stop. */
-  private overran(group: GroupSettings, local: Local): void {
-    local.script?.kill();
-    local.script = undefined;
-    local.run += 1;
-    local.state = 'stopped';
-    this.stopFailed(group, 'stop overran the lease: killed');
+  /**
+   * The lease lapses with the stop still running: peers may take over from
+   * now on (they count on the watchdog), so this node pets it no more and
+   * its machine resets. The stop goes on (killing it would leave a service
+   * half stopped); its end is still reported.
+   */
+  private overran(group: GroupSettings): void {
+    if (this.unsafe) return;
+    this.unsafe = true;
+    this.host.warn(`failover group ${group.name}: its stop outlasted the lease; the watchdog is no longer petted`, { group: group.name });
   }
 
   private stopFailed(group: GroupSettings, detail: string): void {
