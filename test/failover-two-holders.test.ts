@@ -5,12 +5,14 @@
 // watchdog's timeout), and a holder stopped with SIGTERM (onShutdown "stop").
 // One-way loss of the holder's egress is in failover-oneway-netns.test.ts.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { clusterConfig, clusterKey, freeUdpPorts } from './helpers/cluster.js';
 import { FakeWatchdog, holdingsOf, loggingGroupScript, overlaps, SignalledDaemon, type GroupsBody, type Holding } from './helpers/failover-lab.js';
 import { sleep } from './helpers/netns.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { waitFor } from './helpers/tmp.js';
 
 const names = ['n1', 'n2', 'n3'] as const;
 const watchdogTimeoutMs = 500;
@@ -22,17 +24,22 @@ interface Trio {
 }
 
 async function startTrio(t: TestContext, withWatchdog: boolean): Promise<Trio> {
-  const dir = tempDir(t);
+  const dir = mkdtempSync(join(tmpdir(), 'eventd-holders-'));
   const { script, log } = loggingGroupScript(dir);
   const ports = await freeUdpPorts(names.length);
   const peers = ports.map((port) => `127.0.0.1:${port}`);
   const key = clusterKey();
   const daemons = new Map<string, SignalledDaemon>();
   const watchdogs = new Map<string, FakeWatchdog>();
+  // One hook: processes stop before their folder goes.
   t.after(async () => {
-    for (const daemon of daemons.values()) daemon.signal('SIGCONT');
-    await Promise.all([...daemons.values()].map((daemon) => daemon.kill9()));
-    for (const watchdog of watchdogs.values()) watchdog.close();
+    try {
+      for (const daemon of daemons.values()) daemon.signal('SIGCONT');
+      await Promise.all([...daemons.values()].map((daemon) => daemon.kill9()));
+      for (const watchdog of watchdogs.values()) watchdog.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   names.forEach((name, index) => {
     const nodeDir = join(dir, name);
