@@ -45,7 +45,7 @@ export const failoverDefaults = {
   weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s',
   // A lease rests on acks that come back in the peers' heartbeats: up to two heartbeat periods (2 x 200 ms)
   // plus the network old when they arrive. 800 ms leaves 400 ms, of which the stop budget takes 150.
-  leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 5000,
+  leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
 } as const;
 
 /** The bundled IP takeover script, beside this module in the built tree. */
