@@ -3,7 +3,9 @@
 // "Failover consumer"). Turned on by the `failover` config key.
 import { performance } from 'node:perf_hooks';
 import { runScript, type ConsumerContext, type ConsumerPlugin } from '../../services/eventd/sdk/index.js';
+import { controlClass } from './controls.js';
 import { groupClass, nodeClass, voteClass } from './ledger.js';
+import { failoverRoutes } from './routes.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
 import { actionEnvBase } from './script-env.js';
 import { failoverConfigSchema, failoverSettings, type FailoverSettings } from './settings.js';
@@ -58,15 +60,14 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
     for (let pos = 0; ; ) {
       const batch = ctx.events.after(pos, 1000);
       if (batch.length === 0) break;
-      for (const item of batch) if (item.event.class === groupClass || item.event.class === nodeClass || item.event.class === voteClass) history.push(item.event);
+      for (const item of batch) if ([groupClass, nodeClass, voteClass, controlClass].includes(item.event.class)) history.push(item.event);
       pos = batch.at(-1)!.pos;
     }
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
     const timer = setInterval(() => runtime.tick(), failoverTickMs);
     ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null }, 'failover started');
-    // Failover groups: owner, placement, this node's state, each node's last report.
-    ctx.routes.add({ method: 'GET', url: '/v1/groups', handler: () => ({ groups: runtime.groups() }) });
+    for (const route of failoverRoutes(runtime)) ctx.routes.add(route);
     return {
       // onShutdown "stop": the groups here stop (and say so) before the daemon goes; "leave": peers take over once the lease lapses.
       drain: () => (settings.onShutdown === 'stop' ? runtime.drain() : Promise.resolve()),

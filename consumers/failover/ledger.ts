@@ -15,6 +15,7 @@
 // say, at most one of them runs the group; a claim with a majority of votes
 // makes its claimer the owner in every fold.
 import type { EventRecord } from '../../services/eventd/sdk/index.js';
+import { controlClass, parseControl } from './controls.js';
 
 export const groupClass = 'FailoverGroup';
 export const nodeClass = 'FailoverNode';
@@ -36,8 +37,8 @@ interface GroupLedger {
   ownerClaim: string | null;
   /** The owner's stop failed: nobody else may start it until the owner is down. */
   stuck: boolean;
-  /** Failed starts (and monitor failures) per node, as Pacemaker's fail-count. */
-  failures: Map<string, number>;
+  /** Failed starts (and monitor failures) per node, as Pacemaker's fail-count, with the time (ms) of the last. */
+  failures: Map<string, { count: number; last: number }>;
   /** The latest report of each node. */
   reports: Map<string, GroupReport>;
 }
@@ -64,6 +65,16 @@ export class Ledger {
       if (typeof capacity === 'number') this.capacities.set(event.resource, capacity);
       const watchdogMs = event.attrs['watchdogMs'];
       if (typeof watchdogMs === 'number') this.watchdogs.set(event.resource, watchdogMs);
+      return;
+    }
+    if (event.class === controlClass) {
+      const control = parseControl(event.attrs);
+      // eventctl groups cleanup GROUP [NODE]: the fail counts start again from zero.
+      if (control?.action === 'cleanup' && control.group !== undefined) {
+        const failures = this.groups.get(control.group)?.failures;
+        if (control.node === undefined) failures?.clear();
+        else failures?.delete(control.node);
+      }
       return;
     }
     if (event.class !== groupClass) return;
@@ -107,7 +118,8 @@ export class Ledger {
         } else {
           group.owner = null;
           group.ownerClaim = null;
-          group.failures.set(node, (group.failures.get(node) ?? 0) + 1);
+          const time = Date.parse(event.time);
+          group.failures.set(node, { count: (group.failures.get(node)?.count ?? 0) + 1, last: Number.isFinite(time) ? time : 0 });
         }
         break;
       case 'stopping':
@@ -177,8 +189,12 @@ export class Ledger {
     return this.claims.get(claimId);
   }
 
-  failures(group: string, node: string): number {
-    return this.groups.get(group)?.failures.get(node) ?? 0;
+  /** The node's fail count for the group; 0 once `expireMs` (failureTimeout) passed since the last failure, at `now`. */
+  failures(group: string, node: string, now?: number, expireMs?: number): number {
+    const failures = this.groups.get(group)?.failures.get(node);
+    if (failures === undefined) return 0;
+    if (expireMs !== undefined && expireMs > 0 && now !== undefined && now - failures.last >= expireMs) return 0;
+    return failures.count;
   }
 
   reports(group: string): GroupReport[] {

@@ -26,8 +26,9 @@
 // simulator in tests) supplies the clocks, the view, the acks, raising
 // events and running scripts, and calls tick() on its own timer.
 import type { EventDraft, EventRecord } from '../../services/eventd/sdk/index.js';
+import { controlClass, Controls, type Constraint, type ControlAttrs } from './controls.js';
 import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
-import { place } from './placement.js';
+import { checkControl, placementOf } from './operator.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';
 
 import { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
@@ -58,11 +59,18 @@ export interface GroupView {
   owner: string | null;
   target: string | null;
   local: string;
+  /** false while unmanaged (or the cluster is in maintenance): no script runs, state is still reported. */
+  managed: boolean;
+  /** Live operator moves and bans, with their expiry. */
+  constraints: Constraint[];
+  /** Fail counts per node (within failureTimeout). */
+  failures: Record<string, number>;
   reports: Array<ReturnType<Ledger['reports']>[number] & { inView: boolean }>;
 }
 
 export class FailoverRuntime {
-  private readonly ledger: Ledger;
+  readonly ledger: Ledger;
+  readonly controls = new Controls();
   /** When the agreed view last changed (mono): placing a homeless group waits for it to hold still for fenceMs. */
   private viewSince = 0;
   private lastView = '';
@@ -89,7 +97,7 @@ export class FailoverRuntime {
 
   constructor(
     private readonly host: FailoverHost,
-    private readonly settings: FailoverSettings,
+    readonly settings: FailoverSettings,
   ) {
     for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
     this.ledger = new Ledger(() => this.host.size());
@@ -97,7 +105,10 @@ export class FailoverRuntime {
 
   /** Folds the log so far; reports left by an earlier life of this node are corrected (nothing runs here now). */
   start(history: EventRecord[]): void {
-    for (const event of history) this.ledger.apply(event);
+    for (const event of history) {
+      if (event.class === controlClass) this.controls.apply(event);
+      this.ledger.apply(event);
+    }
     this.startedAt = this.host.mono();
     this.raiseNode();
     for (const group of this.settings.groups) {
@@ -117,7 +128,8 @@ export class FailoverRuntime {
         this.unhealthy(this.monitors.get(event.subscription)!, event);
         continue;
       }
-      if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
+      if (event.class === controlClass) this.controls.apply(event);
+      else if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
       this.ledger.apply(event);
       relevant = true;
     }
@@ -158,13 +170,22 @@ export class FailoverRuntime {
   groups(): GroupView[] {
     const placement = this.placement();
     const view = this.host.view();
+    const now = this.host.now();
     return this.settings.groups.map((group) => ({
       name: group.name,
       owner: this.ledger.owner(group.name),
       target: placement.get(group.name) ?? null,
       local: this.local.get(group.name)!.state,
+      managed: this.controls.managed(group.name),
+      constraints: this.controls.constraints(group.name, now),
+      failures: Object.fromEntries(view.map((node) => [node, this.ledger.failures(group.name, node, now, group.failureTimeoutMs)]).filter(([, n]) => n !== 0)),
       reports: this.ledger.reports(group.name).map((report) => ({ ...report, inView: view.includes(report.node) })),
     }));
+  }
+
+  /** What GET /v1/groups answers. */
+  status(): { groups: GroupView[]; maintenance: boolean; standby: string[] } {
+    return { groups: this.groups(), maintenance: this.controls.maintenance(), standby: this.controls.standby() };
   }
 
   /**
@@ -213,6 +234,9 @@ export class FailoverRuntime {
       const local = this.local.get(group.name)!;
       const owner = this.ledger.owner(group.name);
       const leaseLeft = group.leaseMs - leaseAge;
+      // Unmanaged (or maintenance): hands off; whatever runs keeps running, nothing is started or stopped.
+      if (!this.controls.managed(group.name)) continue;
+      const moved = this.controls.moveOf(group.name, this.host.now());
       if (local.state === 'stopping') {
         // The stop must be over before the lease lapses: past that, peers may be taking over.
         if (leaseLeft <= failoverTickMs) this.overran(group);
@@ -243,7 +267,7 @@ export class FailoverRuntime {
       }
       const target = placement.get(group.name) ?? null;
       if (local.state === 'running' && (owner !== me || target !== me)) {
-        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : `placement moved it to ${target ?? 'nowhere'}`);
+        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : moved === target && target !== null ? `moved by operator to ${target}` : this.controls.isStandby(me) ? 'node in standby' : `placement moved it to ${target ?? 'nowhere'}`);
         continue;
       }
       if (this.correcting.has(group.name)) {
@@ -257,7 +281,8 @@ export class FailoverRuntime {
         // and the votes say whether it still is ours.
         this.claim(group, me, 'restarted: claiming it back');
       } else if (owner === null) {
-        if (this.mayPlace(view, mono)) this.claim(group, null, 'placed here');
+        if (moved === me) this.claim(group, null, 'moved by operator');
+        else if (this.mayPlace(view, mono)) this.claim(group, null, 'placed here');
       } else if (!view.includes(owner) && this.released(group, owner, me, view)) {
         this.claim(group, owner, `taking over from ${owner}`);
       }
@@ -430,23 +455,26 @@ export class FailoverRuntime {
   }
 
   private placement(): Map<string, string | null> {
-    const view = this.host.view();
-    const current = new Map<string, string>();
-    const banned = new Set<string>();
-    for (const group of this.settings.groups) {
-      const owner = this.ledger.owner(group.name);
-      if (owner !== null) current.set(group.name, owner);
-      for (const node of view) if (this.ledger.failures(group.name, node) >= this.settings.maxStartFailures) banned.add(`${group.name}\u0000${node}`);
-    }
-    const capacities = new Map<string, number>();
-    for (const node of view) capacities.set(node, this.ledger.capacity(node) ?? 100);
-    return place({
-      view,
-      groups: this.settings.groups.map((group) => ({ name: group.name, weight: group.weight, prefer: group.prefer })),
-      capacities,
-      current,
-      banned,
-      failback: this.settings.failback,
-    });
+    return placementOf(this, this.host.view(), this.host.now());
+  }
+
+  /**
+   * An operator's control (eventctl groups move/ban/clear/..., node standby,
+   * maintenance): checked against the folds first (a move that cannot be
+   * satisfied throws and raises nothing), then raised as an agreed event;
+   * every node applies it at the same position in the log.
+   */
+  control(control: ControlAttrs): { id: string; control: ControlAttrs } {
+    checkControl(this, control, this.host.view(), this.host.now());
+    const attrs: Record<string, string | number | boolean> = { action: control.action };
+    if (control.group !== undefined) attrs['group'] = control.group;
+    if (control.node !== undefined) attrs['node'] = control.node;
+    if (control.expiresAt !== undefined) attrs['expiresAt'] = control.expiresAt;
+    if (control.on !== undefined) attrs['on'] = control.on;
+    const id = this.host.raise({
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: controlClass,
+      resource: control.group ?? control.node ?? 'cluster', node: this.host.node, expr: control.action, attrs, time: new Date(this.host.now()).toISOString(),
+    }, 'agreed');
+    return { id, control };
   }
 }

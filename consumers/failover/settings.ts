@@ -16,6 +16,8 @@ export interface GroupSettings {
   leaseMs: number;
   /** The holder starts stopping when less than this is left of its lease, so the stop fits inside it. */
   stopBudgetMs: number;
+  /** A node's fail count for the group resets after this long without a failure (Pacemaker failure-timeout); 0: never. */
+  failureTimeoutMs: number;
   ip?: { address: string; prefixLength: number; interface: string };
   /** A local subscription whose events mean "unhealthy here". */
   monitor?: { class: string; expr: string; rearm?: string; where?: string; for?: number | string };
@@ -55,7 +57,7 @@ export const ipTakeoverScript = join(dirname(fileURLToPath(import.meta.url)), 's
 export const failoverConfigSchema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as ConfigSchema;
 
 type RawGroup = {
-  name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; leaseMs?: number; stopBudgetMs?: number;
+  name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; leaseMs?: number; stopBudgetMs?: number; failureTimeout?: string;
   ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'];
 };
 type RawFailover = {
@@ -90,6 +92,7 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
       timeoutMs: parseDuration(group.timeout ?? failoverDefaults.timeout, `${key}.timeout`),
       leaseMs,
       stopBudgetMs,
+      failureTimeoutMs: group.failureTimeout === undefined ? 0 : parseDuration(group.failureTimeout, `${key}.failureTimeout`),
       ...(group.ip ? { ip: group.ip } : {}),
       ...(group.monitor ? { monitor: group.monitor } : {}),
     };
