@@ -6,6 +6,7 @@ import { test } from './helpers/node-test.js';
 import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtime.js';
 import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
 import type { EventRecord } from '../services/eventd/types.js';
+import { isEventdError } from '../services/eventd/errors.js';
 
 const group: GroupSettings = {
   name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, monitor: { class: 'Process', expr: 'running = 0' },
@@ -220,4 +221,91 @@ test('the monitor firing on the holder stops the group there, counts a failure, 
   }
   assert.equal(cluster.states('failed').filter((e) => e.attrs['node'] === 'n1').length, 3);
   assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('operator controls: a move (with a lifetime) moves the group and expires; an unsatisfiable move says why and raises nothing', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  const n2 = cluster.runtimes.get('n2')!;
+  n2.control({ action: 'move', group: 'svc', node: 'n3', expiresAt: cluster.now + 5000 });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n3']);
+  assert.ok(cluster.reasons.includes('n1:stop:moved by operator to n3'), cluster.reasons.join(' '));
+  assert.ok(cluster.reasons.includes('n3:start:moved by operator'), cluster.reasons.join(' '));
+  const [constraint] = n2.groups()[0]!.constraints;
+  assert.equal(constraint?.kind, 'move');
+  assert.equal(constraint?.node, 'n3');
+  assert.ok(typeof constraint?.expiresAt === 'number' && constraint.expiresAt > cluster.now);
+  cluster.run(100); // past the lifetime: the constraint is gone, the group stays (stickiness)
+  assert.deepEqual(n2.groups()[0]!.constraints, []);
+  assert.deepEqual([...cluster.running], ['n3']);
+
+  const before = cluster.log.length;
+  cluster.runtimes.get('n1')!.control({ action: 'standby', node: 'n2' });
+  cluster.run(4);
+  for (const [node, why] of [['n2', /n2 is in standby/], ['n9', /n9 is not in the view/]] as const) {
+    assert.throws(() => n2.control({ action: 'move', group: 'svc', node }), (error: unknown) => isEventdError(error) && error.code === 'EVENTD_ERR_UNSATISFIABLE' && why.test(error.message));
+  }
+  assert.throws(() => n2.control({ action: 'move', group: 'nope', node: 'n1' }), (error: unknown) => isEventdError(error) && error.code === 'EVENTD_ERR_GROUP_NOT_FOUND');
+  assert.equal(cluster.log.filter((e) => e.class === 'FailoverControl').length, cluster.log.slice(0, before).filter((e) => e.class === 'FailoverControl').length + 1, 'only the standby was raised');
+});
+
+test('operator controls: standby drains a node; ban keeps a group off; clear drops both kinds', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const ops = cluster.runtimes.get('n3')!;
+  ops.control({ action: 'standby', node: 'n1' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n2']);
+  assert.ok(cluster.reasons.includes('n1:stop:node in standby'), cluster.reasons.join(' '));
+  ops.control({ action: 'ban', group: 'svc', node: 'n2' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n3']);
+  ops.control({ action: 'unstandby', node: 'n1' });
+  ops.control({ action: 'clear', group: 'svc' });
+  cluster.run(40);
+  assert.deepEqual(ops.groups()[0]!.constraints, []);
+  assert.deepEqual([...cluster.running], ['n3'], 'stickiness: clearing moves nothing back');
+});
+
+test('operator controls: an unmanaged group (and maintenance) runs no script, not even when its holder loses the lease', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const ops = cluster.runtimes.get('n2')!;
+  ops.control({ action: 'unmanage', group: 'svc' });
+  cluster.run(4);
+  const scripts = cluster.reasons.length;
+  cluster.unackedSince.set('n1', cluster.now);
+  cluster.run(40);
+  assert.equal(cluster.reasons.length, scripts, `scripts ran: ${cluster.reasons.slice(scripts).join(' ')}`);
+  assert.equal(ops.groups()[0]!.managed, false);
+  cluster.unackedSince.delete('n1');
+  ops.control({ action: 'manage', group: 'svc' });
+  ops.control({ action: 'maintenance', on: true });
+  cluster.run(4);
+  assert.equal(ops.status().maintenance, true);
+  assert.throws(() => ops.control({ action: 'move', group: 'svc', node: 'n2' }), /the cluster is in maintenance/);
+  ops.control({ action: 'maintenance', on: false });
+  cluster.run(4);
+  ops.control({ action: 'move', group: 'svc', node: 'n2' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('failureTimeout: fail counts expire after that long without a failure; cleanup resets them by hand', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { groups: [{ ...group, failureTimeoutMs: 30_000 }] });
+  cluster.failing.add('n1:start');
+  cluster.run(400);
+  assert.deepEqual([...cluster.running], ['n2']);
+  const ops = cluster.runtimes.get('n3')!;
+  assert.deepEqual(ops.groups()[0]!.failures, { n1: 3 });
+  cluster.run(400); // 20 s more: over 30 s after the last failure
+  assert.deepEqual(ops.groups()[0]!.failures, {}, 'expired');
+  ops.control({ action: 'ban', group: 'svc', node: 'n2' }); // n1 is eligible again: the group goes there and fails
+  cluster.run(400);
+  assert.deepEqual(ops.groups()[0]!.failures, { n1: 3 });
+  ops.control({ action: 'cleanup', group: 'svc', node: 'n1' });
+  cluster.run(2);
+  assert.deepEqual(ops.groups()[0]!.failures['n1'] ?? 0, 0);
 });

@@ -52,8 +52,11 @@ export class Ledger {
   /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
   private readonly claimInfo = new Map<string, { group: string; claimer: string; from: string | null; closed: boolean; votes: Set<string> }>();
 
-  /** `size`: the configured cluster size (a majority of it confirms a claim). */
-  constructor(private readonly size: () => number) {}
+  /**
+   * `size`: the configured cluster size (a majority of it confirms a claim);
+   * `failureTimeoutMs`: per group, after how long without a failure its fail count starts again (0: never).
+   */
+  constructor(private readonly size: () => number, private readonly failureTimeoutMs: (group: string) => number = () => 0) {}
 
   apply(event: EventRecord): void {
     if (event.class === voteClass) {
@@ -118,8 +121,12 @@ export class Ledger {
         } else {
           group.owner = null;
           group.ownerClaim = null;
-          const time = Date.parse(event.time);
-          group.failures.set(node, { count: (group.failures.get(node)?.count ?? 0) + 1, last: Number.isFinite(time) ? time : 0 });
+          const parsed = Date.parse(event.time);
+          const time = Number.isFinite(parsed) ? parsed : 0;
+          const before = group.failures.get(node);
+          const expire = this.failureTimeoutMs(event.resource);
+          const expired = before !== undefined && expire > 0 && time - before.last >= expire;
+          group.failures.set(node, { count: (expired ? 0 : before?.count ?? 0) + 1, last: time });
         }
         break;
       case 'stopping':

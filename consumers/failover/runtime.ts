@@ -100,7 +100,7 @@ export class FailoverRuntime {
     readonly settings: FailoverSettings,
   ) {
     for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
-    this.ledger = new Ledger(() => this.host.size());
+    this.ledger = new Ledger(() => this.host.size(), (name) => settings.groups.find((g) => g.name === name)?.failureTimeoutMs ?? 0);
   }
 
   /** Folds the log so far; reports left by an earlier life of this node are corrected (nothing runs here now). */
