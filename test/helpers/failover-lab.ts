@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, createReadStream, existsSync, openSync, readFileSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
+import type { GroupList } from '../../services/eventd/cli/api-types.js';
 import { packageRoot } from '../../services/eventd/paths.js';
 import { run, sleep } from './netns.js';
 
@@ -196,6 +197,5 @@ export class SignalledDaemon {
   }
 }
 
-export interface GroupsBody {
-  groups: Array<{ name: string; owner: string | null; target: string | null; local: string; reports: Array<{ node: string; state: string; reason?: string; inView: boolean }> }>;
-}
+/** What GET /v1/groups answers (the CLI's type of it). */
+export type GroupsBody = GroupList;
