@@ -2,6 +2,7 @@
 // with a lifetime moves the group and expires; an unsatisfiable move says why
 // (exit 1) and leaves nothing behind; node standby drains a node; unmanage
 // and maintenance run no script; cleanup; each shown by `eventctl groups`.
+// The ledger's internal records stay out of `eventctl events` unless asked.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -95,4 +96,16 @@ test('eventctl groups move (with --lifetime), ban, clear, node standby, unmanage
   assert.deepEqual(runningOn(), [afterBan], 'no control ran a script it should not');
   assert.deepEqual(overlaps(holdingsOf(log)), []);
   assert.equal((await eventctl(n1, 'maintenance', 'maybe')).code, 2);
+
+  // The user's log stays the user's: votes and node records only when asked for.
+  const classes = async (query: string) => new Set((await n2.daemon.request<{ events: { class: string }[] }>('GET', `/v1/events?limit=10000${query}`)).body.events.map((e) => e.class));
+  const plain = await classes('');
+  assert.ok(plain.has('FailoverGroup') && plain.has('FailoverControl'));
+  assert.ok(!plain.has('FailoverVote') && !plain.has('FailoverNode'), [...plain].join(','));
+  const all = await classes('&internal=true');
+  assert.ok(all.has('FailoverVote') && all.has('FailoverNode'));
+  assert.ok((await classes('&class=FailoverVote')).has('FailoverVote'), 'asked for by class');
+  const userEvents = await eventctl(n2, 'events', '--limit', '10000');
+  assert.doesNotMatch(userEvents.stdout, /FailoverVote/);
+  assert.match((await eventctl(n2, 'events', '--internal', '--limit', '10000')).stdout, /FailoverVote/);
 });

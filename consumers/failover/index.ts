@@ -49,6 +49,8 @@ function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog |
 const plugin: ConsumerPlugin<FailoverSettings> = {
   name: 'failover',
   configKey: 'failover',
+  // Votes and node records are the ledger's bookkeeping; the user's log shows group states and controls.
+  internalClasses: [voteClass, nodeClass],
   configSchema: failoverConfigSchema,
   settings: failoverSettings,
   async start(ctx) {

@@ -184,7 +184,7 @@ export class Daemon {
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
+      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

@@ -140,6 +140,8 @@ export type ConfigSchema = Readonly<Record<string, unknown>>;
 export interface ConsumerPlugin<C = unknown> {
   /** Names the consumer in logs and its cursor row; kebab-case, stable. */
   readonly name: string;
+  /** Classes of its internal records, left out of GET /v1/events and eventctl events unless asked for. */
+  readonly internalClasses?: readonly string[];
   /** The config key that turns it on: absent, the consumer is not started. */
   readonly configKey: string;
   /** The schema of `config[configKey]`, assembled into the daemon's config schema: a typo is an error at start naming the key. */

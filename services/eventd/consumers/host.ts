@@ -42,6 +42,8 @@ export class ConsumerHost {
   private readonly holds = new Map<string, number>();
   /** Routes the running consumers added to the local API. */
   readonly routes: ConsumerRoute[] = [];
+  /** Classes of the running consumers' internal records. */
+  readonly internalClasses: string[] = [];
 
   constructor(private readonly options: ConsumerHostOptions) {}
 
@@ -58,6 +60,7 @@ export class ConsumerHost {
       try {
         const running = await plugin.start(this.context(plugin, section, gate));
         this.started.push({ name: plugin.name, running, gate });
+        this.internalClasses.push(...(plugin.internalClasses ?? []));
         logger.info({ consumer: plugin.name }, `consumer ${plugin.name} started`);
       } catch (error) {
         gate.closed = true;

@@ -9,6 +9,7 @@ interface EventFilter {
   class?: string;
   subscription?: string;
   limit?: number;
+  internal?: boolean;
 }
 
 const filterSchema = {
@@ -19,6 +20,7 @@ const filterSchema = {
     class: { type: 'string', minLength: 1 },
     subscription: { type: 'string', minLength: 1, description: 'A subscription id or name.' },
     limit: { type: 'integer', minimum: 1, maximum: 10000 },
+    internal: { type: 'boolean', description: "Include the consumers' internal records (FailoverVote, FailoverNode); asking for their class by name includes them too." },
   },
 } as const;
 
@@ -27,6 +29,9 @@ const streamPage = 500;
 
 export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, feed } = context;
+  /** The user's log stays the user's: internal records only when asked for. */
+  const hidden = (query: EventFilter): { excludeClasses?: readonly string[] } =>
+    query.internal === true || query.class !== undefined || !context.internalClasses ? {} : { excludeClasses: context.internalClasses };
 
   /** Turns `since` (an event id) into a position; an unknown id is a 404, not a silent replay of everything. */
   const positionAfter = (since: string | undefined): number => {
@@ -48,7 +53,7 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
 
   app.get<{ Querystring: EventFilter }>('/v1/events', { schema: { querystring: filterSchema } }, async (request) => {
     const { since, limit = defaultLimit } = request.query;
-    const query = { limit, ...filters(request.query.class, subscriptionId(request.query.subscription)) };
+    const query = { limit, ...filters(request.query.class, subscriptionId(request.query.subscription)), ...hidden(request.query) };
     const events = store.events.listAfter(positionAfter(since), query).map((item) => item.event);
     return { events };
   });
@@ -62,9 +67,10 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
       const lastEventId = request.headers['last-event-id'];
       const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
       let cursor = positionAfter(since);
-      const filter = filters(request.query.class, subscriptionId(request.query.subscription));
+      const filter = { ...filters(request.query.class, subscriptionId(request.query.subscription)), ...hidden(request.query) };
       const matches = (event: EventRecord) =>
         (filter.class === undefined || event.class === filter.class) &&
+        !filter.excludeClasses?.includes(event.class) &&
         (filter.subscription === undefined || event.subscription === filter.subscription);
 
       // Listen before reading the backlog so nothing committed in between is

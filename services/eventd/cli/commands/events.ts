@@ -14,6 +14,7 @@ interface EventsOptions {
   subscription?: string;
   limit?: number;
   follow?: boolean;
+  internal?: boolean;
 }
 
 const headers = ['ID', 'TIME', 'TYPE', 'SUBSCRIPTION', 'CLASS', 'NODE', 'RESOURCE', 'ATTRS'];
@@ -26,6 +27,7 @@ export function eventCommands(program: Command): void {
     .option('--class <class>', 'only events of this resource class')
     .option('--subscription <id-or-name>', 'only events of this subscription')
     .option('--limit <n>', 'at most this many events (the daemon has a default)', positiveInteger)
+    .option('--internal', "include the consumers' internal records (FailoverVote, FailoverNode)")
     .option('-f, --follow', 'keep printing events as they happen (one per line); Ctrl-C to stop')
     .action(async (options: EventsOptions, command: Command) => {
       const context = contextOf(command);
@@ -38,7 +40,7 @@ export function eventCommands(program: Command): void {
         try {
           await follow({
             client: context.client,
-            query: { class: options.class, subscription: options.subscription },
+            query: { class: options.class, subscription: options.subscription, ...(options.internal ? { internal: 'true' } : {}) },
             since: options.since,
             signal: stop.signal,
             onEvent: (event) => context.write(context.json ? `${JSON.stringify(event)}\n` : `${eventLine(event)}\n`),
@@ -52,6 +54,7 @@ export function eventCommands(program: Command): void {
       }
       const result = await context.client.get<EventList>('/v1/events', {
         since: options.since, class: options.class, subscription: options.subscription, limit: options.limit,
+        ...(options.internal ? { internal: 'true' } : {}),
       });
       if (context.json) return context.writeJson(result);
       context.write(table(headers, result.events.map(eventRow)));
