@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, createReadStream, existsSync, openSync, readFileSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
-import type { GroupList } from '../../services/eventd/cli/api-types.js';
+import type { GroupList } from '../../services/eventd/api/responses.js';
 import { packageRoot } from '../../services/eventd/paths.js';
 import { run, sleep } from './netns.js';
 
