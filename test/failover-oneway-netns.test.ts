@@ -22,18 +22,17 @@ test('one-way loss of the holder egress: it stops within its lease, and the peer
   if (unavailable) return t.skip(unavailable);
   const dir = mkdtempSync(join(tmpdir(), 'eventd-oneway-'));
   const daemons = new Map<string, NetnsDaemon>();
-  let lab: NetnsLab | undefined;
+  const lab = new NetnsLab({ h1: 11, h2: 12, h3: 13 });
   let failed = true;
   t.after(async () => {
     try {
       if (failed) for (const daemon of daemons.values()) for (const line of daemon.tail(15).split('\n')) t.diagnostic(`${daemon.name}: ${line}`);
       await Promise.all([...daemons.values()].map((daemon) => daemon.kill9()));
     } finally {
-      lab?.destroy();
+      lab.destroy();
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  lab = new NetnsLab({ h1: 11, h2: 12, h3: 13 });
   // A service that takes 300 ms to stop: on main that was 300 ms of two holders.
   const { script, log } = loggingGroupScript(dir, 300);
   const configs = netnsClusterConfigs(lab, dir, hosts, {

@@ -37,6 +37,8 @@ export interface FailoverHost {
   warn(message: string, details: Record<string, unknown>): void;
   /** The id of the local subscription watching the group's health (made on first call); throws while not possible yet. */
   monitor(group: GroupSettings): string;
+  /** Runs failover.fence against `target` (EVENTD_FENCE_NODE); absent when none is configured. */
+  fence?(target: string, reason: string, done: (ok: boolean, detail: string) => void): void;
   /** Pets the watchdog device; absent when none is configured. */
   pet?(): void;
 }

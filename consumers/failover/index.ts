@@ -22,6 +22,7 @@ function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog |
     leaseAgeMs: () => ctx.cluster?.leaseAgeMs() ?? 0,
     silentForMs: (node) => ctx.cluster?.silentForMs(node) ?? Infinity,
     ...(watchdog ? { pet: () => watchdog.pet() } : {}),
+    ...(ctx.config.fence ? { fence: (target, reason, done) => runFence(ctx, ctx.config.fence!, target, reason, done) } : {}),
     view: () => ctx.cluster?.view() ?? [ctx.node],
     hasQuorum: () => (ctx.cluster ? ctx.cluster.reachable().length * 2 > ctx.cluster.size : true),
     size: () => ctx.cluster?.size ?? 1,
@@ -44,6 +45,20 @@ function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog |
     warn: (message, details) => ctx.logger.warn(details, message),
     monitor: (group) => ctx.ensureSubscription({ name: `failover-${group.name}-monitor`, ...group.monitor! }),
   };
+}
+
+/** One attempt of the fence agent against `target`. */
+function runFence(ctx: ConsumerContext<FailoverSettings>, fence: { run: string; timeoutMs: number }, target: string, reason: string, done: (ok: boolean, detail: string) => void): void {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('EVENTD_')) env[key] = value;
+  const script = runScript({
+    run: fence.run, args: [target], env: { ...env, EVENTD_FENCE_NODE: target, EVENTD_NODE: ctx.node, EVENTD_REASON: reason }, input: '', timeoutMs: fence.timeoutMs, outputLimitBytes,
+  });
+  void script.result.then((result) => {
+    const detail = result.status === 'ok' ? 'ok' : `${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`;
+    if (result.status !== 'ok') ctx.logger.error({ target, status: result.status, exitCode: result.exitCode, stderr: result.stderr }, `fence of ${target}: ${detail}; the takeover waits`);
+    done(result.status === 'ok', detail);
+  });
 }
 
 const plugin: ConsumerPlugin<FailoverSettings> = {

@@ -28,6 +28,7 @@
 import type { EventDraft, EventRecord } from '../../services/eventd/sdk/index.js';
 import { controlClass, Controls, type Constraint, type ControlAttrs } from './controls.js';
 import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
+import { Fencer } from './fencing.js';
 import { checkControl, placementOf } from './operator.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';
 
@@ -94,12 +95,16 @@ export class FailoverRuntime {
   private drained: (() => void) | undefined;
   /** Groups whose stale report of an earlier life is being corrected: not claimed until the correction is folded. */
   private readonly correcting = new Set<string>();
+  /** Runs failover.fence against a lost holder before a takeover starts (absent: the lease rule alone). */
+  private readonly fencer: Fencer | undefined;
 
   constructor(
     private readonly host: FailoverHost,
     readonly settings: FailoverSettings,
   ) {
     for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
+    const fence = host.fence;
+    this.fencer = settings.fence && fence ? new Fencer({ ...host, fence: (target, reason, done) => fence(target, reason, done) }) : undefined;
     this.ledger = new Ledger(() => this.host.size(), (name) => settings.groups.find((g) => g.name === name)?.failureTimeoutMs ?? 0);
   }
 
@@ -261,7 +266,7 @@ export class FailoverRuntime {
           // Won; a holder not known to be stopped gets its lease to lapse first.
           const from = this.ledger.claim(local.claimId)?.from ?? null;
           // And only with a lease that leaves room for a start and a stop.
-          if (this.released(group, from, me, view) && leaseLeft >= group.stopBudgetMs + 2 * failoverTickMs) this.startGroup(group);
+          if (this.released(group, from, me, view, true) && leaseLeft >= group.stopBudgetMs + 2 * failoverTickMs) this.startGroup(group);
         } else if (this.ledger.granted(local.claimId) === false || mono - (local.claimedAt ?? mono) > claimTimeoutMs) this.giveUp(group, local, view, mono);
         continue;
       }
@@ -301,11 +306,17 @@ export class FailoverRuntime {
    * view and this node has not heard it for longer than its lease and its
    * watchdog could keep it running.
    */
-  private released(group: GroupSettings, from: string | null, claimer: string, view: readonly string[]): boolean {
+  private released(group: GroupSettings, from: string | null, claimer: string, view: readonly string[], starting = false): boolean {
     if (from === null || from === claimer) return true;
     const state = this.ledger.lastState(group.name, from);
     if (state === 'stopped' || (state === 'failed' && !this.ledger.stuck(group.name))) return true;
-    if (view.includes(from) || this.host.mono() < this.listenUntil) return false;
+    if (view.includes(from)) {
+      this.fencer?.forget(from);
+      return false;
+    }
+    if (this.host.mono() < this.listenUntil) return false;
+    // With a fence script, voters leave the wait to the claimer, who starts only once its fence of the holder succeeded.
+    if (this.fencer) return !starting || this.fencer.fenced(from, `taking over ${group.name} from ${from}`);
     return this.host.silentForMs(from) >= this.takeoverWaitMs(group, from);
   }
 

@@ -41,6 +41,8 @@ export interface FailoverSettings {
   /** After a start with no group running anywhere, no group is placed until every configured node is in the view or this has passed. */
   startupWaitMs: number;
   watchdog?: WatchdogSettings;
+  /** A fence agent run by a takeover's winner against the lost holder before it starts the group. */
+  fence?: { run: string; timeoutMs: number };
 }
 
 export const failoverDefaults = {
@@ -62,7 +64,7 @@ type RawGroup = {
 };
 type RawFailover = {
   groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number; leaseMs?: number; stopBudgetMs?: number;
-  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; watchdog?: WatchdogSettings;
+  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
 };
 
 /** The section after the schema passed it; start and stop scripts resolved against `configDir`. */
@@ -105,8 +107,15 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     maxStartFailures: input.maxStartFailures ?? failoverDefaults.maxStartFailures,
     onShutdown: input.onShutdown ?? failoverDefaults.onShutdown,
     startupWaitMs: input.startupWaitMs ?? failoverDefaults.startupWaitMs,
+    ...(input.fence ? { fence: fenceSettings(input.fence, configDir) } : {}),
     ...(input.watchdog ? { watchdog: { device: resolve(configDir, input.watchdog.device), timeoutMs: input.watchdog.timeoutMs } } : {}),
   };
+}
+
+function fenceSettings(fence: { run: string; timeout?: string }, configDir: string): { run: string; timeoutMs: number } {
+  const run = resolve(configDir, fence.run);
+  executable(run, 'failover.fence.run');
+  return { run, timeoutMs: parseDuration(fence.timeout ?? '20s', 'failover.fence.timeout') };
 }
 
 function executable(path: string, key: string): void {

@@ -26,7 +26,7 @@ export function loggingGroupScript(dir: string, stopMs = 100): { script: string;
   const log = join(dir, 'group.log');
   writeFileSync(log, '');
   const script = join(dir, 'group.sh');
-  const stamp = `$(date +%s%3N)`;
+  const stamp = '$(date +%s%3N)';
   writeFileSync(script, `#!/bin/sh
 echo "${stamp} $EVENTD_NODE $EVENTD_ACTION begin $EVENTD_REASON" >> "${log}"
 [ "$EVENTD_ACTION" = stop ] && sleep ${(stopMs / 1000).toFixed(3)}
@@ -44,7 +44,7 @@ export function holdingsOf(log: string): Holding[] {
   for (const line of readFileSync(log, 'utf8').split('\n')) {
     const match = /^(\d+) (\S+) (start|stop) (begin|end) ?(.*)$/.exec(line);
     if (!match) continue;
-    const [, at, node, action, edge, reason] = match as unknown as [string, string, string, 'start' | 'stop', 'begin' | 'end', string];
+    const [, at = '', node = '', action, edge, reason = ''] = match;
     if (action === 'start' && edge === 'begin' && !open.has(node)) {
       const holding: Holding = { node, from: Number(at), to: Infinity, startReason: reason };
       open.set(node, holding);
