@@ -3,7 +3,7 @@
 // peer heard me at or after the beat's send time"; a lease is as old as the
 // acks of a majority; stale incarnations and forged beats count for nothing.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { LeaseAcks, LeaseClock, leaseAgeMs } from '../services/eventd/cluster/core/lease.js';
 import { ClusterCore, MemoryCoreStore, type CoreOutput, type Frame } from '../services/eventd/cluster/core/index.js';
 

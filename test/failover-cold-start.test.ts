@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { clusterConfig, clusterKey, freeUdpPorts } from './helpers/cluster.js';
 import { holdingsOf, loggingGroupScript, SignalledDaemon } from './helpers/failover-lab.js';
 import { waitFor } from './helpers/tmp.js';

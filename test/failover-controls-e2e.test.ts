@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startCluster, type ClusterNodeHandle } from './helpers/cluster.js';

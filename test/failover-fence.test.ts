@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from './helpers/node-test.js';
 import { startCluster, type ClusterNodeHandle } from './helpers/cluster.js';
 import { holdingsOf, loggingGroupScript } from './helpers/failover-lab.js';
 import { waitFor } from './helpers/tmp.js';

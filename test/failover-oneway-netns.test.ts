@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test, type TestContext } from './helpers/node-test.js';
 import { holdingsOf, loggingGroupScript, overlaps } from './helpers/failover-lab.js';
 import { NetnsDaemon, NetnsLab, netnsClusterConfigs, netnsUnavailable } from './helpers/netns.js';
 import { waitFor } from './helpers/tmp.js';

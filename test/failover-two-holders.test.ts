@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test, type TestContext } from './helpers/node-test.js';
 import { clusterConfig, clusterKey, freeUdpPorts } from './helpers/cluster.js';
 import { FakeWatchdog, holdingsOf, loggingGroupScript, overlaps, SignalledDaemon, type GroupsBody, type Holding } from './helpers/failover-lab.js';
 import { sleep } from './helpers/netns.js';
