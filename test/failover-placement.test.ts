@@ -306,3 +306,59 @@ describe('failover placement: properties over seeded random inputs', () => {
     }
   });
 });
+
+/** The input with operator controls: some nodes in standby, some groups moved (to any node of the pool). */
+function withControls(random: Random, source: PlacementInput): PlacementInput {
+  const standby = new Set(subset(random, POOL, 0.15));
+  const moves = new Map(source.groups.filter(() => random() < 0.3).map((group) => [group.name, pick(random, POOL)] as const));
+  return { ...source, standby, moves };
+}
+
+describe('failover placement: standby, bans and moves', () => {
+  test(`${RUNS} inputs: nothing on a standby or banned node; a moved group on its node whenever that node can take it`, () => {
+    const random = mulberry32(0x5eed05);
+    let honoured = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const source = withControls(random, { ...randomInput(random), failback: false });
+      const answer = place(source);
+      const label = `run ${run}`;
+      const load = loads(source, answer);
+      for (const group of source.groups) {
+        const node = answer.get(group.name);
+        if (node) {
+          assert.ok(!source.standby!.has(node), `${label}: ${group.name} placed on ${node} in standby`);
+          assert.ok(!source.banned.has(bannedKey(group.name, node)), `${label}: ${group.name} on banned ${node}`);
+        }
+        const target = source.moves!.get(group.name);
+        if (target === undefined) continue;
+        if (node === target) {
+          honoured++;
+          continue;
+        }
+        // Not there: only because the target cannot take it.
+        const free = capacityOf(source, target) - (load.get(target) ?? 0);
+        assert.ok(!source.view.includes(target) || source.standby!.has(target) || source.banned.has(bannedKey(group.name, target)) || free < group.weight,
+          `${label}: ${group.name} moved to ${target} but placed on ${node} (target free ${free}, weight ${group.weight})`);
+      }
+      // Still order-independent and a fixed point with controls.
+      assert.deepEqual(pairs(place({ ...reordered(random, source), standby: source.standby!, moves: source.moves! })), pairs(answer), `${label}: reordered`);
+      assert.deepEqual(pairs(place({ ...source, current: placed(answer) })), pairs(answer), `${label}: fixed point`);
+    }
+    assert.ok(honoured > RUNS / 4, `moves honoured: ${honoured}`);
+  });
+
+  test('a node in standby drains: its groups go elsewhere, by preference', () => {
+    const groups = [{ name: 'web', weight: 1, prefer: ['n2', 'n3'] }];
+    const base = input({ view: ['n1', 'n2', 'n3'], groups, current: new Map([['web', 'n2']]) });
+    assert.deepEqual(pairs(place(base)), [['web', 'n2']]);
+    assert.deepEqual(pairs(place({ ...base, standby: new Set(['n2']) })), [['web', 'n3']]);
+    assert.deepEqual(pairs(place({ ...base, standby: new Set(['n1', 'n2', 'n3']) })), [['web', null]]);
+  });
+
+  test('a move beats stickiness and prefer; without room on the target the group stays', () => {
+    const groups = [{ name: 'web', weight: 60, prefer: ['n1'] }, { name: 'db', weight: 50 }];
+    const base = input({ view: ['n1', 'n2', 'n3'], groups, current: new Map([['web', 'n1'], ['db', 'n3']]), capacities: new Map([['n3', 50]]) });
+    assert.equal(place({ ...base, moves: new Map([['web', 'n2']]) }).get('web'), 'n2');
+    assert.equal(place({ ...base, moves: new Map([['web', 'n3']]) }).get('web'), 'n1', 'n3 holds 50, web needs 60');
+  });
+});

@@ -6,8 +6,11 @@ import { test } from './helpers/node-test.js';
 import { FailoverRuntime, type FailoverHost } from '../consumers/failover/runtime.js';
 import type { FailoverSettings, GroupSettings } from '../consumers/failover/settings.js';
 import type { EventRecord } from '../services/eventd/types.js';
+import { isEventdError } from '../services/eventd/errors.js';
 
-const group: GroupSettings = { name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, monitor: { class: 'Process', expr: 'running = 0' } };
+const group: GroupSettings = {
+  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, monitor: { class: 'Process', expr: 'running = 0' },
+};
 
 class FakeCluster {
   now = 1_000_000;
@@ -17,6 +20,14 @@ class FakeCluster {
   readonly running = new Set<string>();
   /** Which scripts fail: "n1:start". */
   readonly failing = new Set<string>();
+  /** Scripts that never finish: "n1:stop". */
+  readonly hanging = new Set<string>();
+  /** When each node's heartbeats stopped being acknowledged (its lease ages from then). */
+  readonly unackedSince = new Map<string, number>();
+  /** When each node was last heard by the others, once it went silent. */
+  readonly silentSince = new Map<string, number>();
+  readonly pets = new Map<string, number>();
+  readonly reasons: string[] = [];
   private readonly pending: Array<() => void> = [];
   private seq = 0;
 
@@ -26,6 +37,10 @@ class FakeCluster {
       const host: FailoverHost = {
         node: name,
         now: () => this.now,
+        mono: () => this.now,
+        leaseAgeMs: () => (this.unackedSince.has(name) ? this.now - this.unackedSince.get(name)! : 0),
+        silentForMs: (peer) => (this.silentSince.has(peer) ? this.now - this.silentSince.get(peer)! : 0),
+        pet: () => void this.pets.set(name, this.now),
         view: () => (this.view.includes(name) ? [...this.view] : [name]),
         hasQuorum: () => this.view.includes(name),
         size: () => names.length,
@@ -38,7 +53,9 @@ class FakeCluster {
           });
           return event.id;
         },
-        run: (_group, action, _reason, _timeoutMs, done) => {
+        run: (_group, action, reason, _timeoutMs, done) => {
+          this.reasons.push(`${name}:${action}:${reason}`);
+          if (this.hanging.has(`${name}:${action}`)) return { kill: () => {} };
           this.pending.push(() => {
             const ok = !this.failing.has(`${name}:${action}`);
             if (ok && action === 'start') this.running.add(name);
@@ -50,7 +67,7 @@ class FakeCluster {
         warn: () => {},
         monitor: () => 'monitor-sub',
       };
-      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, ...settings }));
+      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, ...settings }));
     }
     for (const runtime of this.runtimes.values()) runtime.start([]);
   }
@@ -63,6 +80,13 @@ class FakeCluster {
       for (const runtime of this.runtimes.values()) runtime.tick();
       while (this.pending.length > 0) this.pending.shift()!();
     }
+  }
+
+  /** `node` is cut off: out of the others' view, unheard and unacknowledged from now. */
+  isolate(node: string): void {
+    this.view = this.view.filter((n) => n !== node);
+    this.silentSince.set(node, this.now);
+    this.unackedSince.set(node, this.now);
   }
 
   states(state: string): EventRecord[] {
@@ -87,16 +111,86 @@ test('a start that fails maxStartFailures times on a node moves the group to the
   assert.equal(failed.filter((e) => e.attrs['node'] === 'n1').length, 3, 'three failed starts on n1, then no more');
 });
 
-test('the holder gone from the view: a survivor takes over after fenceMs, not before', () => {
+test('the holder gone from the view: a survivor takes over once its lease has surely lapsed, not before', () => {
   const cluster = new FakeCluster(['n1', 'n2', 'n3']);
   cluster.run(40);
   assert.deepEqual([...cluster.running], ['n1']);
-  cluster.view = ['n2', 'n3'];
+  cluster.isolate('n1');
+  cluster.runtimes.get('n1')!.stop();
   cluster.running.delete('n1'); // the host died with it
-  cluster.run(8); // 400 ms < fenceMs
+  cluster.run(18); // 900 ms < leaseMs + margin
   assert.deepEqual([...cluster.running], []);
   cluster.run(60);
   assert.deepEqual([...cluster.running], ['n2']);
+  assert.ok(cluster.reasons.includes('n2:start:taking over from n1'), cluster.reasons.join(' '));
+});
+
+test('a holder whose heartbeats go unacknowledged stops within its lease, even hearing a majority', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  cluster.unackedSince.set('n1', cluster.now); // egress lost: the view and quorum stay as they were on n1
+  const from = cluster.now;
+  cluster.run(20);
+  const stop = cluster.states('stopping').find((e) => e.attrs['node'] === 'n1');
+  assert.ok(stop, 'n1 stopped');
+  assert.match(String(stop.attrs['reason']), /^fenced: lease lapsing/);
+  assert.ok(Date.parse(stop.time) - from <= group.leaseMs - group.stopBudgetMs, `stopping ${Date.parse(stop.time) - from} ms after the last ack`);
+  assert.ok(!cluster.running.has('n1'));
+});
+
+test('a stop that outlasts the lease ends the watchdog petting (the machine resets); other nodes pet on', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { watchdog: { device: 'fake', timeoutMs: 500 } });
+  cluster.run(40);
+  cluster.hanging.add('n1:stop');
+  cluster.unackedSince.set('n1', cluster.now);
+  const from = cluster.now;
+  cluster.run(30);
+  assert.equal(cluster.runtimes.get('n1')!.localState('svc'), 'stopping');
+  assert.ok(cluster.pets.get('n1')! < from + group.leaseMs, `last pet ${cluster.pets.get('n1')! - from} ms after the last ack`);
+  assert.ok(cluster.pets.get('n2')! >= cluster.now - 50, 'the others still pet theirs');
+  assert.equal(cluster.runtimes.get('n1')!.pettable(), false);
+});
+
+test('a takeover from a node with a watchdog also waits the watchdog timeout', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { watchdog: { device: 'fake', timeoutMs: 1000 } });
+  cluster.run(40);
+  cluster.isolate('n1');
+  cluster.runtimes.get('n1')!.stop();
+  cluster.running.delete('n1');
+  cluster.run(36); // 1800 ms < leaseMs + 1000 + margin
+  assert.deepEqual([...cluster.running], []);
+  cluster.run(60);
+  assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('drain (SIGTERM, onShutdown stop) stops the group here and reports it stopped', async () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const drained = cluster.runtimes.get('n1')!.drain();
+  cluster.run(4);
+  await drained;
+  assert.ok(!cluster.running.has('n1'));
+  assert.ok(cluster.reasons.includes('n1:stop:eventd stopping'));
+  assert.ok(cluster.states('stopped').some((e) => e.attrs['node'] === 'n1'));
+});
+
+test('a restarted node corrects the report its earlier life left (no starting or running left behind)', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const history = [...cluster.log];
+  const raised: EventRecord[] = [];
+  const host: FailoverHost = {
+    node: 'n1', now: () => cluster.now, mono: () => cluster.now, view: () => ['n1', 'n2', 'n3'], hasQuorum: () => true, size: () => 3,
+    leaseAgeMs: () => 0, silentForMs: () => 0, warn: () => {}, monitor: () => 'monitor-sub',
+    raise: (draft) => {
+      raised.push({ ...draft, id: `n1:r${raised.length}`, origin: 'n1', seq: 0, hlc: '0' });
+      return `n1:r${raised.length - 1}`;
+    },
+    run: () => ({ kill: () => {} }),
+  };
+  new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0 }).start(history);
+  assert.deepEqual(raised.filter((e) => e.class === 'FailoverGroup').map((e) => [e.attrs['state'], e.attrs['reason']]), [['stopped', 'eventd restarted: not running here']]);
 });
 
 test('a failed stop keeps the group where it is: nobody starts it until that node is down', () => {
@@ -127,4 +221,91 @@ test('the monitor firing on the holder stops the group there, counts a failure, 
   }
   assert.equal(cluster.states('failed').filter((e) => e.attrs['node'] === 'n1').length, 3);
   assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('operator controls: a move (with a lifetime) moves the group and expires; an unsatisfiable move says why and raises nothing', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  const n2 = cluster.runtimes.get('n2')!;
+  n2.control({ action: 'move', group: 'svc', node: 'n3', expiresAt: cluster.now + 5000 });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n3']);
+  assert.ok(cluster.reasons.includes('n1:stop:moved by operator to n3'), cluster.reasons.join(' '));
+  assert.ok(cluster.reasons.includes('n3:start:moved by operator'), cluster.reasons.join(' '));
+  const [constraint] = n2.groups()[0]!.constraints;
+  assert.equal(constraint?.kind, 'move');
+  assert.equal(constraint?.node, 'n3');
+  assert.ok(typeof constraint?.expiresAt === 'number' && constraint.expiresAt > cluster.now);
+  cluster.run(100); // past the lifetime: the constraint is gone, the group stays (stickiness)
+  assert.deepEqual(n2.groups()[0]!.constraints, []);
+  assert.deepEqual([...cluster.running], ['n3']);
+
+  const before = cluster.log.length;
+  cluster.runtimes.get('n1')!.control({ action: 'standby', node: 'n2' });
+  cluster.run(4);
+  for (const [node, why] of [['n2', /n2 is in standby/], ['n9', /n9 is not in the view/]] as const) {
+    assert.throws(() => n2.control({ action: 'move', group: 'svc', node }), (error: unknown) => isEventdError(error) && error.code === 'EVENTD_ERR_UNSATISFIABLE' && why.test(error.message));
+  }
+  assert.throws(() => n2.control({ action: 'move', group: 'nope', node: 'n1' }), (error: unknown) => isEventdError(error) && error.code === 'EVENTD_ERR_GROUP_NOT_FOUND');
+  assert.equal(cluster.log.filter((e) => e.class === 'FailoverControl').length, cluster.log.slice(0, before).filter((e) => e.class === 'FailoverControl').length + 1, 'only the standby was raised');
+});
+
+test('operator controls: standby drains a node; ban keeps a group off; clear drops both kinds', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const ops = cluster.runtimes.get('n3')!;
+  ops.control({ action: 'standby', node: 'n1' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n2']);
+  assert.ok(cluster.reasons.includes('n1:stop:node in standby'), cluster.reasons.join(' '));
+  ops.control({ action: 'ban', group: 'svc', node: 'n2' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n3']);
+  ops.control({ action: 'unstandby', node: 'n1' });
+  ops.control({ action: 'clear', group: 'svc' });
+  cluster.run(40);
+  assert.deepEqual(ops.groups()[0]!.constraints, []);
+  assert.deepEqual([...cluster.running], ['n3'], 'stickiness: clearing moves nothing back');
+});
+
+test('operator controls: an unmanaged group (and maintenance) runs no script, not even when its holder loses the lease', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  const ops = cluster.runtimes.get('n2')!;
+  ops.control({ action: 'unmanage', group: 'svc' });
+  cluster.run(4);
+  const scripts = cluster.reasons.length;
+  cluster.unackedSince.set('n1', cluster.now);
+  cluster.run(40);
+  assert.equal(cluster.reasons.length, scripts, `scripts ran: ${cluster.reasons.slice(scripts).join(' ')}`);
+  assert.equal(ops.groups()[0]!.managed, false);
+  cluster.unackedSince.delete('n1');
+  ops.control({ action: 'manage', group: 'svc' });
+  ops.control({ action: 'maintenance', on: true });
+  cluster.run(4);
+  assert.equal(ops.status().maintenance, true);
+  assert.throws(() => ops.control({ action: 'move', group: 'svc', node: 'n2' }), /the cluster is in maintenance/);
+  ops.control({ action: 'maintenance', on: false });
+  cluster.run(4);
+  ops.control({ action: 'move', group: 'svc', node: 'n2' });
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n2']);
+});
+
+test('failureTimeout: fail counts expire after that long without a failure; cleanup resets them by hand', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3'], { groups: [{ ...group, failureTimeoutMs: 30_000 }] });
+  cluster.failing.add('n1:start');
+  cluster.run(400);
+  assert.deepEqual([...cluster.running], ['n2']);
+  const ops = cluster.runtimes.get('n3')!;
+  assert.deepEqual(ops.groups()[0]!.failures, { n1: 3 });
+  cluster.run(400); // 20 s more: over 30 s after the last failure
+  assert.deepEqual(ops.groups()[0]!.failures, {}, 'expired');
+  ops.control({ action: 'ban', group: 'svc', node: 'n2' }); // n1 is eligible again: the group goes there and fails
+  cluster.run(400);
+  assert.deepEqual(ops.groups()[0]!.failures, { n1: 3 });
+  ops.control({ action: 'cleanup', group: 'svc', node: 'n1' });
+  cluster.run(2);
+  assert.deepEqual(ops.groups()[0]!.failures['n1'] ?? 0, 0);
 });

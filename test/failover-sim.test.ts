@@ -1,15 +1,15 @@
 // The failover consumer inside the deterministic simulator: seeded crashes,
 // partitions (one-way cuts included), loss, reordering and clock skew, with
-// the real FailoverRuntime on every node. Invariant: at no moment do two
-// nodes of a partition with quorum run the group. Replay one seed with
+// the real FailoverRuntime on every node, leases from the core's heartbeat
+// acks and a watchdog. Invariant: at no moment do two nodes run the group. Replay one seed with
 // `node dist/test/sim/failover-replay.js SEED NODES`.
 import assert from 'node:assert/strict';
 import { test } from './helpers/node-test.js';
-import { checkFailover, runFailover, failoverSchedule, type Holding } from './sim/failover.js';
+import { checkFailover, group, runFailover, failoverSchedule } from './sim/failover.js';
 
 const seeds = 1000;
 
-test(`failover in the simulator: never two holders in a partition with quorum, over ${seeds} schedules of 3-5 nodes`, () => {
+test(`failover in the simulator: never two holders at once (stalls past the lease, one-way cuts), over ${seeds} schedules of 3-5 nodes`, () => {
   const problems: string[] = [];
   let settled = 0;
   let withQuorumAtEnd = 0;
@@ -29,14 +29,21 @@ test(`failover in the simulator: never two holders in a partition with quorum, o
   assert.ok(settled >= withQuorumAtEnd * 0.9, `settled with exactly one holder: ${settled} of ${withQuorumAtEnd}`);
 });
 
-test('the failover checker objects to two holders in one partition with quorum, and not across a partition', () => {
-  const schedule = { ...failoverSchedule(1, 3), actions: [
-    { t: 0, kind: 'start' as const, node: 'n1' }, { t: 0, kind: 'start' as const, node: 'n2' }, { t: 0, kind: 'start' as const, node: 'n3' },
-    { t: 1000, kind: 'cut' as const, id: 1, links: [['n1', 'n2'], ['n2', 'n1'], ['n1', 'n3'], ['n3', 'n1']] as [string, string][] },
-  ], endAt: 5000 };
-  const alive = () => true;
-  const overlapping: Holding[] = [{ node: 'n1', from: 100, to: 2000 }, { node: 'n2', from: 500, to: 3000 }];
-  assert.equal(checkFailover(schedule, overlapping, alive).length, 1);
-  const acrossPartition: Holding[] = [{ node: 'n1', from: 100, to: 2000 }, { node: 'n2', from: 1200, to: 3000 }];
-  assert.deepEqual(checkFailover(schedule, acrossPartition, alive), []);
+test('the failover checker objects to two holders at once, even across a partition, and not to one after the other', () => {
+  const schedule = { ...failoverSchedule(1, 3), endAt: 5000 };
+  assert.equal(checkFailover(schedule, [{ node: 'n1', from: 100, to: 2000 }, { node: 'n2', from: 500, to: 3000 }]).length, 1);
+  assert.equal(checkFailover(schedule, [{ node: 'n1', from: 100, to: 2000 }, { node: 'n2', from: 1200, to: 3000 }]).length, 1);
+  assert.deepEqual(checkFailover(schedule, [{ node: 'n1', from: 100, to: 2000 }, { node: 'n2', from: 2000, to: 3000 }, { node: 'n1', from: 100, to: 200 }]), []);
+});
+
+test('the failover schedules hold a stall of a node longer than the lease, and one-way cuts', () => {
+  let longStalls = 0;
+  let oneWay = 0;
+  for (let seed = 1; seed <= 50; seed++) {
+    const schedule = failoverSchedule(seed, 3);
+    if (schedule.actions.some((a) => a.kind === 'stall' && a.ms > group.leaseMs)) longStalls++;
+    if (schedule.actions.some((a) => a.kind === 'cut' && a.links.some(([x, y]) => !a.links.some(([p, q]) => p === y && q === x)))) oneWay++;
+  }
+  assert.equal(longStalls, 50);
+  assert.ok(oneWay > 5, `${oneWay} schedules of 50 with a one-way cut`);
 });

@@ -15,6 +15,7 @@
 // say, at most one of them runs the group; a claim with a majority of votes
 // makes its claimer the owner in every fold.
 import type { EventRecord } from '../../services/eventd/sdk/index.js';
+import { controlClass, parseControl } from './controls.js';
 
 export const groupClass = 'FailoverGroup';
 export const nodeClass = 'FailoverNode';
@@ -36,8 +37,8 @@ interface GroupLedger {
   ownerClaim: string | null;
   /** The owner's stop failed: nobody else may start it until the owner is down. */
   stuck: boolean;
-  /** Failed starts (and monitor failures) per node, as Pacemaker's fail-count. */
-  failures: Map<string, number>;
+  /** Failed starts (and monitor failures) per node, as Pacemaker's fail-count, with the time (ms) of the last. */
+  failures: Map<string, { count: number; last: number }>;
   /** The latest report of each node. */
   reports: Map<string, GroupReport>;
 }
@@ -45,13 +46,17 @@ interface GroupLedger {
 export class Ledger {
   private readonly groups = new Map<string, GroupLedger>();
   private readonly capacities = new Map<string, number>();
+  private readonly watchdogs = new Map<string, number>();
   /** Claims seen, by event id: granted or not in this fold. */
   private readonly claims = new Map<string, boolean>();
   /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
   private readonly claimInfo = new Map<string, { group: string; claimer: string; from: string | null; closed: boolean; votes: Set<string> }>();
 
-  /** `size`: the configured cluster size (a majority of it confirms a claim). */
-  constructor(private readonly size: () => number) {}
+  /**
+   * `size`: the configured cluster size (a majority of it confirms a claim);
+   * `failureTimeoutMs`: per group, after how long without a failure its fail count starts again (0: never).
+   */
+  constructor(private readonly size: () => number, private readonly failureTimeoutMs: (group: string) => number = () => 0) {}
 
   apply(event: EventRecord): void {
     if (event.class === voteClass) {
@@ -61,6 +66,18 @@ export class Ledger {
     if (event.class === nodeClass) {
       const capacity = event.attrs['capacity'];
       if (typeof capacity === 'number') this.capacities.set(event.resource, capacity);
+      const watchdogMs = event.attrs['watchdogMs'];
+      if (typeof watchdogMs === 'number') this.watchdogs.set(event.resource, watchdogMs);
+      return;
+    }
+    if (event.class === controlClass) {
+      const control = parseControl(event.attrs);
+      // eventctl groups cleanup GROUP [NODE]: the fail counts start again from zero.
+      if (control?.action === 'cleanup' && control.group !== undefined) {
+        const failures = this.groups.get(control.group)?.failures;
+        if (control.node === undefined) failures?.clear();
+        else failures?.delete(control.node);
+      }
       return;
     }
     if (event.class !== groupClass) return;
@@ -104,7 +121,12 @@ export class Ledger {
         } else {
           group.owner = null;
           group.ownerClaim = null;
-          group.failures.set(node, (group.failures.get(node) ?? 0) + 1);
+          const parsed = Date.parse(event.time);
+          const time = Number.isFinite(parsed) ? parsed : 0;
+          const before = group.failures.get(node);
+          const expire = this.failureTimeoutMs(event.resource);
+          const expired = before !== undefined && expire > 0 && time - before.last >= expire;
+          group.failures.set(node, { count: (expired ? 0 : before?.count ?? 0) + 1, last: time });
         }
         break;
       case 'stopping':
@@ -174,8 +196,12 @@ export class Ledger {
     return this.claims.get(claimId);
   }
 
-  failures(group: string, node: string): number {
-    return this.groups.get(group)?.failures.get(node) ?? 0;
+  /** The node's fail count for the group; 0 once `expireMs` (failureTimeout) passed since the last failure, at `now`. */
+  failures(group: string, node: string, now?: number, expireMs?: number): number {
+    const failures = this.groups.get(group)?.failures.get(node);
+    if (failures === undefined) return 0;
+    if (expireMs !== undefined && expireMs > 0 && now !== undefined && now - failures.last >= expireMs) return 0;
+    return failures.count;
   }
 
   reports(group: string): GroupReport[] {
@@ -184,6 +210,11 @@ export class Ledger {
 
   capacity(node: string): number | undefined {
     return this.capacities.get(node);
+  }
+
+  /** The watchdog timeout the node announced (0: none); undefined before it announced anything. */
+  watchdogMs(node: string): number | undefined {
+    return this.watchdogs.get(node);
   }
 
   private group(name: string): GroupLedger {

@@ -1,10 +1,12 @@
 // Placement of failover groups: a pure function of (agreed view, groups,
 // capacities, current placement, banned pairs, failback), so every node of
 // the view computes the same answer with no leader. Rules, in this order:
-//  - Eligible: a node in the view, where the group is not banned, whose
-//    capacity minus the weights it already runs is >= the group's weight.
+//  - Eligible: a node in the view, not in standby, where the group is not
+//    banned, whose capacity minus the weights it already runs is >= the
+//    group's weight.
 //    A capacity is never exceeded; a node missing from `capacities` has 100.
 //  - Groups are considered heaviest first, then by name (never input order).
+//  0. Moves: a group an operator moved goes to that node when it is eligible.
 //  1. Stickiness: a group whose current node is in the view, not banned and
 //     still fits stays there. A node rejoining the view takes nothing back.
 //  2. Every other group goes to the best eligible node: its prefer list first
@@ -41,6 +43,10 @@ export interface PlacementInput {
   banned: ReadonlySet<string>;
   /** Move a group back to a node ranked higher in its prefer list when that node has room. */
   failback: boolean;
+  /** Nodes in standby: nothing is placed there. */
+  standby?: ReadonlySet<string>;
+  /** group -> the node an operator moved it to. */
+  moves?: ReadonlyMap<string, string>;
 }
 
 /** The key of a (group, node) pair in PlacementInput.banned. */
@@ -61,7 +67,7 @@ export function place(input: PlacementInput): Map<string, string | null> {
     groups.reduce((sum, g) => (g === plus || at.get(g.name) === node ? sum + g.weight : sum), 0);
   const free = (node: string): number => capacity(node) - load(node);
   const eligible = (group: PlacementGroup, node: string): boolean =>
-    inView.has(node) && !input.banned.has(bannedKey(group.name, node)) && load(node, group) <= capacity(node);
+    inView.has(node) && !input.standby?.has(node) && !input.banned.has(bannedKey(group.name, node)) && load(node, group) <= capacity(node);
   const rank = (group: PlacementGroup, node: string): number => {
     const index = (group.prefer ?? []).indexOf(node);
     return index < 0 ? Infinity : index;
@@ -78,10 +84,11 @@ export function place(input: PlacementInput): Map<string, string | null> {
     }
   };
 
-  // 1. Stickiness.
+  // 0. Moves, then 1. stickiness, heaviest group first.
   for (const group of groups) {
+    const moved = input.moves?.get(group.name);
     const holder = input.current.get(group.name);
-    at.set(group.name, holder !== undefined && eligible(group, holder) ? holder : null);
+    at.set(group.name, moved !== undefined && eligible(group, moved) ? moved : holder !== undefined && eligible(group, holder) ? holder : null);
   }
   // 2. Homeless groups.
   placeHomeless();
@@ -91,7 +98,7 @@ export function place(input: PlacementInput): Map<string, string | null> {
       moved = false;
       for (const group of groups) {
         const holder = at.get(group.name);
-        if (!isNode(holder)) continue;
+        if (!isNode(holder) || input.moves?.get(group.name) === holder) continue;
         const target = (group.prefer ?? []).find(
           (node, index) => index < rank(group, holder) && eligible(group, node),
         );

@@ -2,58 +2,52 @@
 // FailoverGroup events (ledger.ts) and computes the same placement
 // (placement.ts), so each knows which groups are its own with no leader.
 //
-// Safety, "never two holders in a partition with quorum":
-// - a node starts a group only after its claim won in the agreed order, and
-//   it claims only from the owner it replaces, once that owner has stopped
-//   or has been out of the agreed view for fenceMs;
-// - a node that hears no majority (reachable <= size / 2) stops its groups at
-//   once: it has fenceMs to be done before the majority may take over;
-// - a minority cannot deliver agreed events, so it can never win a claim;
-// - a claim also needs votes from a majority of the configured nodes (each
-//   node votes only for the claims its own fold granted), so even folds that
-//   differ around a membership change never let two claims through.
+// Safety, "never two holders", through stalls, one-way cuts and stops:
+// - a node starts a group only after its claim won in the agreed order, with
+//   votes from a majority of the configured nodes (each node votes only for
+//   claims its own fold granted), so folds that differ around a membership
+//   change never let two claims through;
+// - a holder keeps a group only while it holds a lease: a majority (itself
+//   and floor(size/2) peers) acknowledged its heartbeats within leaseMs
+//   (cluster/core/lease.ts). It starts stopping when less than stopBudgetMs
+//   is left; a stop still running when the lease lapses, or a failed stop,
+//   ends the watchdog's petting (the machine resets: SBD's rule);
+// - a takeover from a holder that is not known to have stopped gets a node's
+//   vote (and claim) only once that node has not heard the holder for the
+//   group's leaseMs + the holder's watchdog timeout + a margin: every ack the
+//   holder's lease could still rest on came from a heartbeat sent before,
+//   and a majority of voters meets every majority of ackers, so by then the
+//   holder's lease has lapsed, its stop is over, and a stalled holder has
+//   been reset by its watchdog (it stops petting when its lease lapses);
+// - a node that just woke from a stall of its own judges no silence until
+//   it has listened for a while (queued frames are read after timers).
 //
 // Sans-IO like the cluster core: the host (index.ts in the daemon, the
-// simulator in tests) supplies the clock, the view, raising events and
-// running scripts, and calls tick() on its own timer.
-import type { EventDraft, EventRecord, Order } from '../../services/eventd/sdk/index.js';
+// simulator in tests) supplies the clocks, the view, the acks, raising
+// events and running scripts, and calls tick() on its own timer.
+import type { EventDraft, EventRecord } from '../../services/eventd/sdk/index.js';
+import { controlClass, Controls, type Constraint, type ControlAttrs } from './controls.js';
 import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
-import { place } from './placement.js';
+import { Fencer } from './fencing.js';
+import { checkControl, placementOf } from './operator.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';
 
-/** How often the host should call tick(). */
-export const failoverTickMs = 50;
+import { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
+
+export { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
 /** A claim without a majority of votes by then is given up (and retried after a backoff). */
 const claimTimeoutMs = 3000;
-
-/** A start or stop script in flight. */
-export interface ScriptHandle {
-  kill(): void;
-}
-
-/** What the runtime needs from its surroundings. */
-export interface FailoverHost {
-  readonly node: string;
-  now(): number;
-  /** The agreed view (this node alone on a single node). */
-  view(): string[];
-  /** Whether this node hears a majority of the configured nodes now (always true on a single node). */
-  hasQuorum(): boolean;
-  /** The configured cluster size (a claim needs votes from more than half of it). */
-  size(): number;
-  /** Records and commits one event of this node, through the cluster; returns its id. */
-  raise(draft: EventDraft, order: Order): string;
-  /** Runs a group's start or stop; `done` is called once, with whether it succeeded. */
-  run(group: GroupSettings, action: 'start' | 'stop', reason: string, timeoutMs: number, done: (ok: boolean, detail: string) => void): ScriptHandle;
-  warn(message: string, details: Record<string, unknown>): void;
-  /** The id of the local subscription watching the group's health (made on first call); throws while not possible yet. */
-  monitor(group: GroupSettings): string;
-}
+/** A pause of this node's own loop longer than this is a stall: silences are not judged until it has listened again. */
+const stallMs = 250;
+/** How long a node listens after a stall before it judges any silence. */
+const listenAfterStallMs = 600;
 
 interface Local {
   state: 'stopped' | 'claiming' | 'starting' | 'running' | 'stopping';
   claimId?: string | undefined;
   claimedAt?: number;
+  /** Why this node claimed it: the start script's EVENTD_REASON. */
+  reason?: string;
   /** No new claim before this time (after a claim that found no majority). */
   backoffUntil?: number;
   script?: ScriptHandle | undefined;
@@ -61,28 +55,73 @@ interface Local {
   run: number;
 }
 
+export interface GroupView {
+  name: string;
+  owner: string | null;
+  target: string | null;
+  local: string;
+  /** false while unmanaged (or the cluster is in maintenance): no script runs, state is still reported. */
+  managed: boolean;
+  /** Live operator moves and bans, with their expiry. */
+  constraints: Constraint[];
+  /** Fail counts per node (within failureTimeout). */
+  failures: Record<string, number>;
+  reports: Array<ReturnType<Ledger['reports']>[number] & { inView: boolean }>;
+}
+
 export class FailoverRuntime {
-  private readonly ledger: Ledger;
-  /** When the agreed view last changed: claims wait for it to hold still for fenceMs. */
+  readonly ledger: Ledger;
+  readonly controls = new Controls();
+  /** When the agreed view last changed (mono): placing a homeless group waits for it to hold still for fenceMs. */
   private viewSince = 0;
   private lastView = '';
   private readonly local = new Map<string, Local>();
-  /** When each node was last seen leaving the agreed view (ms, this node's clock). */
-  private readonly downSince = new Map<string, number>();
   private stopped = false;
+  /** SIGTERM: nothing new is claimed; the groups here are being stopped. */
+  private draining = false;
+  /** A stop failed or overran its lease: what it left running is unknown, so the watchdog is petted no more. */
+  private unsafe = false;
+  private startedAt = 0;
+  private lastPassAt: number | undefined;
+  /** After a stall of this node's own loop: no silence is judged before this (mono). */
+  private listenUntil = 0;
+  private readonly voted = new Set<string>();
+  /** Monitor subscription id -> its group. */
+  private readonly monitors = new Map<string, GroupSettings>();
+  private monitorWarnedAt = -Infinity;
+  private ticking = false;
+  private again = false;
+  /** Resolves drain() once nothing runs here. */
+  private drained: (() => void) | undefined;
+  /** Groups whose stale report of an earlier life is being corrected: not claimed until the correction is folded. */
+  private readonly correcting = new Set<string>();
+  /** Runs failover.fence against a lost holder before a takeover starts (absent: the lease rule alone). */
+  private readonly fencer: Fencer | undefined;
 
   constructor(
     private readonly host: FailoverHost,
-    private readonly settings: FailoverSettings,
+    readonly settings: FailoverSettings,
   ) {
     for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
-    this.ledger = new Ledger(() => this.host.size());
+    const fence = host.fence;
+    this.fencer = settings.fence && fence ? new Fencer({ ...host, fence: (target, reason, done) => fence(target, reason, done) }) : undefined;
+    this.ledger = new Ledger(() => this.host.size(), (name) => settings.groups.find((g) => g.name === name)?.failureTimeoutMs ?? 0);
   }
 
-  /** Folds the log so far; a group the ledger says is ours (running before a crash) is started again at the next tick. */
+  /** Folds the log so far; reports left by an earlier life of this node are corrected (nothing runs here now). */
   start(history: EventRecord[]): void {
-    for (const event of history) this.ledger.apply(event);
-    this.raiseCapacity();
+    for (const event of history) {
+      if (event.class === controlClass) this.controls.apply(event);
+      this.ledger.apply(event);
+    }
+    this.startedAt = this.host.mono();
+    this.raiseNode();
+    for (const group of this.settings.groups) {
+      const last = this.ledger.lastState(group.name, this.host.node);
+      if (last !== 'starting' && last !== 'running' && last !== 'stopping') continue;
+      this.correcting.add(group.name);
+      this.report(group, 'stopped', 'eventd restarted: not running here');
+    }
     this.tick();
   }
 
@@ -94,68 +133,31 @@ export class FailoverRuntime {
         this.unhealthy(this.monitors.get(event.subscription)!, event);
         continue;
       }
-      if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
+      if (event.class === controlClass) this.controls.apply(event);
+      else if (event.class !== groupClass && event.class !== nodeClass && event.class !== voteClass) continue;
       this.ledger.apply(event);
       relevant = true;
     }
     if (relevant) this.tick();
   }
 
-  /** Votes for every claim this node's fold granted and it has not voted for yet. */
-  private vote(): void {
-    const view = this.host.view();
-    for (const claimId of this.ledger.openGrantedClaims()) {
-      if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
-      // A takeover gets this node's vote only once this node, too, sees the holder gone or stopped: a claimer
-      // with a stale view (the holder is back) then finds no majority.
-      const claim = this.ledger.claim(claimId);
-      if (claim && !this.released(claim.group, claim.from, claim.claimer, view)) continue;
-      this.voted.add(claimId);
-      this.host.raise({
-        type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.host.node,
-        expr: 'vote', attrs: { claim: claimId, node: this.host.node }, time: new Date(this.host.now()).toISOString(),
-      }, 'fifo');
-    }
-  }
-
-  private readonly voted = new Set<string>();
-  /** Monitor subscription id -> its group. */
-  private readonly monitors = new Map<string, GroupSettings>();
-
-  /** Makes the monitor subscriptions once the daemon can (subscriptions are restored after consumers start). */
-  private ensureMonitors(): void {
-    for (const group of this.settings.groups) {
-      if (!group.monitor || [...this.monitors.values()].includes(group)) continue;
-      try {
-        this.monitors.set(this.host.monitor(group), group);
-      } catch (error) {
-        if (this.host.now() - this.monitorWarnedAt > 60_000) {
-          this.monitorWarnedAt = this.host.now();
-          this.host.warn(`failover group ${group.name}: monitor not set up yet: ${String(error)}`, { group: group.name });
-        }
-      }
-    }
-  }
-
-  private monitorWarnedAt = 0;
-
-  /** The group's monitor fired here: stop it, then report it failed (a start failure), so placement moves it after maxStartFailures. */
-  private unhealthy(group: GroupSettings, event: EventRecord): void {
-    const local = this.local.get(group.name)!;
-    if (local.state !== 'running' && local.state !== 'starting') return;
-    this.stopGroup(group, `monitor ${event.subscriptionName} fired on ${event.resource}`, true);
-  }
-
-  /** The holder a claim replaces is no obstacle: none, the claimer itself, out of the view, or it reported the group stopped. */
-  private released(group: string, from: string | null, claimer: string, view: readonly string[]): boolean {
-    if (from === null || from === claimer || !view.includes(from)) return true;
-    const state = this.ledger.lastState(group, from);
-    return state === 'stopped' || (state === 'failed' && !this.ledger.stuck(group));
-  }
-
-  /** The daemon stops: the groups stay where they are (a restart takes them up again, or the peers after fenceMs). */
+  /** The daemon stops: the groups stay where they are (onShutdown "leave", or after drain()). */
   stop(): void {
     this.stopped = true;
+  }
+
+  /** onShutdown "stop": stops every group running here and resolves once each stop is over (or failed). */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const group of this.settings.groups) {
+      const local = this.local.get(group.name)!;
+      if (local.state === 'running' || local.state === 'starting') this.stopGroup(group, 'eventd stopping');
+      else if (local.state === 'claiming') this.dropClaim(group, local, 'eventd stopping');
+    }
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      this.tick();
+    });
   }
 
   /** This node's state of a group: what the simulator's checker reads. */
@@ -163,15 +165,32 @@ export class FailoverRuntime {
     return this.local.get(group)?.state ?? 'stopped';
   }
 
-  groups(): Array<{ name: string; owner: string | null; target: string | null; local: string; reports: ReturnType<Ledger['reports']> }> {
+  /** Whether this node pets its watchdog now (the simulator's checker reads it too). */
+  pettable(): boolean {
+    if (this.unsafe) return false;
+    const age = this.host.leaseAgeMs();
+    return this.settings.groups.every((group) => this.local.get(group.name)!.state === 'stopped' || this.local.get(group.name)!.state === 'claiming' || age < group.leaseMs);
+  }
+
+  groups(): GroupView[] {
     const placement = this.placement();
+    const view = this.host.view();
+    const now = this.host.now();
     return this.settings.groups.map((group) => ({
       name: group.name,
       owner: this.ledger.owner(group.name),
       target: placement.get(group.name) ?? null,
       local: this.local.get(group.name)!.state,
-      reports: this.ledger.reports(group.name),
+      managed: this.controls.managed(group.name),
+      constraints: this.controls.constraints(group.name, now),
+      failures: Object.fromEntries(view.map((node) => [node, this.ledger.failures(group.name, node, now, group.failureTimeoutMs)]).filter(([, n]) => n !== 0)),
+      reports: this.ledger.reports(group.name).map((report) => ({ ...report, inView: view.includes(report.node) })),
     }));
+  }
+
+  /** What GET /v1/groups answers. */
+  status(): { groups: GroupView[]; maintenance: boolean; standby: string[] } {
+    return { groups: this.groups(), maintenance: this.controls.maintenance(), standby: this.controls.standby() };
   }
 
   /**
@@ -192,92 +211,187 @@ export class FailoverRuntime {
     } finally {
       this.ticking = false;
     }
+    if (!this.stopped && this.pettable()) this.host.pet?.();
+    if (this.drained && [...this.local.values()].every((local) => local.state === 'stopped')) {
+      this.drained();
+      this.drained = undefined;
+    }
   }
-
-  private ticking = false;
-  private again = false;
 
   private pass(): void {
     if (this.stopped) return;
     const me = this.host.node;
     const view = this.host.view();
-    const now = this.host.now();
+    const mono = this.host.mono();
+    if (this.lastPassAt !== undefined && mono - this.lastPassAt > stallMs) this.listenUntil = mono + listenAfterStallMs;
+    this.lastPassAt = mono;
     this.ensureMonitors();
     this.vote();
     const viewKey = view.join(',');
     if (viewKey !== this.lastView) {
       this.lastView = viewKey;
-      this.viewSince = now;
+      this.viewSince = mono;
     }
-    for (const name of this.downSince.keys()) if (view.includes(name)) this.downSince.delete(name);
-    for (const report of this.knownNodes()) if (!view.includes(report) && !this.downSince.has(report)) this.downSince.set(report, now);
     const quorum = this.host.hasQuorum();
+    const leaseAge = this.host.leaseAgeMs();
     const placement = this.placement();
     for (const group of this.settings.groups) {
       const local = this.local.get(group.name)!;
       const owner = this.ledger.owner(group.name);
-      if (!quorum) {
-        if (local.state === 'running' || local.state === 'starting' || local.state === 'claiming') this.stopGroup(group, 'lost quorum: fencing itself');
+      const leaseLeft = group.leaseMs - leaseAge;
+      // Unmanaged (or maintenance): hands off; whatever runs keeps running, nothing is started or stopped.
+      if (!this.controls.managed(group.name)) continue;
+      const moved = this.controls.moveOf(group.name, this.host.now());
+      if (local.state === 'stopping') {
+        // The stop must be over before the lease lapses: past that, peers may be taking over.
+        if (leaseLeft <= failoverTickMs) this.overran(group);
+        continue;
+      }
+      if (local.state === 'running' || local.state === 'starting') {
+        if (!quorum) {
+          this.stopGroup(group, 'fenced: lost quorum');
+          continue;
+        }
+        if (leaseLeft < group.stopBudgetMs + failoverTickMs) {
+          this.stopGroup(group, `fenced: lease lapsing (a majority acknowledged no heartbeat within ${group.leaseMs} ms)`);
+          continue;
+        }
+      }
+      if (!quorum || this.draining) {
+        if (local.state === 'claiming') this.dropClaim(group, local, this.draining ? 'eventd stopping' : 'lost quorum');
         continue;
       }
       if (local.state === 'claiming' && local.claimId !== undefined) {
         if (this.ledger.confirmed(local.claimId) && owner === me) {
-          // Won; a holder still alive in this view gets to finish its stop first.
+          // Won; a holder not known to be stopped gets its lease to lapse first.
           const from = this.ledger.claim(local.claimId)?.from ?? null;
-          if (this.released(group.name, from, me, view)) this.startGroup(group);
-        } else if (this.ledger.granted(local.claimId) === false || now - (local.claimedAt ?? now) > claimTimeoutMs) this.giveUp(group, local, view, now);
+          // And only with a lease that leaves room for a start and a stop.
+          if (this.released(group, from, me, view, true) && leaseLeft >= group.stopBudgetMs + 2 * failoverTickMs) this.startGroup(group);
+        } else if (this.ledger.granted(local.claimId) === false || mono - (local.claimedAt ?? mono) > claimTimeoutMs) this.giveUp(group, local, view, mono);
         continue;
       }
       const target = placement.get(group.name) ?? null;
       if (local.state === 'running' && (owner !== me || target !== me)) {
-        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : `placement moved it to ${target ?? 'nowhere'}`);
+        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : moved === target && target !== null ? `moved by operator to ${target}` : this.controls.isStandby(me) ? 'node in standby' : `placement moved it to ${target ?? 'nowhere'}`);
         continue;
       }
-      if (target !== me || local.state !== 'stopped') continue;
+      if (this.correcting.has(group.name)) {
+        if (this.ledger.lastState(group.name, me) !== 'stopped') continue;
+        this.correcting.delete(group.name);
+      }
+      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0)) continue;
       if (owner === me) {
         // Ours in this node's ledger but not running here: a restart after a crash. The ledger may be stale (a
         // peer may have taken over while this node was down), so claim it again from itself: the agreed order
         // and the votes say whether it still is ours.
-        if (now >= (local.backoffUntil ?? 0)) this.claim(group, me);
-      } else if (this.mayClaim(group.name, owner, view, now)) {
-        this.claim(group, owner);
+        this.claim(group, me, 'restarted: claiming it back');
+      } else if (owner === null) {
+        if (moved === me) this.claim(group, null, 'moved by operator');
+        else if (this.mayPlace(view, mono)) this.claim(group, null, 'placed here');
+      } else if (!view.includes(owner) && this.released(group, owner, me, view)) {
+        this.claim(group, owner, `taking over from ${owner}`);
       }
     }
   }
 
-  private mayClaim(group: string, owner: string | null, view: string[], now: number): boolean {
-    const local = this.local.get(group)!;
-    if (now < (local.backoffUntil ?? 0) || now - this.viewSince < this.settings.fenceMs) return false;
-    if (owner === null) return true;
-    if (view.includes(owner)) return false;
-    // The owner is out of the view: it has had fenceMs since then to stop (it fenced itself on losing quorum).
-    return now - (this.downSince.get(owner) ?? now) >= this.settings.fenceMs && !(this.ledger.stuck(group) && view.includes(owner));
+  /** A homeless group is placed once the view held still for fenceMs and, after a start, the whole cluster is in it or startupWaitMs passed. */
+  private mayPlace(view: readonly string[], mono: number): boolean {
+    if (mono - this.viewSince < this.settings.fenceMs) return false;
+    return view.length >= this.host.size() || mono - this.startedAt >= this.settings.startupWaitMs;
   }
 
-  private claim(group: GroupSettings, from: string | null): void {
+  /**
+   * The holder a claim replaces is no obstacle: none, the claimer itself, it
+   * reported the group stopped (or failed to start it), or it is out of the
+   * view and this node has not heard it for longer than its lease and its
+   * watchdog could keep it running.
+   */
+  private released(group: GroupSettings, from: string | null, claimer: string, view: readonly string[], starting = false): boolean {
+    if (from === null || from === claimer) return true;
+    const state = this.ledger.lastState(group.name, from);
+    if (state === 'stopped' || (state === 'failed' && !this.ledger.stuck(group.name))) return true;
+    if (view.includes(from)) {
+      this.fencer?.forget(from);
+      return false;
+    }
+    if (this.host.mono() < this.listenUntil) return false;
+    // With a fence script, voters leave the wait to the claimer, who starts only once its fence of the holder succeeded.
+    if (this.fencer) return !starting || this.fencer.fenced(from, `taking over ${group.name} from ${from}`);
+    return this.host.silentForMs(from) >= this.takeoverWaitMs(group, from);
+  }
+
+  /** How long a holder must have been silent before its lease has surely lapsed and its watchdog has reset it. */
+  takeoverWaitMs(group: GroupSettings, holder: string): number {
+    return group.leaseMs + (this.ledger.watchdogMs(holder) ?? 0) + leaseMarginMs;
+  }
+
+  /** Votes for every claim this node's fold granted and it has not voted for yet. */
+  private vote(): void {
+    const view = this.host.view();
+    for (const claimId of this.ledger.openGrantedClaims()) {
+      if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
+      // A takeover gets this node's vote only once this node, too, knows the holder stopped or its lease lapsed.
+      const claim = this.ledger.claim(claimId);
+      const group = claim && this.settings.groups.find((g) => g.name === claim.group);
+      if (!claim || !group || !this.released(group, claim.from, claim.claimer, view)) continue;
+      this.voted.add(claimId);
+      this.host.raise({
+        type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: voteClass, resource: claimId, node: this.host.node,
+        expr: 'vote', attrs: { claim: claimId, node: this.host.node }, time: new Date(this.host.now()).toISOString(),
+      }, 'fifo');
+    }
+  }
+
+  /** Makes the monitor subscriptions once the daemon can (subscriptions are restored after consumers start). */
+  private ensureMonitors(): void {
+    for (const group of this.settings.groups) {
+      if (!group.monitor || [...this.monitors.values()].includes(group)) continue;
+      try {
+        this.monitors.set(this.host.monitor(group), group);
+      } catch (error) {
+        if (this.host.mono() - this.monitorWarnedAt > 60_000) {
+          this.monitorWarnedAt = this.host.mono();
+          this.host.warn(`failover group ${group.name}: monitor not set up yet: ${String(error)}`, { group: group.name });
+        }
+      }
+    }
+  }
+
+  /** The group's monitor fired here: stop it, then report it failed (a start failure), so placement moves it after maxStartFailures. */
+  private unhealthy(group: GroupSettings, event: EventRecord): void {
+    const local = this.local.get(group.name)!;
+    if (local.state !== 'running' && local.state !== 'starting') return;
+    this.stopGroup(group, `monitor ${event.subscriptionName} fired on ${event.resource}`, true);
+  }
+
+  private claim(group: GroupSettings, from: string | null, reason: string): void {
     const local = this.local.get(group.name)!;
     local.state = 'claiming';
-    local.claimedAt = this.host.now();
+    local.claimedAt = this.host.mono();
+    local.reason = reason;
     const fromClaim = this.ledger.ownerClaim(group.name);
-    const reason = from === null ? 'placed here' : from === this.host.node ? 'restarted: claiming it back' : `taking over from ${from}`;
     local.claimId = this.report(group, 'starting', reason, { ...(from === null ? {} : { from }), ...(fromClaim === null ? {} : { fromClaim }) });
   }
 
   /** A claim refused or without a majority in time: release it (so folds that granted it let go) and back off by rank. */
-  private giveUp(group: GroupSettings, local: Local, view: string[], now: number): void {
+  private giveUp(group: GroupSettings, local: Local, view: string[], mono: number): void {
     const refused = this.ledger.granted(local.claimId!) === false;
+    this.dropClaim(group, local, 'claim not confirmed by a majority', refused);
+    const rank = Math.max(0, view.indexOf(this.host.node));
+    local.backoffUntil = mono + this.settings.fenceMs + 250 * (rank + 1);
+  }
+
+  private dropClaim(group: GroupSettings, local: Local, reason: string, refused = false): void {
     local.state = 'stopped';
     local.claimId = undefined;
-    if (!refused) this.report(group, 'stopped', 'claim not confirmed by a majority');
-    const rank = Math.max(0, view.indexOf(this.host.node));
-    local.backoffUntil = now + this.settings.fenceMs + 250 * (rank + 1);
+    if (!refused) this.report(group, 'stopped', reason);
   }
 
   private startGroup(group: GroupSettings): void {
     const local = this.local.get(group.name)!;
     local.state = 'starting';
     const run = ++local.run;
-    local.script = this.host.run(group, 'start', 'placed here', group.timeoutMs, (ok, detail) => {
+    local.script = this.host.run(group, 'start', local.reason ?? 'placed here', group.timeoutMs, (ok, detail) => {
       if (local.run !== run) return;
       local.script = undefined;
       if (ok) {
@@ -298,18 +412,32 @@ export class FailoverRuntime {
     local.state = 'stopping';
     this.report(group, 'stopping', reason);
     const run = ++local.run;
-    // A stop when fencing must be over within fenceMs: the majority takes over then.
-    const timeoutMs = this.host.hasQuorum() ? group.timeoutMs : Math.max(1, this.settings.fenceMs);
-    local.script = this.host.run(group, 'stop', reason, timeoutMs, (ok, detail) => {
+    local.script = this.host.run(group, 'stop', reason, group.timeoutMs, (ok, detail) => {
       if (local.run !== run) return;
       local.script = undefined;
       local.state = 'stopped';
       if (ok) this.report(group, failure ? 'failed' : 'stopped', reason);
-      else {
-        this.host.warn(`failover group ${group.name}: stop failed (${detail}); it stays here until this node is down`, { group: group.name });
-        this.report(group, 'failed', `stop ${detail}`, { stopFailed: true });
-      }
+      else this.stopFailed(group, `stop ${detail}`);
     });
+  }
+
+  /**
+   * The lease lapses with the stop still running: peers may take over from
+   * now on (they count on the watchdog), so this node pets it no more and
+   * its machine resets. The stop goes on (killing it would leave a service
+   * half stopped); its end is still reported.
+   */
+  private overran(group: GroupSettings): void {
+    if (this.unsafe) return;
+    this.unsafe = true;
+    this.host.warn(`failover group ${group.name}: its stop outlasted the lease; the watchdog is no longer petted`, { group: group.name });
+  }
+
+  private stopFailed(group: GroupSettings, detail: string): void {
+    // What the stop left running is unknown: with a watchdog, this node resets itself; peers wait for that.
+    this.unsafe = true;
+    this.host.warn(`failover group ${group.name}: ${detail}; it stays here until this node is down`, { group: group.name });
+    this.report(group, 'failed', detail, { stopFailed: true });
   }
 
   private report(group: GroupSettings, state: GroupState, reason: string, extra: Record<string, string | boolean> = {}): string {
@@ -327,41 +455,37 @@ export class FailoverRuntime {
     return this.host.raise(draft, 'agreed');
   }
 
-  private raiseCapacity(): void {
-    if (this.ledger.capacity(this.host.node) === this.settings.capacity) return;
+  /** This node's capacity and watchdog timeout, for every fold (peers wait for the watchdog before taking over). */
+  private raiseNode(): void {
+    const watchdogMs = this.settings.watchdog?.timeoutMs ?? 0;
+    if (this.ledger.capacity(this.host.node) === this.settings.capacity && (this.ledger.watchdogMs(this.host.node) ?? 0) === watchdogMs) return;
     this.host.raise({
       type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.host.node, node: this.host.node,
-      expr: 'capacity', attrs: { capacity: this.settings.capacity }, time: new Date(this.host.now()).toISOString(),
+      expr: 'capacity', attrs: { capacity: this.settings.capacity, watchdogMs }, time: new Date(this.host.now()).toISOString(),
     }, 'agreed');
   }
 
   private placement(): Map<string, string | null> {
-    const view = this.host.view();
-    const current = new Map<string, string>();
-    const banned = new Set<string>();
-    for (const group of this.settings.groups) {
-      const owner = this.ledger.owner(group.name);
-      if (owner !== null) current.set(group.name, owner);
-      for (const node of view) if (this.ledger.failures(group.name, node) >= this.settings.maxStartFailures) banned.add(`${group.name}\u0000${node}`);
-    }
-    const capacities = new Map<string, number>();
-    for (const node of view) capacities.set(node, this.ledger.capacity(node) ?? 100);
-    return place({
-      view,
-      groups: this.settings.groups.map((group) => ({ name: group.name, weight: group.weight, prefer: group.prefer })),
-      capacities,
-      current,
-      banned,
-      failback: this.settings.failback,
-    });
+    return placementOf(this, this.host.view(), this.host.now());
   }
 
-  private knownNodes(): string[] {
-    const names = new Set<string>();
-    for (const group of this.settings.groups) {
-      const owner = this.ledger.owner(group.name);
-      if (owner !== null) names.add(owner);
-    }
-    return [...names];
+  /**
+   * An operator's control (eventctl groups move/ban/clear/..., node standby,
+   * maintenance): checked against the folds first (a move that cannot be
+   * satisfied throws and raises nothing), then raised as an agreed event;
+   * every node applies it at the same position in the log.
+   */
+  control(control: ControlAttrs): { id: string; control: ControlAttrs } {
+    checkControl(this, control, this.host.view(), this.host.now());
+    const attrs: Record<string, string | number | boolean> = { action: control.action };
+    if (control.group !== undefined) attrs['group'] = control.group;
+    if (control.node !== undefined) attrs['node'] = control.node;
+    if (control.expiresAt !== undefined) attrs['expiresAt'] = control.expiresAt;
+    if (control.on !== undefined) attrs['on'] = control.on;
+    const id = this.host.raise({
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: controlClass,
+      resource: control.group ?? control.node ?? 'cluster', node: this.host.node, expr: control.action, attrs, time: new Date(this.host.now()).toISOString(),
+    }, 'agreed');
+    return { id, control };
   }
 }

@@ -12,9 +12,22 @@ export interface GroupSettings {
   start: string;
   stop: string;
   timeoutMs: number;
+  /** The holder keeps the group only while a majority acknowledged its heartbeats within this (ms). */
+  leaseMs: number;
+  /** The holder starts stopping when less than this is left of its lease, so the stop fits inside it. */
+  stopBudgetMs: number;
+  /** A node's fail count for the group resets after this long without a failure (Pacemaker failure-timeout); 0: never. */
+  failureTimeoutMs: number;
   ip?: { address: string; prefixLength: number; interface: string };
   /** A local subscription whose events mean "unhealthy here". */
   monitor?: { class: string; expr: string; rearm?: string; where?: string; for?: number | string };
+}
+
+/** A watchdog device (Linux /dev/watchdog, softdog): petted only while this node holds the leases of what it runs. */
+export interface WatchdogSettings {
+  device: string;
+  /** The device's timeout (softdog soft_margin): peers wait this much longer before taking over from this node. */
+  timeoutMs: number;
 }
 
 export interface FailoverSettings {
@@ -23,9 +36,21 @@ export interface FailoverSettings {
   fenceMs: number;
   failback: boolean;
   maxStartFailures: number;
+  /** What a SIGTERM does to the groups running here: stop them before exit, or leave them to the peers' takeover. */
+  onShutdown: 'stop' | 'leave';
+  /** After a start with no group running anywhere, no group is placed until every configured node is in the view or this has passed. */
+  startupWaitMs: number;
+  watchdog?: WatchdogSettings;
+  /** A fence agent run by a takeover's winner against the lost holder before it starts the group. */
+  fence?: { run: string; timeoutMs: number };
 }
 
-export const failoverDefaults = { weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s' } as const;
+export const failoverDefaults = {
+  weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s',
+  // A lease rests on acks that come back in the peers' heartbeats: up to two heartbeat periods (2 x 200 ms)
+  // plus the network old when they arrive. 800 ms leaves 400 ms, of which the stop budget takes 150.
+  leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
+} as const;
 
 /** The bundled IP takeover script, beside this module in the built tree. */
 export const ipTakeoverScript = join(dirname(fileURLToPath(import.meta.url)), 'scripts', 'ip-takeover');
@@ -33,8 +58,14 @@ export const ipTakeoverScript = join(dirname(fileURLToPath(import.meta.url)), 's
 /** The section's JSON Schema, beside this file; assembled into the daemon's config schema. */
 export const failoverConfigSchema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as ConfigSchema;
 
-type RawGroup = { name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'] };
-type RawFailover = { groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number };
+type RawGroup = {
+  name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; leaseMs?: number; stopBudgetMs?: number; failureTimeout?: string;
+  ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'];
+};
+type RawFailover = {
+  groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number; leaseMs?: number; stopBudgetMs?: number;
+  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
+};
 
 /** The section after the schema passed it; start and stop scripts resolved against `configDir`. */
 export function failoverSettings(raw: unknown, configDir: string): FailoverSettings {
@@ -50,6 +81,10 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     if (stop === undefined) bad(`${key}.stop`, 'required (or give ip to use the bundled ip-takeover script)');
     executable(start!, `${key}.start`);
     executable(stop!, `${key}.stop`);
+    const leaseMs = group.leaseMs ?? input.leaseMs ?? failoverDefaults.leaseMs;
+    const stopBudgetMs = group.stopBudgetMs ?? input.stopBudgetMs ?? failoverDefaults.stopBudgetMs;
+    // The holder renews its lease about every two heartbeats; a budget that eats the lease would stop it at once.
+    if (stopBudgetMs * 2 > leaseMs) bad(`${key}.stopBudgetMs`, `${stopBudgetMs} ms is more than half of the lease (${leaseMs} ms): raise leaseMs`);
     return {
       name: group.name,
       weight: group.weight ?? failoverDefaults.weight,
@@ -57,6 +92,9 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
       start: start!,
       stop: stop!,
       timeoutMs: parseDuration(group.timeout ?? failoverDefaults.timeout, `${key}.timeout`),
+      leaseMs,
+      stopBudgetMs,
+      failureTimeoutMs: group.failureTimeout === undefined ? 0 : parseDuration(group.failureTimeout, `${key}.failureTimeout`),
       ...(group.ip ? { ip: group.ip } : {}),
       ...(group.monitor ? { monitor: group.monitor } : {}),
     };
@@ -67,7 +105,17 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     fenceMs: input.fenceMs ?? failoverDefaults.fenceMs,
     failback: input.failback ?? failoverDefaults.failback,
     maxStartFailures: input.maxStartFailures ?? failoverDefaults.maxStartFailures,
+    onShutdown: input.onShutdown ?? failoverDefaults.onShutdown,
+    startupWaitMs: input.startupWaitMs ?? failoverDefaults.startupWaitMs,
+    ...(input.fence ? { fence: fenceSettings(input.fence, configDir) } : {}),
+    ...(input.watchdog ? { watchdog: { device: resolve(configDir, input.watchdog.device), timeoutMs: input.watchdog.timeoutMs } } : {}),
   };
+}
+
+function fenceSettings(fence: { run: string; timeout?: string }, configDir: string): { run: string; timeoutMs: number } {
+  const run = resolve(configDir, fence.run);
+  executable(run, 'failover.fence.run');
+  return { run, timeoutMs: parseDuration(fence.timeout ?? '20s', 'failover.fence.timeout') };
 }
 
 function executable(path: string, key: string): void {

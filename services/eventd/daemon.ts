@@ -226,7 +226,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
@@ -271,6 +271,8 @@ export class Daemon {
    * the kill grace, and the store closes last.
    */
   async stop(deadline = Date.now() + this.config.stopTimeoutMs): Promise<void> {
+    // Consumers wind down first, while the cluster still carries what they report (failover: groups stopped).
+    await this.consumers.drain();
     clearInterval(this.pruneTimer);
     const actionsStopped = this.actions.stop(Math.max(0, deadline - Date.now() - 2 * KILL_GRACE_MS));
     await this.producers.stop();

@@ -36,6 +36,8 @@ export interface SimNodeApi {
   view(): string[];
   /** Peers this node received a frame from within the last `ms`, as the edge tracks them. */
   heardWithin(ms: number): string[];
+  /** Virtual ms since a frame of `peer` was handled here; Infinity when none since this start. */
+  silentFor(peer: string): number;
   /** One core step now, its outputs handled like any other's (and handed to the app). */
   step(input: CoreInput): CoreOutput[];
   /** What this node delivered before the app was made (its log after a restart). */
@@ -168,6 +170,10 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
         now: () => epochMs + now + node.skewMs,
         view: () => node.core?.view() ?? [],
         heardWithin: (ms) => [...node.heard].filter(([, at]) => now - at < ms).map(([peer]) => peer),
+        silentFor: (peer) => {
+          const at = node.heard.get(peer);
+          return at === undefined ? Infinity : now - at;
+        },
         step: (input) => (node.core ? step(node, now, input) : []),
         delivered: () => nodeLog(node.name).flatMap((entry) => (entry.kind === 'deliver' ? [entry.event] : [])),
       };
@@ -357,6 +363,8 @@ function describeOutput(output: CoreOutput): string {
       return `view [${output.view.join(',')}] up=[${output.up.join(',')}] down=[${output.down.join(',')}]`;
     case 'subscriptionChange':
       return `subscription ${output.id} ${output.value === null ? 'deleted' : 'set'}`;
+    case 'leaseAck':
+      return `lease ack of beat ${output.beat} from ${output.from}`;
   }
 }
 

@@ -30,6 +30,8 @@ export interface ApiContext {
   metrics: Metrics;
   /** Routes the running consumers added. */
   consumerRoutes: readonly ConsumerRoute[];
+  /** Classes of the consumers' internal records (FailoverVote, FailoverNode): left out of /v1/events unless ?internal=true. */
+  internalClasses?: readonly string[];
   /** Absent on a single node. */
   cluster?: {
     view(): string[];

@@ -144,6 +144,11 @@ export interface GroupList {
     owner: string | null;
     target: string | null;
     local: string;
-    reports: { node: string; state: string; reason?: string; time: string }[];
+    managed: boolean;
+    constraints: { kind: 'move' | 'ban'; node: string; expiresAt: number | null }[];
+    failures: Record<string, number>;
+    reports: { node: string; state: string; reason?: string; time: string; inView: boolean }[];
   }[];
+  maintenance: boolean;
+  standby: string[];
 }

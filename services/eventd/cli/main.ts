@@ -7,6 +7,7 @@ import { packageRoot } from '../paths.js';
 import { actionCommands } from './commands/actions.js';
 import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
+import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
@@ -33,6 +34,7 @@ function buildProgram(): Command {
   responseCommands(program);
   silenceCommands(program);
   daemonCommands(program);
+  groupCommands(program);
   producerCommands(program);
   return program;
 }

@@ -92,6 +92,15 @@ export interface ConsumerCluster {
   /** How many nodes the cluster is configured with (cluster.peers): a quorum is more than half of it. */
   readonly size: number;
   readonly suspectAfterMs: number;
+  /**
+   * How old (ms, monotonic) the heartbeat acks are that a lease of this node
+   * rests on: this node plus floor(size / 2) peers acknowledged a heartbeat
+   * sent that long ago or later (cluster/core/lease.ts). Infinity when too few
+   * peers acknowledged any.
+   */
+  leaseAgeMs(): number;
+  /** Ms (monotonic) since any frame of `node` arrived; Infinity when none did since this daemon started. */
+  silentForMs(node: string): number;
 }
 
 /** A request to a consumer's route, as the API parsed it. */
@@ -115,6 +124,11 @@ export interface ConsumerRoutes {
 }
 
 export interface RunningConsumer {
+  /**
+   * Called first when the daemon stops gracefully, while the cluster and the
+   * log still run (the failover consumer stops its groups and reports it).
+   */
+  drain?(): Promise<void>;
   /** Stops work and releases connections; bounded in time, never throws to the daemon. */
   stop(): Promise<void>;
 }
@@ -126,6 +140,8 @@ export type ConfigSchema = Readonly<Record<string, unknown>>;
 export interface ConsumerPlugin<C = unknown> {
   /** Names the consumer in logs and its cursor row; kebab-case, stable. */
   readonly name: string;
+  /** Classes of its internal records, left out of GET /v1/events and eventctl events unless asked for. */
+  readonly internalClasses?: readonly string[];
   /** The config key that turns it on: absent, the consumer is not started. */
   readonly configKey: string;
   /** The schema of `config[configKey]`, assembled into the daemon's config schema: a typo is an error at start naming the key. */

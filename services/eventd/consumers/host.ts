@@ -26,6 +26,8 @@ export interface ConsumerHostOptions {
 
 /** How long stop() gives one consumer before going on without it. */
 export const consumerStopGraceMs = 5000;
+/** How long drain() gives the consumers (the failover groups' stop scripts) before the daemon stops anyway. */
+export const consumerDrainGraceMs = 60_000;
 
 interface Started {
   name: string;
@@ -40,6 +42,8 @@ export class ConsumerHost {
   private readonly holds = new Map<string, number>();
   /** Routes the running consumers added to the local API. */
   readonly routes: ConsumerRoute[] = [];
+  /** Classes of the running consumers' internal records. */
+  readonly internalClasses: string[] = [];
 
   constructor(private readonly options: ConsumerHostOptions) {}
 
@@ -56,6 +60,7 @@ export class ConsumerHost {
       try {
         const running = await plugin.start(this.context(plugin, section, gate));
         this.started.push({ name: plugin.name, running, gate });
+        this.internalClasses.push(...(plugin.internalClasses ?? []));
         logger.info({ consumer: plugin.name }, `consumer ${plugin.name} started`);
       } catch (error) {
         gate.closed = true;
@@ -70,6 +75,23 @@ export class ConsumerHost {
     let floor: number | undefined;
     for (const pos of this.holds.values()) floor = floor === undefined ? pos : Math.min(floor, pos);
     return floor;
+  }
+
+  /** Lets each consumer wind down while the cluster and the log still run (RunningConsumer.drain), bounded by consumerDrainGraceMs. */
+  async drain(): Promise<void> {
+    await Promise.all(this.started.map(async ({ name, running }) => {
+      if (!running.drain) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), consumerDrainGraceMs)));
+      try {
+        const outcome = await Promise.race([running.drain().then(() => 'drained' as const), timeout]);
+        if (outcome === 'timeout') this.options.logger.warn({ consumer: name }, `consumer ${name} did not drain within ${consumerDrainGraceMs} ms`);
+      } catch (error) {
+        this.options.logger.error({ consumer: name, err: error }, `consumer ${name} did not drain cleanly`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
   }
 
   /** Stops consumers in reverse start order, each bounded by consumerStopGraceMs. */

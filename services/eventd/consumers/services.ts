@@ -1,6 +1,7 @@
 // What the daemon lends its consumers beyond the event log: raising their own
 // events (through the same recorder as the evaluator, so in a cluster they get
 // a seq and HLC from the core) and a read of the cluster view.
+import { leaseAgeMs } from '../cluster/core/lease.js';
 import type { ClusterNode } from '../cluster/edge/cluster-node.js';
 import type { ClusterSettings } from '../cluster/settings.js';
 import type { EventRecorder } from '../log/append.js';
@@ -45,6 +46,8 @@ export function consumerServices(options: ConsumerServicesOptions): Pick<Consume
               return Math.max(settings.peers.length, cluster.view().length);
             },
             suspectAfterMs: settings.suspectAfterMs,
+            leaseAgeMs: () => leaseAgeMs(cluster.leaseAges(), Math.max(settings.peers.length, cluster.view().length)),
+            silentForMs: (node) => cluster.silentForMs(node),
           },
         }
       : {}),

@@ -6,6 +6,8 @@ export interface EventQuery {
   since?: string;
   class?: string;
   subscription?: string;
+  /** Leave these classes out (consumers' internal records). */
+  excludeClasses?: readonly string[];
   limit: number;
 }
 
@@ -69,6 +71,10 @@ export class EventStore {
     const params: (string | number)[] = [afterPos];
     if (query.class !== undefined) { where.push('class = ?'); params.push(query.class); }
     if (query.subscription !== undefined) { where.push('subscription = ?'); params.push(query.subscription); }
+    if (query.excludeClasses !== undefined && query.excludeClasses.length > 0) {
+      where.push(`class NOT IN (${query.excludeClasses.map(() => '?').join(', ')})`);
+      params.push(...query.excludeClasses);
+    }
     params.push(query.limit);
     const rows = this.db
       .prepare(`SELECT pos, body FROM events WHERE ${where.join(' AND ')} ORDER BY pos LIMIT ?`)

@@ -11,6 +11,7 @@ interface EventFilter {
   class?: string;
   subscription?: string;
   limit?: number;
+  internal?: boolean;
 }
 
 const filterSchema = {
@@ -23,6 +24,7 @@ const filterSchema = {
     class: { type: 'string', minLength: 1 },
     subscription: { type: 'string', minLength: 1, description: 'A subscription id or name.' },
     limit: { type: 'integer', minimum: 1, maximum: 10000 },
+    internal: { type: 'boolean', description: "Include the consumers' internal records (FailoverVote, FailoverNode); asking for their class by name includes them too." },
   },
 } as const;
 
@@ -31,6 +33,9 @@ const streamPage = 500;
 
 export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, feed } = context;
+  /** The user's log stays the user's: internal records only when asked for. */
+  const hidden = (query: EventFilter): { excludeClasses?: readonly string[] } =>
+    query.internal === true || query.class !== undefined || !context.internalClasses ? {} : { excludeClasses: context.internalClasses };
 
   /** Where a listing starts: after `since` (an event id), else from a time, else before the last `tail` events, else the start. */
   const startOf = (since: string | undefined, query: EventFilter, filter: { class?: string; subscription?: string }): number => {
@@ -62,7 +67,7 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
     const { since, limit = defaultLimit } = request.query;
     const filter = filters(request.query.class, subscriptionId(request.query.subscription));
     // One more than asked: whether the list was cut (`more`) costs no second query.
-    const found = store.events.listAfter(startOf(since, request.query, filter), { limit: limit + 1, ...filter }).map((item) => item.event);
+    const found = store.events.listAfter(startOf(since, request.query, filter), { limit: limit + 1, ...filter, ...hidden(request.query) }).map((item) => item.event);
     return { events: found.slice(0, limit), more: found.length > limit };
   });
 
@@ -74,10 +79,11 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
-      const filter = filters(request.query.class, subscriptionId(request.query.subscription));
+      const filter = { ...filters(request.query.class, subscriptionId(request.query.subscription)), ...hidden(request.query) };
       let cursor = startOf(since, request.query, filter);
       const matches = (event: EventRecord) =>
         (filter.class === undefined || event.class === filter.class) &&
+        !filter.excludeClasses?.includes(event.class) &&
         (filter.subscription === undefined || event.subscription === filter.subscription);
 
       // Listen before reading the backlog so nothing committed in between is

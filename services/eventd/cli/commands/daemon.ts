@@ -1,7 +1,7 @@
 // classes, resources, status: what the daemon knows and how it is doing.
 import type { Command } from 'commander';
 import type { AttributeSpec } from '../../types.js';
-import type { ClassList, DaemonStatus, GroupList, MemberList, ResourceList } from '../../api/responses.js';
+import type { ClassList, DaemonStatus, MemberList, ResourceList } from '../../api/responses.js';
 import { contextOf } from '../context.js';
 import { compactAttrs, formatDuration, formatTime, keyValues, none, orNone, table } from '../format.js';
 
@@ -40,20 +40,6 @@ export function daemonCommands(program: Command): void {
         m.name, m.state, orNone(m.address), m.incarnation === null ? none : String(m.incarnation), m.lastHeardMs === null ? none : `${m.lastHeardMs}ms`,
       ]);
       context.write(table(['NAME', 'STATE', 'ADDRESS', 'INCARNATION', 'LAST HEARD'], rows));
-    });
-
-  program
-    .command('groups')
-    .description('list failover groups: where each runs, where placement wants it, and each node\'s last report')
-    .action(async (_options: unknown, command: Command) => {
-      const context = contextOf(command);
-      const result = await context.client.get<GroupList>('/v1/groups');
-      if (context.json) return context.writeJson(result);
-      const rows = result.groups.map((g) => [
-        g.name, orNone(g.owner), orNone(g.target), g.local,
-        g.reports.length === 0 ? none : g.reports.map((r) => `${r.node}:${r.state}`).join(' '),
-      ]);
-      context.write(table(['GROUP', 'OWNER', 'PLACEMENT', 'HERE', 'REPORTS'], rows));
     });
 
   program

@@ -18,6 +18,7 @@ interface EventsOptions {
   tail?: number;
   fromStart?: boolean;
   follow?: boolean;
+  internal?: boolean;
 }
 
 /** `--since`: an event id (n1:42), a duration back from now (10m), or a time (2025-01-02T03:04:05Z). */
@@ -42,6 +43,7 @@ export function eventCommands(program: Command): void {
     .option('--limit <n>', 'at most this many events (the daemon has a default)', positiveInteger)
     .option('--tail <n>', 'only the last n events (with --follow: then the new ones)', nonNegativeInteger)
     .option('--from-start', 'with --follow: the whole log first (by default --follow starts at the end)')
+    .option('--internal', "include the consumers' internal records (FailoverVote, FailoverNode)")
     .option('-f, --follow', 'keep printing events as they happen (one per line), from now on; Ctrl-C to stop')
     .action(async (options: EventsOptions, command: Command) => {
       const context = contextOf(command);
@@ -49,7 +51,7 @@ export function eventCommands(program: Command): void {
       const starts = [options.since !== undefined, options.tail !== undefined, options.fromStart === true].filter(Boolean).length;
       if (starts > 1) command.error('error: use one of --since, --tail and --from-start', { exitCode: exitUsage });
       if (options.fromStart && !options.follow) command.error('error: --from-start applies to --follow (a plain listing starts at the start)', { exitCode: exitUsage });
-      const filter = { class: options.class, subscription: options.subscription };
+      const filter = { class: options.class, subscription: options.subscription, ...(options.internal ? { internal: 'true' } : {}) };
       const print = (event: EventRecord) => context.write(context.json ? `${JSON.stringify(event)}\n` : `${eventLine(event)}\n`);
       if (options.follow) {
         if (options.limit !== undefined) command.error('error: --limit does not apply to --follow', { exitCode: exitUsage });

@@ -23,6 +23,7 @@ import { Progress } from './anti-entropy.js';
 import { resolveClusterConfig, type ClusterConfig } from './config.js';
 import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';
 import type { CoreInput, CoreOutput } from './io.js';
+import { LeaseAcks } from './lease.js';
 import { LwwMap } from './lww-map.js';
 import { Membership } from './membership.js';
 import { AgreedQueue, minFloor } from './ordering.js';
@@ -40,6 +41,7 @@ export class ClusterCore {
   private readonly progress: Progress;
   private readonly agreed: AgreedQueue;
   private readonly subs: LwwMap;
+  private readonly leaseAcks = new LeaseAcks();
   private awake = 0;
   private lastNow: number | undefined;
   private nextHeartbeatAt = 0;
@@ -162,6 +164,8 @@ export class ClusterCore {
       reach: report.reach,
       unreach: report.unreach,
       subs: this.subs.hash(),
+      beat: this.leaseAcks.nextBeat(),
+      acks: this.leaseAcks.acks(),
     };
   }
 
@@ -197,6 +201,8 @@ export class ClusterCore {
   private onHeartbeat(frame: HeartbeatFrame, now: number, out: CoreOutput[]): void {
     this.observe(frame.hlc, now);
     this.membership.report(frame.from, frame.hlc, frame.reach, frame.unreach);
+    const acked = this.leaseAcks.onHeartbeat(frame.from, frame.incarnation, frame.beat, frame.acks, this.name, this.meta.incarnation);
+    if (acked !== undefined) out.push({ type: 'leaseAck', from: frame.from, beat: acked });
     for (const ref of frame.view) this.membership.know(ref, this.awake);
     for (const ref of frame.down) this.membership.know(ref, this.awake);
     for (const ref of frame.joining) this.membership.know(ref, this.awake);

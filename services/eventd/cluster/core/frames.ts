@@ -8,6 +8,7 @@
 // that was declared down can be told apart from the rejoined node's.
 
 import type { Order } from '../../types.js';
+import type { BeatAck } from './lease.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -80,6 +81,9 @@ export interface HeartbeatFrame extends FrameHeader {
   unreach: string[];
   /** Hash of the sender's subscription map; a mismatch starts a digest exchange. */
   subs: string;
+  /** This heartbeat's number within the sender's incarnation, and the highest beat it heard from each peer (lease.ts). */
+  beat?: number;
+  acks?: BeatAck[];
 }
 
 /** Sent by a node that knows no peer yet, to its seed addresses. */
@@ -127,6 +131,7 @@ const isHlc = (v: unknown): v is string => typeof v === 'string' && /^\d+\.\d+$/
 const isArr = <T>(v: unknown, each: (x: unknown) => x is T): v is T[] => Array.isArray(v) && v.every(each);
 
 const isRef = (v: unknown): v is MemberRef => isObj(v) && isStr(v.name) && isNat(v.incarnation);
+const isAck = (v: unknown): v is BeatAck => isObj(v) && isStr(v.name) && isNat(v.incarnation) && isNat(v.beat);
 const isClaim = (v: unknown): v is FloorClaim => isObj(v) && isHlc(v.hlc) && isNat(v.seq);
 const isProgress = (v: unknown): v is ProgressEntry =>
   isObj(v) && isStr(v.origin) && isNat(v.seq) && (v.claim === undefined || isClaim(v.claim));
@@ -143,7 +148,8 @@ export function isClusterEvent(v: unknown): v is ClusterEvent {
 type Headed = Obj & FrameHeader;
 const isHeartbeat = (v: Headed): v is Headed & HeartbeatFrame =>
   v.type === 'heartbeat' && isHlc(v.hlc) && isNat(v.seq) && isArr(v.progress, isProgress) && isArr(v.view, isRef)
-  && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string';
+  && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string'
+  && (v.beat === undefined || isNat(v.beat)) && (v.acks === undefined || isArr(v.acks, isAck));
 const isJoin = (v: Headed): v is Headed & JoinFrame => v.type === 'join';
 const isEvents = (v: Headed): v is Headed & EventsFrame => v.type === 'events' && isArr(v.events, isClusterEvent);
 const isPull = (v: Headed): v is Headed & PullFrame => v.type === 'pull' && isStr(v.origin) && isNat(v.fromSeq) && isNat(v.toSeq);

@@ -5,3 +5,4 @@ export { nodeStateChanges, type CoreInput, type CoreOutput, type NodeStateChange
 export { parseFrame, isClusterEvent, type ClusterEvent, type Frame, type Json, type SubscriptionEntry, type Version } from './frames.js';
 export { MemoryCoreStore, type CoreStore, type CoreMeta, type MemberRecord } from './store.js';
 export { compareKeys, compareHlc, type AgreedKey } from './ordering.js';
+export { LeaseAcks, LeaseClock, leaseAgeMs, type BeatAck } from './lease.js';

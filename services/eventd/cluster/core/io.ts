@@ -28,6 +28,8 @@ export type CoreOutput =
   | { type: 'deliver'; event: ClusterEvent; late: boolean }
   /** The view changed: the edge raises one `Node` event per name, resource = name, attrs.state "up" | "down". */
   | { type: 'viewChange'; view: string[]; up: string[]; down: string[] }
+  /** `from` acknowledged this node's heartbeat number `beat` (lease.ts: the edge knows when it sent it). */
+  | { type: 'leaseAck'; from: string; beat: number }
   /** The replicated subscription map changed (value null: deleted). */
   | { type: 'subscriptionChange'; id: string; value: Json | null };
 

@@ -6,10 +6,12 @@
 // (core/store.ts, "Contract"), so a kill -9 neither loses nor repeats an
 // event; a step whose transaction fails stops the daemon (fail-stop).
 import { renameSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { clusterConfigDefaults, type ClusterSettings } from '../settings.js';
 import { ClusterCore } from '../core/core.js';
 import { parseFrame, type Frame, type Json } from '../core/frames.js';
 import type { CoreInput, CoreOutput } from '../core/io.js';
+import { LeaseClock } from '../core/lease.js';
 import type { EventDraft, EventOwner, EventRecorder } from '../../log/append.js';
 import type { EventLog } from '../../log/event-log.js';
 import type { Logger } from '../../logger.js';
@@ -60,6 +62,10 @@ export class ClusterNode implements EventRecorder {
   private readonly addresses = new Map<string, string>();
   private readonly heard = new Map<string, { at: number; incarnation: number }>();
   private readonly known = new Set<string>();
+  /** Send times of own heartbeats and the peers' acks of them (failover leases), on the monotonic clock. */
+  private readonly leaseClock = new LeaseClock();
+  /** When each peer was last heard (any frame), on the monotonic clock: a wall clock step must not shorten a silence. */
+  private readonly heardMono = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   address = '';
 
@@ -131,6 +137,17 @@ export class ClusterNode implements EventRecorder {
         rttMs: this.transport.rttMs(name) ?? null,
       };
     });
+  }
+
+  /** Per peer that acknowledged a heartbeat of this node, how long ago (ms) the acknowledged heartbeat left. */
+  leaseAges(): Map<string, number> {
+    return this.leaseClock.ages(performance.now());
+  }
+
+  /** Ms since any frame of `peer` arrived (monotonic); Infinity when none did since this process started. */
+  silentForMs(peer: string): number {
+    const at = this.heardMono.get(peer);
+    return at === undefined ? Infinity : performance.now() - at;
   }
 
   private lastMembersWrite = 0;
@@ -231,6 +248,9 @@ export class ClusterNode implements EventRecorder {
         case 'subscriptionChange':
           this.options.onSubscriptionChange(output.id, output.value);
           break;
+        case 'leaseAck':
+          this.leaseClock.acked(output.from, output.beat);
+          break;
       }
     }
     if (frames.length > 0) log.afterCommit(() => this.send(frames));
@@ -242,6 +262,8 @@ export class ClusterNode implements EventRecorder {
     for (const { to, seed, frame } of frames) {
       const address = seed ? to : this.addresses.get(to);
       if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
+      // Before it leaves: the recorded time is never later than the frame's arrival (lease.ts).
+      if (frame.type === 'heartbeat' && frame.beat !== undefined) this.leaseClock.sent(frame.beat, performance.now());
       this.transport.send(address, frame);
       this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
     }
@@ -255,6 +277,7 @@ export class ClusterNode implements EventRecorder {
     }
     this.addresses.set(from, address);
     this.heard.set(from, { at: Date.now(), incarnation: frame.incarnation });
+    this.heardMono.set(from, performance.now());
     this.known.add(from);
     this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
     this.run({ type: 'frame', frame });
