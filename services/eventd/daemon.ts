@@ -22,6 +22,7 @@ import { Inhibitor } from './responses/inhibit.js';
 import { ResponseService } from './responses/service.js';
 import { SilenceService } from './responses/silences.js';
 import type { NamedResponse, Silence } from './types.js';
+import { SampleHistory } from './sample-history.js';
 import { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
@@ -135,6 +136,7 @@ export class Daemon {
       else subscriptions.applyReplicated(id, value);
     }
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
+    const history = new SampleHistory();
     const evaluator = new Evaluator({
       node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
       silencing: (draft) => silences.silencing(draft),
@@ -148,7 +150,10 @@ export class Daemon {
       config: config.producers,
       logger: logger.child({ component: 'producers' }),
       metrics,
-      onSamples: (className, samples) => void evaluator.submit(className, samples),
+      onSamples: (className, samples) => {
+        history.add(samples);
+        void evaluator.submit(className, samples);
+      },
     });
     await producers.load();
     producers.watch();
@@ -184,7 +189,7 @@ export class Daemon {
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
-      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
+      { config, version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { Inhibitor } from '../responses/inhibit.js';
 import type { ResponseService } from '../responses/service.js';
 import type { SilenceService } from '../responses/silences.js';
+import type { SampleHistory } from '../sample-history.js';
 import type { Store } from '../store/index.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import type { ProducerManifest } from '../types.js';
@@ -25,6 +26,8 @@ export interface ApiContext {
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;
+  /** Recent samples per resource, for the console's charts. */
+  history: SampleHistory;
   /** Routes the running consumers added. */
   consumerRoutes: readonly ConsumerRoute[];
   /** Absent on a single node. */

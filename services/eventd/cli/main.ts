@@ -8,6 +8,7 @@ import { producerCommands } from './commands/producers.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { subscriptionCommands } from './commands/subscriptions.js';
+import { uiCommand } from './commands/ui.js';
 import { defaults } from './context.js';
 import { CliError, exitFailure, exitUsage } from './errors.js';
 
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   silenceCommands(program);
   daemonCommands(program);
   producerCommands(program);
+  uiCommand(program);
   return program;
 }
 

@@ -27,6 +27,12 @@ const streamPage = 500;
 
 export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
   const { store, feed } = context;
+  // Open streams never finish on their own: end them when the API closes, or a
+  // connected client (a console tab) holds a graceful stop forever.
+  const streams = new Set<FastifyReply>();
+  app.addHook('preClose', async () => {
+    for (const reply of streams) reply.sse.close();
+  });
 
   /** Turns `since` (an event id) into a position; an unknown id is a 404, not a silent replay of everything. */
   const positionAfter = (since: string | undefined): number => {
@@ -55,13 +61,18 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
 
   // Server-Sent Events, `id:` = event id. A client resumes with Last-Event-ID
   // (or ?since=) and gets exactly the events after it, then live ones.
-  app.get<{ Querystring: Omit<EventFilter, 'limit'> }>(
+  // `tail=N` (no since, no Last-Event-ID): start with the last N events instead of the whole log (the console's first view).
+  app.get<{ Querystring: Omit<EventFilter, 'limit'> & { tail?: number } }>(
     '/v1/events/stream',
-    { sse: { kind: 'only', heartbeat: true }, schema: { querystring: { ...filterSchema, properties: { ...filterSchema.properties } } } },
+    {
+      sse: { kind: 'only', heartbeat: true },
+      schema: { querystring: { ...filterSchema, properties: { ...filterSchema.properties, tail: { type: 'integer', minimum: 0, maximum: 10000 } } } },
+    },
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
-      let cursor = positionAfter(since);
+      const { tail } = request.query;
+      let cursor = since === undefined && tail !== undefined ? Math.max(0, store.events.lastPos() - tail) : positionAfter(since);
       const filter = filters(request.query.class, subscriptionId(request.query.subscription));
       const matches = (event: EventRecord) =>
         (filter.class === undefined || event.class === filter.class) &&
@@ -84,7 +95,11 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
         }
       };
       feed.on('events', onEvents);
-      reply.sse.onClose(() => feed.off('events', onEvents));
+      streams.add(reply);
+      reply.sse.onClose(() => {
+        feed.off('events', onEvents);
+        streams.delete(reply);
+      });
       reply.sse.keepAlive();
       reply.sse.sendHeaders();
       // Node holds headers until the first body write: send them now, so a client resuming with nothing new sees the stream open.
