@@ -32,6 +32,7 @@ import { SilenceService } from './responses/silences.js';
 import type { NamedResponse, Silence } from './types.js';
 import { DataDirLock } from './store/data-dir-lock.js';
 import { openStore, prepareDataDir, listenError } from './startup.js';
+import { SampleHistory } from './sample-history.js';
 import type { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
@@ -171,6 +172,7 @@ export class Daemon {
       else subscriptions.applyReplicated(id, value);
     }
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
+    const history = new SampleHistory();
     const evaluator = new Evaluator({
       node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
       silencing: (draft) => silences.silencing(draft),
@@ -185,7 +187,10 @@ export class Daemon {
       config: config.producers,
       logger: logger.child({ component: 'producers' }),
       metrics,
-      onSamples: (className, samples) => void evaluator.submit(className, samples),
+      onSamples: (className, samples) => {
+        history.add(samples);
+        void evaluator.submit(className, samples);
+      },
     });
     await producers.load();
     producers.watch();
@@ -226,7 +231,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

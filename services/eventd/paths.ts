@@ -24,3 +24,5 @@ export const presetsDir = join(packageRoot, 'presets');
 export const builtinProducersDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'producers');
 /** Built-in consumers (<outDir>/consumers), one folder each, loaded by the consumer host. */
 export const builtinConsumersDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'consumers');
+/** The web console's bundled page (<outDir>/ui, written by scripts/build-ui.mjs). */
+export const consoleAssetsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ui');

@@ -9,6 +9,7 @@ import { silentLogger } from '../../services/eventd/logger.js';
 import { createMetrics } from '../../services/eventd/metrics.js';
 import { ResponseService } from '../../services/eventd/responses/service.js';
 import { SilenceService } from '../../services/eventd/responses/silences.js';
+import { SampleHistory } from '../../services/eventd/sample-history.js';
 import { Store } from '../../services/eventd/store/index.js';
 import { SubscriptionRegistry } from '../../services/eventd/subscriptions/registry.js';
 import { SubscriptionService } from '../../services/eventd/subscriptions/service.js';
@@ -61,7 +62,7 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
   const context: ApiContext = {
     config,
     auth: { tokens: config.api.tokens.length > 0 ? config.api.tokens : 'none', hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-    version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics,
+    version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics, history: new SampleHistory(),
     producers: { manifests: () => manifests, awake: () => [...awake] },
     consumerRoutes: [],
   };

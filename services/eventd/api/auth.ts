@@ -13,6 +13,7 @@ import type { NamedToken } from '../config.js';
 import { EventdError } from '../errors.js';
 import type { HostCheck } from './host-check.js';
 import { peerUid } from './unix-peer.js';
+import { isConsoleRequest } from './ui-session.js';
 
 export interface Caller {
   via: 'socket' | 'tcp' | 'in-process';
@@ -41,6 +42,15 @@ export const unixConnections = new WeakSet<Socket>();
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request) => {
+    // Console (issue 15): /ui/... has its own gate, a session cookie (ui-session.ts); the Host rule holds for it too.
+    if (isConsoleRequest(request)) {
+      const socket = request.raw.socket;
+      if (socket.localPort !== undefined && !unixConnections.has(socket) && !options.hosts.allows(request.headers.host, socket.localAddress, socket.localPort)) {
+        throw new EventdError('EVENTD_ERR_FORBIDDEN_HOST', `Host "${request.headers.host ?? ''}" does not name this listener (DNS rebinding?); add it to api.allowedHosts if it is yours`, { host: request.headers.host ?? null });
+      }
+      request.caller = { via: 'tcp', who: 'console' };
+      return;
+    }
     const decided = await authenticate(request, options);
     if (decided instanceof EventdError) {
       if (decided.code === 'EVENTD_ERR_UNAUTHORIZED' && openPaths.has(request.url.split('?')[0] ?? '')) {

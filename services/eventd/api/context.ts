@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Inhibitor } from '../responses/inhibit.js';
 import type { ResponseService } from '../responses/service.js';
 import type { SilenceService } from '../responses/silences.js';
+import type { SampleHistory } from '../sample-history.js';
 import type { Store } from '../store/index.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import type { ProducerManifest } from '../types.js';
@@ -28,6 +29,8 @@ export interface ApiContext {
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;
+  /** Recent samples per resource, for the console's charts. */
+  history: SampleHistory;
   /** Routes the running consumers added. */
   consumerRoutes: readonly ConsumerRoute[];
   /** Classes of the consumers' internal records (FailoverVote, FailoverNode): left out of /v1/events unless ?internal=true. */

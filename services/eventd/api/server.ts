@@ -1,7 +1,7 @@
 import { fastifySSE } from '@fastify/sse';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
-import { presetsDir } from '../paths.js';
+import { consoleAssetsDir, presetsDir } from '../paths.js';
 import { loadPresets } from '../presets.js';
 import { registerAudit } from './audit.js';
 import { registerAuth } from './auth.js';
@@ -17,7 +17,10 @@ import { memberRoutes } from './routes/members.js';
 import { presetRoutes } from './routes/presets.js';
 import { responseRoutes } from './routes/responses.js';
 import { silenceRoutes } from './routes/silences.js';
+import { consoleRoutes } from './routes/console.js';
+import { resourceHistoryRoutes } from './routes/resource-history.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { ConsoleSessions, registerConsoleSessions, rewriteConsoleUrl } from './ui-session.js';
 
 /** Builds the local API (not listening): tests use `inject`, the daemon calls `listen`. */
 export async function buildApi(context: ApiContext, logger: Logger): Promise<FastifyInstance> {
@@ -29,10 +32,13 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
     // close() ends every connection, event streams included: an attached client must not hold a stopping daemon.
     forceCloseConnections: true,
+    // The console calls the API under /ui/v1/... so its cookie (Path=/ui) goes with those calls only.
+    rewriteUrl: (request) => rewriteConsoleUrl(request.url ?? '/'),
   });
   registerErrorHandling(app);
   registerAuth(app, context.auth);
   registerAudit(app, context.store.audit);
+  registerConsoleSessions(app, new ConsoleSessions({ dataDir: context.config.dataDir, token: context.auth.tokens === 'none' ? undefined : context.auth.tokens[0]?.token }));
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   healthRoutes(app, context);
   subscriptionRoutes(app, context);
@@ -45,5 +51,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   memberRoutes(app, context);
   consumerRoutes(app, context.consumerRoutes);
   presetRoutes(app, loadPresets(presetsDir, logger));
+  resourceHistoryRoutes(app, context);
+  consoleRoutes(app, consoleAssetsDir);
   return app;
 }

@@ -12,6 +12,7 @@ import { producerCommands } from './commands/producers.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { subscriptionCommands } from './commands/subscriptions.js';
+import { uiCommand } from './commands/ui.js';
 import { defaults } from './context.js';
 import { CliError, exitFailure, exitUsage } from './errors.js';
 
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   daemonCommands(program);
   groupCommands(program);
   producerCommands(program);
+  uiCommand(program);
   return program;
 }
 

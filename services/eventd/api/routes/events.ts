@@ -45,6 +45,13 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
     return 0;
   };
 
+  // Open streams never finish on their own: end them when the API closes, or a
+  // connected client (a console tab) holds a graceful stop forever.
+  const streams = new Set<FastifyReply>();
+  app.addHook('preClose', async () => {
+    for (const reply of streams) reply.sse.close();
+  });
+
   /** Turns `since` (an event id) into a position; an unknown id is a 404, not a silent replay of everything. */
   const positionAfter = (since: string | undefined): number => {
     if (since === undefined || since === '') return 0;
@@ -73,9 +80,13 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
 
   // Server-Sent Events, `id:` = event id. A client resumes with Last-Event-ID
   // (or ?since=) and gets exactly the events after it, then live ones.
-  app.get<{ Querystring: Omit<EventFilter, 'limit'> }>(
+  // `tail=N` (no since, no Last-Event-ID): start with the last N events instead of the whole log (the console's first view).
+  app.get<{ Querystring: Omit<EventFilter, 'limit'> & { tail?: number } }>(
     '/v1/events/stream',
-    { sse: { kind: 'only', heartbeat: true }, schema: { querystring: { ...filterSchema, properties: { ...filterSchema.properties } } } },
+    {
+      sse: { kind: 'only', heartbeat: true },
+      schema: { querystring: { ...filterSchema, properties: { ...filterSchema.properties, tail: { type: 'integer', minimum: 0, maximum: 10000 } } } },
+    },
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       const since = (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.since;
@@ -103,7 +114,11 @@ export function eventRoutes(app: FastifyInstance, context: ApiContext): void {
         }
       };
       feed.on('events', onEvents);
-      reply.sse.onClose(() => feed.off('events', onEvents));
+      streams.add(reply);
+      reply.sse.onClose(() => {
+        feed.off('events', onEvents);
+        streams.delete(reply);
+      });
       reply.sse.keepAlive();
       reply.sse.sendHeaders();
       // Node holds headers until the first body write: send them now, so a client resuming with nothing new sees the stream open.

@@ -1,0 +1,146 @@
+// The read-mostly panels: Cluster, Actions, Failover, Silences.
+import type { ActionRunView, ConsoleEvent, GroupView, MemberView } from '../logic/types.js';
+import { ApiFailure, get } from './api.js';
+import { clock, fill, h, relativeTime } from './dom.js';
+import type { Panel } from './panel.js';
+import type { ConsoleState } from './state.js';
+
+const table = (id: string, headers: string[], rows: HTMLTableRowElement[], empty: string) =>
+  h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { id },
+      h('thead', {}, h('tr', {}, headers.map((label) => h('th', { scope: 'col' }, label)))),
+      h('tbody', {}, rows.length > 0 ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, empty))),
+    ),
+  );
+
+const historyList = (events: ConsoleEvent[], empty: string) =>
+  events.length === 0
+    ? h('p', { class: 'empty' }, empty)
+    : h('ul', { class: 'history' }, events.slice(0, 50).map((event) => h('li', {}, h('time', { datetime: event.time }, clock(event.time)), ` ${event.class} ${event.resource} on ${event.node}: `, h('span', { class: `badge ${event.type}` }, event.type), ` ${event.subscriptionName}`)));
+
+export function clusterPanel(state: ConsoleState): Panel {
+  const body = h('div', {});
+  const history = h('div', {});
+  const refresh = async () => {
+    try {
+      const { view, members } = await get<{ view: string[]; members: MemberView[] }>('/members');
+      const live = members.filter((member) => member.state !== 'down').length;
+      const quorum = live > members.length / 2;
+      fill(
+        body,
+        h('p', {}, h('span', { class: `badge ${quorum ? 'armed' : 'event'}`, id: 'quorum' }, quorum ? 'quorum' : 'no quorum'), ` ${live} of ${members.length} members up; view: ${view.join(', ')}`),
+        table(
+          'members-table',
+          ['Member', 'State', 'Address', 'Incarnation', 'RTT', 'Last heard'],
+          members.map((member) =>
+            h(
+              'tr',
+              { 'data-member': member.name },
+              h('th', { scope: 'row' }, member.name),
+              h('td', {}, h('span', { class: `badge ${member.state === 'down' ? 'event' : 'armed'}` }, member.state)),
+              h('td', { class: 'mono' }, member.address ?? ''),
+              h('td', { class: 'num' }, member.incarnation ?? ''),
+              h('td', { class: 'num' }, member.rttMs === null ? '' : `${member.rttMs.toFixed(1)} ms`),
+              h('td', { class: 'num' }, member.lastHeardMs === null ? '' : `${Math.round(member.lastHeardMs)} ms ago`),
+            ),
+          ),
+          'no members',
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.code !== 'EVENTD_ERR_NO_CLUSTER') throw error;
+      fill(body, h('p', { class: 'empty' }, 'This daemon is a single node: it has no "cluster" config.'));
+    }
+    fill(history, historyList(state.events.list().filter((event) => event.class === 'Node' || event.class === 'Cluster'), 'No Node or Cluster events seen yet.'));
+  };
+  const element = h('section', { 'aria-labelledby': 'cluster-title' }, h('h2', { id: 'cluster-title' }, 'Cluster'), body, h('h3', {}, 'View history'), history);
+  return { id: 'cluster', title: 'Cluster', element, refresh, pollMs: 2_000, onEvent: (event) => void (event.class === 'Node' || event.class === 'Cluster' ? refresh() : undefined) };
+}
+
+/** What an action does, in a line: a command, a webhook or an e-mail. */
+function actionText(spec: ActionRunView['spec']): string {
+  if ('webhook' in spec) return `${spec.webhook.method} ${spec.webhook.url}`;
+  if ('email' in spec) return `mail to ${spec.email.to.join(', ')}`;
+  return [spec.run, ...(spec.args ?? [])].join(' ');
+}
+
+export function actionsPanel(state: ConsoleState): Panel {
+  const body = h('div', {});
+  const duration = (run: ActionRunView) =>
+    run.startedAt && run.endedAt ? `${Date.parse(run.endedAt) - Date.parse(run.startedAt)} ms` : run.status === 'running' ? 'running' : '';
+  const refresh = async () => {
+    const { actions } = await get<{ actions: ActionRunView[] }>('/actions?limit=200');
+    fill(
+      body,
+      table(
+        'actions-table',
+        ['Created', 'Condition', 'Event', 'Run', 'Status', 'Exit', 'Duration', 'Output'],
+        actions.map((run) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, relativeTime(run.createdAt)),
+            h('td', {}, state.subscriptionName(run.subscription)),
+            h('td', { class: 'mono' }, run.eventId),
+            h('td', { class: 'mono' }, actionText(run.spec)),
+            h('td', {}, h('span', { class: `badge ${run.status === 'ok' ? 'armed' : run.status === 'failed' || run.status === 'timeout' ? 'event' : 'pending'}` }, run.status)),
+            h('td', { class: 'num' }, run.exitCode ?? run.signal ?? ''),
+            h('td', { class: 'num' }, duration(run)),
+            h(
+              'td',
+              {},
+              run.stdout || run.stderr || run.error
+                ? h('details', {}, h('summary', {}, 'output'), h('pre', {}, [run.error, run.stdout, run.stderr].filter(Boolean).join('\n')))
+                : h('span', { class: 'muted' }, 'none'),
+            ),
+          ),
+        ),
+        'No action has run yet.',
+      ),
+    );
+  };
+  const element = h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), body);
+  return { id: 'actions', title: 'Actions', element, refresh, pollMs: 3_000 };
+}
+
+export function failoverPanel(state: ConsoleState): Panel {
+  const body = h('div', {});
+  const history = h('div', {});
+  const refresh = async () => {
+    try {
+      const { groups } = await get<{ groups: GroupView[] }>('/groups');
+      fill(
+        body,
+        table(
+          'groups-table',
+          ['Group', 'Owner', 'Placement', 'Here'],
+          groups.map((group) =>
+            h('tr', { 'data-group': group.name }, h('th', { scope: 'row' }, group.name), h('td', {}, group.owner ?? h('span', { class: 'muted' }, 'none')), h('td', {}, group.target ?? ''), h('td', {}, group.local)),
+          ),
+          'No groups configured.',
+        ),
+        h('p', { class: 'muted' }, 'Move, standby and cleanup come here once the daemon has those operations.'),
+      );
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.status !== 404) throw error;
+      fill(body, h('p', { class: 'empty' }, 'Failover is not configured on this daemon.'));
+    }
+    fill(history, historyList(state.events.list().filter((event) => event.class.startsWith('Failover')), 'No failover events seen yet.'));
+  };
+  const element = h('section', { 'aria-labelledby': 'failover-title' }, h('h2', { id: 'failover-title' }, 'Failover'), body, h('h3', {}, 'History'), history);
+  return { id: 'failover', title: 'Failover', element, refresh, pollMs: 3_000, onEvent: (event) => void (event.class.startsWith('Failover') ? refresh() : undefined) };
+}
+
+export function silencesPanel(): Panel {
+  const element = h(
+    'section',
+    { 'aria-labelledby': 'silences-title' },
+    h('h2', { id: 'silences-title' }, 'Silences'),
+    h('p', { class: 'empty' }, 'Not available yet: this daemon has no silences API. Silences will be listed, created and expired here once it has.'),
+  );
+  return { id: 'silences', title: 'Silences', element, refresh: async () => undefined };
+}
