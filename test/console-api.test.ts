@@ -1,6 +1,7 @@
 // The console's daemon side (issue 15): sessions, the /ui files, the sample
 // history, the stream's tail, and a graceful stop with a console connected.
 import assert from 'node:assert/strict';
+import { authHeader } from './helpers/api-token.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,7 +150,7 @@ test('a daemon with a console connected: history fills from its producer, the st
     assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first');
 
     // ?tail=1: the last event only, then live ones.
-    const stream = await fetch(`${daemon.url}/v1/events/stream?tail=1`, { signal: abort.signal });
+    const stream = await fetch(`${daemon.url}/v1/events/stream?tail=1`, { headers: authHeader(daemon.configFile), signal: abort.signal });
     const reader = stream.body!.getReader();
     let text = '';
     await waitFor('the tail event', async () => {

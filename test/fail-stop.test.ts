@@ -13,6 +13,7 @@ import { fatalExitCode } from '../services/eventd/fatal.js';
 import { DaemonProcess, freshSamples } from './helpers/daemon.js';
 import { test } from './helpers/node-test.js';
 import { setSwap } from './helpers/proc.js';
+import { authHeader } from './helpers/api-token.js';
 import { followEvents } from './helpers/sse.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
 import { fillUp, freeUp, mountTmpfs } from './helpers/tmpfs.js';
@@ -48,7 +49,7 @@ test('a full data folder stops the daemon (exit 74, one fatal line); after resta
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   await freshSamples(daemon);
-  const client = followEvents(daemon.url);
+  const client = followEvents(daemon.url, authHeader(daemon.configFile));
 
   // Before the fault: crossings recorded, streamed, acted on.
   let percent = 40;

@@ -3,6 +3,7 @@
 // fake watchdog device (a FIFO read by the test, never /dev/watchdog), and a
 // loopback daemon whose pid the test can signal (kill -STOP, SIGTERM).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { authHeader } from './api-token.js';
 import { chmodSync, closeSync, createReadStream, existsSync, openSync, readFileSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { GroupList } from '../../services/eventd/api/responses.js';
@@ -180,14 +181,14 @@ export class SignalledDaemon {
   }
 
   async get<T>(path: string): Promise<T> {
-    const response = await fetch(this.url + path, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(this.url + path, { headers: authHeader(this.configFile), signal: AbortSignal.timeout(3000) });
     if (!response.ok) throw new Error(`${this.name} GET ${path}: ${response.status}`);
     return (await response.json()) as T;
   }
 
   async post<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(this.url + path, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000),
+      method: 'POST', headers: { 'content-type': 'application/json', ...authHeader(this.configFile) }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000),
     });
     return { status: response.status, body: (await response.json()) as T };
   }

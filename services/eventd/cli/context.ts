@@ -34,7 +34,8 @@ export function contextOf(command: Command): CliContext {
   const endpoint = resolveEndpoint({
     api: options.api,
     apiGiven: source === 'cli' || source === 'env',
-    token: options.token,
+    // An empty EVENTD_TOKEN is no token: the data folder's file is read then.
+    token: options.token === '' ? undefined : options.token,
     socket: options.socket,
     dataDir: options.dataDir,
   });

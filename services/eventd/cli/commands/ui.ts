@@ -1,25 +1,10 @@
 // eventctl ui: one login link to this daemon's web console, the way Jupyter hands out its token URL.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Option, type Command } from 'commander';
-import { EventdClient } from '../client.js';
-import { defaults, type GlobalOptions } from '../context.js';
-
-/** Where the daemon writes a generated token when api.token is not set (the daemon's default data folder). */
-const defaultDataDir = './.eventd';
+import type { Command } from 'commander';
+import { contextOf, type GlobalOptions } from '../context.js';
 
 interface UiOptions {
   open?: boolean;
-  dataDir: string;
-}
-
-/** --token / EVENTD_TOKEN, else the token file the daemon generated in its data folder, else none (a daemon without a token). */
-export function consoleToken(given: string | undefined, dataDir: string): string | undefined {
-  if (given !== undefined && given !== '') return given;
-  const file = join(dataDir, 'api-token');
-  if (!existsSync(file)) return undefined;
-  return readFileSync(file, 'utf8').trim() || undefined;
 }
 
 export function uiCommand(program: Command): void {
@@ -27,10 +12,10 @@ export function uiCommand(program: Command): void {
     .command('ui')
     .description('print a one-time login link to the web console (valid 10 minutes, used once)')
     .option('--open', 'also open it in a browser ($BROWSER, else xdg-open)')
-    .addOption(new Option('--data-dir <dir>', "the daemon's data folder, for its generated api-token").env('EVENTD_DATA_DIR').default(defaultDataDir))
     .action(async (options: UiOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const client = new EventdClient({ api: globals.api, token: consoleToken(globals.token, options.dataDir), requestTimeoutMs: defaults.requestTimeoutMs });
+      // The code is minted over whatever eventctl reaches the daemon by (socket or token, see endpoint.ts); the link is the TCP address.
+      const { client } = contextOf(command);
       const { path } = await client.post<{ code: string; path: string; expiresAt: string }>('/v1/ui/login-codes', {});
       const url = new URL(path.replace(/^\//, ''), globals.api.endsWith('/') ? globals.api : `${globals.api}/`).toString();
       process.stdout.write(`${url}\n`);
