@@ -1,7 +1,7 @@
 // The real daemon process with a recorded proc root: paging space pushed
 // across the threshold and back, a script action, kill -9 and restart.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from './helpers/node-test.js';
 import type { EventRecord } from '../services/eventd/types.js';

@@ -30,7 +30,7 @@ function open(dir: string, subs: Subscription[]) {
   const store = Store.open(dir);
   const registry = new SubscriptionRegistry({ onClassNeeded: () => {}, onClassIdle: () => {} });
   for (const sub of subs) {
-    store.subscriptions.all().some((s) => s.id === sub.id) || store.subscriptions.insert(sub);
+    if (!store.subscriptions.all().some((s) => s.id === sub.id)) store.subscriptions.insert(sub);
     registry.add(compileSubscription(sub, attributes));
   }
   const delivered: EventRecord[] = [];

@@ -50,9 +50,12 @@ test('failover group with ip in network namespaces: takeover after kill -9, rele
 
   const dir = mkdtempSync(join(tmpdir(), 'eventd-netns-'));
   const daemons = new Map<Host, NetnsDaemon>();
+  // Assigned once each, later; declared here so the cleanup registered first can reach them.
+  /* eslint-disable prefer-const */
   let lab: NetnsLab | undefined;
   let monitor: AddressMonitor | undefined;
   let prober: Prober | undefined;
+  /* eslint-enable prefer-const */
   let failed = true;
   // One hook, in this order, whatever failed: daemons, watchers, namespaces, files.
   defer(t, async () => {

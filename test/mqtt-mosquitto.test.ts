@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { exitOf } from './helpers/daemon.js';
 import { test } from './helpers/node-test.js';
-import type { EventRecord } from '../services/eventd/types.js';
 import { freePort, MosquittoProcess } from './helpers/mqtt-broker.js';
 import { freshSamples, metric, mqttDaemon, setSwap, subscribeSwapHigh, waitForEvents } from './helpers/mqtt-daemon.js';
 import { defer, tempDir, waitFor } from './helpers/tmp.js';

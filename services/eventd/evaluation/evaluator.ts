@@ -163,7 +163,6 @@ export class Evaluator {
             const failed = errorsChanged.get(id) ?? health.resource(id);
             if (failed?.failing) errorsChanged.set(id, { ...failed, failing: false });
           }
-          if (!next.changed) continue;
           const key = { subscription: compiled.subscription.id, node: sample.node, resource: sample.resource };
           const flap = compiled.subscription.flap;
           let flapping = false;
