@@ -4,6 +4,7 @@
 // loopback, the Host header must name the listener, and every write records
 // who made it.
 import assert from 'node:assert/strict';
+import { defer, type Hooks } from './helpers/cleanup.js';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -23,13 +24,13 @@ function sharedDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-async function daemonIn(t: { after: (fn: () => Promise<void>) => void }, dir: string, extra: Record<string, unknown> = {}): Promise<DaemonProcess> {
+async function daemonIn(t: Hooks, dir: string, extra: Record<string, unknown> = {}): Promise<DaemonProcess> {
   const procRoot = join(dir, 'proc');
   setSwap(procRoot, 40);
   const daemon = DaemonProcess.withConfig(dir, {
     node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'info' }, ...extra,
   });
-  t.after(() => daemon.stop());
+  defer(t, () => daemon.stop());
   await daemon.start();
   return daemon;
 }

@@ -2,6 +2,7 @@
 // when it was cut, --tail and --since 10m, and --follow starts at the end
 // unless told --from-start.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -45,7 +46,7 @@ test('events: the cut is said, --tail N, --since 10m; --follow starts at the end
   const dataDir = join(dir, 'data');
   setSwap(procRoot, 40);
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir, procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'info' } });
-  t.after(() => daemon.stop());
+  defer(t, () => daemon.stop());
   await daemon.start();
   assert.equal((await daemon.request('POST', '/v1/subscriptions', { name: 'flap', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', where: '$resource = "total"' })).status, 201);
   const count = async () => (await daemon.request<{ events: EventRecord[] }>('GET', '/v1/events')).body.events.length;
@@ -77,7 +78,7 @@ test('events: the cut is said, --tail N, --since 10m; --follow starts at the end
   const fromStart = cli(dataDir, ['--json', 'events', '--follow', '--from-start']);
   const lastTwo = cli(dataDir, ['--json', 'events', '--follow', '--tail', '2']);
   const followers = [fromEnd, fromStart, lastTwo];
-  t.after(() => { for (const follower of followers) follower.child.kill('SIGKILL'); });
+  defer(t, () => { for (const follower of followers) follower.child.kill('SIGKILL'); });
   await waitFor('--from-start to print the log', () => ids(fromStart.stdout()).length >= 6);
   await waitFor('--tail 2 to print two', () => ids(lastTwo.stdout()).length >= 2);
   // Crossings until the follower from the end has printed one: it prints only events newer than its start.

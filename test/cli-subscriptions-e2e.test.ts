@@ -3,6 +3,7 @@
 // from subscribe; classes with the configured period; lists oldest first;
 // --version.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ test('eventctl shows one subscription with its error and states, enables and dis
   const procRoot = join(dir, 'proc');
   cpSync(join(packageRoot, 'test', 'fixtures', 'proc-host'), procRoot, { recursive: true });
   const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port: 0 }, producers: { Host: { periodMs: 100 } }, log: { level: 'info' } });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const api = daemon.url;
 

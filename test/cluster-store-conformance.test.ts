@@ -2,6 +2,7 @@
 // the simulator runs on and the SQLite store the daemon runs on pass the same
 // suite, so what the simulator proves holds for the daemon's store too.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { describe, test } from 'node:test';
 import { MemoryCoreStore, type CoreStore } from '../services/eventd/cluster/core/store.js';
 import type { ClusterEvent, SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
@@ -28,7 +29,7 @@ const backends: Backend[] = [
     open: (t) => {
       const dir = tempDir(t);
       let db = Store.open(dir);
-      t.after(() => db.close());
+      defer(t, () => db.close());
       return {
         store: new SqliteCoreStore(db.db),
         reopen: () => {

@@ -1,6 +1,7 @@
 // The console's daemon side (issue 15): sessions, the /ui files, the sample
 // history, the stream's tail, and a graceful stop with a console connected.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { authHeader } from './helpers/api-token.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ for (const mode of ['with api.token', 'without a token'] as const) {
   test(`console sessions ${mode}: the console's API needs a session; a login code makes one, once`, async (t) => {
     const dir = tempDir(t);
     const api = await apiUnderTest(dir, mode === 'with api.token' ? { api: { token } } : {});
-    t.after(api.close);
+    defer(t, api.close);
     const bearer = mode === 'with api.token' ? { authorization: `Bearer ${token}` } : {};
 
     // The page loads without a session (it holds no data); its API calls do not.
@@ -117,7 +118,7 @@ test('sample history: bounded per resource, oldest first; served per class and r
 
   const dir = tempDir(t);
   const api = await apiUnderTest(dir);
-  t.after(api.close);
+  defer(t, api.close);
   api.context.history.add([{ class: 'PagingSpace', node: 'n1', resource: '/dev/sda2', time: Date.parse('2026-01-01T00:00:00Z'), attrs: { percentUsed: 42 } }]);
   const answer = await api.app.inject({ url: `/v1/resources/PagingSpace/${encodeURIComponent('/dev/sda2')}/history` });
   assert.equal(answer.statusCode, 200);

@@ -1,6 +1,7 @@
 // One daemon per data folder (issue 10, finding 3): two daemons on one folder
 // both ran, and one crossing became two events with the script run twice.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ test('a second daemon on a data folder in use exits 2 naming the folder and the 
   chmodSync(script, 0o755);
   const config = { node: 'n1', dataDir, procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'info' } };
   const first = DaemonProcess.withConfig(dir, config);
-  t.after(() => first.stop());
+  defer(t, () => first.stop());
   await first.start();
   const pid = Number(readFileSync(join(dataDir, 'eventd.pid'), 'utf8'));
 

@@ -1,6 +1,7 @@
 // Start-up failures a user can fix (issue 10, "friction found on the way"):
 // each is one line on stderr naming the port or the path, exit 2, no stack.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ test('an API port in use: one line naming the port, exit 2', async (t) => {
   const dir = tempDir(t);
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  defer(t, () => new Promise<void>((resolve) => holder.close(() => resolve())));
   const port = (holder.address() as { port: number }).port;
   const config = writeConfig(dir, { dataDir: join(dir, 'data'), api: { port } });
   const result = await runAs(0, process.execPath, [eventd, '--config', config], { timeoutMs: 30_000 });

@@ -2,6 +2,7 @@
 // attached, SIGTERM closed the API but sampling, events and actions went on
 // until the client left (19.9 s; 40 events recorded after "stopping").
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,7 +22,7 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
   const daemon = DaemonProcess.withConfig(dir, {
     node: 'n1', dataDir, procRoot, api: { port: 0 }, producers: { PagingSpace: { periodMs: 50 } }, log: { level: 'info' }, stopTimeout: `${stopTimeoutMs}ms`,
   });
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const created = await daemon.request('POST', '/v1/subscriptions', {
     name: 'flap', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', where: '$resource = "total"', actions: [{ run: '/bin/true' }],
@@ -36,11 +37,11 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
   })();
-  t.after(async () => { flapping = false; await flapper; });
+  defer(t, async () => { flapping = false; await flapper; });
 
   // An attached client, reading the live stream.
   const controller = new AbortController();
-  t.after(() => controller.abort());
+  defer(t, () => controller.abort());
   const response = await fetch(`${daemon.url}/v1/events/stream`, { headers: { accept: 'text/event-stream', ...authHeader(daemon.configFile) }, signal: controller.signal });
   assert.equal(response.status, 200);
   let received = 0;
@@ -64,7 +65,7 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
     });
     outgoing.on('error', () => resolve('cut'));
     outgoing.end();
-    t.after(() => outgoing.destroy());
+    defer(t, () => outgoing.destroy());
   });
   await waitFor('live events on both streams', () => received >= 4 && overSocket >= 4, 20_000);
 
@@ -81,7 +82,7 @@ test('SIGTERM with an event stream attached stops within stopTimeout, closes the
   const stopping = daemon.log.split('\n').map((line) => { try { return JSON.parse(line) as { msg?: string; time?: number }; } catch { return {}; } }).find((line) => line.msg === 'stopping');
   assert.ok(stopping?.time, 'a "stopping" line');
   const db = new Database(join(dataDir, 'eventd.db'), { readonly: true });
-  t.after(() => db.close());
+  defer(t, () => db.close());
   const events = db.prepare('SELECT time FROM events').all() as { time: number }[];
   assert.ok(events.length >= 4);
   const late = events.filter((event) => event.time > (stopping.time as number));

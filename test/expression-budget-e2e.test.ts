@@ -3,6 +3,7 @@
 // has a budget: a subscription that runs out of it is marked `error`, raises
 // one `error` event and is no longer evaluated; /healthz answers throughout.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -60,10 +61,10 @@ async function subscription(daemon: DaemonProcess, name: string): Promise<Subscr
 test('a recursive expression and huge ranges on one daemon: each subscription in error with one error event, the daemon and the others go on, also after a restart', async (t) => {
   const dir = tempDir(t);
   const daemon = DaemonProcess.withConfig(dir, config(dir, hostProcRoot(dir)));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   const health = watchHealth([daemon]);
-  t.after(() => health.stop());
+  defer(t, () => health.stop());
 
   // No Host sample yet: nothing to try them on at creation, so they are accepted and fail at evaluation.
   for (const [name, expr] of [['loop', recursion], ['huge', hugeRange], ['big', bigRange]]) {
@@ -105,7 +106,7 @@ test('a recursive expression and huge ranges on one daemon: each subscription in
   // After a restart: still in error, not evaluated again (no hang, no second event).
   await daemon.start();
   const again = watchHealth([daemon]);
-  t.after(() => again.stop());
+  defer(t, () => again.stop());
   await freshHostSamples(daemon, 'n1');
   for (const name of ['loop', 'huge', 'big']) {
     assert.equal((await subscription(daemon, name)).status, 'error');
@@ -119,13 +120,13 @@ test('a recursive expression and huge ranges on one daemon: each subscription in
 test('at creation the expression is tried on the latest sample under the same budget: a 400, nothing stored', async (t) => {
   const dir = tempDir(t);
   const daemon = DaemonProcess.withConfig(dir, config(dir, hostProcRoot(dir)));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
   assert.equal((await daemon.request('POST', '/v1/subscriptions', { name: 'fine', class: 'Host', expr: 'load1 >= 0' })).status, 201);
   await freshHostSamples(daemon, 'n1', 1);
 
   const health = watchHealth([daemon]);
-  t.after(() => health.stop());
+  defer(t, () => health.stop());
   for (const [name, expr, budget] of [['loop', recursion, 'time'], ['huge', hugeRange, 'sequence']] as const) {
     const refused = await daemon.request<{ error: { code: string; details: { field: string; budget: string; resource: string } } }>('POST', '/v1/subscriptions', { name, class: 'Host', expr });
     assert.equal(refused.status, 400, JSON.stringify(refused.body));
@@ -148,7 +149,7 @@ test('three daemons, scope cluster: every node stays healthy, the subscription i
   const dir = tempDir(t);
   const names = ['a', 'b', 'c'];
   const nodes = await startCluster(dir, names, { extra: { producers: { PagingSpace: { periodMs: 100 }, Host: { periodMs: 100 } } } });
-  t.after(async () => { for (const node of nodes) await node.daemon.kill9(); });
+  defer(t, async () => { for (const node of nodes) await node.daemon.kill9(); });
   for (const node of nodes) cpSync(join(packageRoot, 'test', 'fixtures', 'proc-host'), node.procRoot, { recursive: true });
   await waitFor('the view of three', async () => {
     for (const node of nodes) if ((await view(node.daemon)).length !== 3) return false;
@@ -156,7 +157,7 @@ test('three daemons, scope cluster: every node stays healthy, the subscription i
   }, 30_000);
   const daemons = nodes.map((node) => node.daemon);
   const health = watchHealth(daemons);
-  t.after(() => health.stop());
+  defer(t, () => health.stop());
 
   const created = await nodes[0]!.daemon.request<{ id: string }>('POST', '/v1/subscriptions', { name: 'loop', class: 'Host', expr: recursion, scope: 'cluster' });
   assert.equal(created.status, 201, JSON.stringify(created.body));

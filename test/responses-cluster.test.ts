@@ -3,6 +3,7 @@
 // subscription naming the response with `where: "all"` runs once per node,
 // each run audited on the node that ran it, `where: "owner"` once.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { test } from 'node:test';
 import type { NamedResponse, Silence } from '../services/eventd/types.js';
 import { events, startCluster, view } from './helpers/cluster.js';
@@ -17,7 +18,7 @@ test('responses and silences replicate; where "all" runs once per node, "owner" 
   const everywhere = await new WebhookReceiver().start();
   const ownerOnly = await new WebhookReceiver().start();
   const nodes = await startCluster(dir, ['n1', 'n2', 'n3']);
-  t.after(async () => {
+  defer(t, async () => {
     await Promise.all(nodes.map((node) => node.daemon.kill9()));
     await everywhere.stop();
     await ownerOnly.stop();

@@ -4,6 +4,7 @@
 // killed -9 between attempts: exactly one accepted delivery per event. A
 // silence for the node mutes the next one and `eventctl actions` says so.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -58,7 +59,7 @@ test('eventctl responses create + subscribe --response: one accepted POST per ev
   setSwap(procRoot, 40);
   const hook = await new WebhookReceiver({ failFirst: 2 }).start();
   const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
-  t.after(async () => { await daemon.kill9(); await hook.stop(); });
+  defer(t, async () => { await daemon.kill9(); await hook.stop(); });
   await daemon.start();
 
   const created = await eventctl(daemon, ['responses', 'create', 'page-oncall', '--webhook', hook.url, '--timeout', '5s']);
@@ -122,7 +123,7 @@ test('bad input is a 400 naming the field; a response in use is not deleted; out
   const procRoot = join(dir, 'proc');
   setSwap(procRoot, 10);
   const daemon = DaemonProcess.withConfig(dir, config(dir, procRoot));
-  t.after(() => daemon.kill9());
+  defer(t, () => daemon.kill9());
   await daemon.start();
 
   const refused = async (path: string, body: unknown, code: string, field: string) => {

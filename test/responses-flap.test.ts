@@ -3,6 +3,7 @@
 // `flapping` event whose responses run, crossings meanwhile logged and muted,
 // `flapping-end` once the resource settles; the state survives a restart.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { describe, test } from 'node:test';
 import { Evaluator } from '../services/eventd/evaluation/evaluator.js';
 import { silentLogger } from '../services/eventd/logger.js';
@@ -53,7 +54,7 @@ function samples(values: number[], from = 0): Sample[][] {
 test('a flapping series raises one flapping event whose responses run, mutes the crossings meanwhile, and ends with flapping-end', async (t) => {
   const dir = tempDir(t);
   const api = await apiUnderTest(dir);
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const { context, evaluator } = api;
   context.responses.create({ name: 'page-oncall', actions: [{ webhook: { url: 'http://127.0.0.1:9/hook' } }] });
   const sub = context.subscriptions.create({ name: 'swap', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', flap: {}, responses: ['page-oncall'] });
@@ -85,7 +86,7 @@ test('a flapping series raises one flapping event whose responses run, mutes the
 test('the flap history is persisted: a new evaluator on the same store goes on where it was', async (t) => {
   const dir = tempDir(t);
   const api = await apiUnderTest(dir);
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const { context, evaluator, registry } = api;
   context.subscriptions.create({ name: 'swap', class: 'PagingSpace', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', flap: {} });
   const tipping = recorded.slice(0, 16);

@@ -2,6 +2,7 @@
 // node (audited inhibited) until the node is up again, through the real event
 // log over a SQLite store; the inhibitor's memory is rebuilt from the log.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { test } from 'node:test';
 import type { EventOwner } from '../services/eventd/log/index.js';
 import { createMetrics } from '../services/eventd/metrics.js';
@@ -25,7 +26,7 @@ function diskEvent(node: string): EventDraft {
 test('while n2 is down its events are logged and their responses inhibited; other nodes and n2 once up are not', (t) => {
   const dir = tempDir(t);
   const store = Store.open(dir);
-  t.after(() => store.close());
+  defer(t, () => store.close());
   const inhibitor = new Inhibitor([nodeDownRule]);
   const { log, recorder } = localEventLog(store, createMetrics(), 'n1', { plan: { response: () => undefined, mute: (e) => inhibitor.muting(e) }, observe: (e) => inhibitor.observe(e) });
   const record = (draft: EventDraft, owner: EventOwner) => log.transaction('test', () => recorder.record(draft, owner));
@@ -50,7 +51,7 @@ test('while n2 is down its events are logged and their responses inhibited; othe
 test('the inhibitor rebuilt from the log at start knows which nodes are down', (t) => {
   const dir = tempDir(t);
   const store = Store.open(dir);
-  t.after(() => store.close());
+  defer(t, () => store.close());
   const first = new Inhibitor([nodeDownRule]);
   const { log, recorder } = localEventLog(store, createMetrics(), 'n1', { observe: (e) => first.observe(e) });
   log.transaction('test', () => {

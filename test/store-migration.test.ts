@@ -1,6 +1,7 @@
 // An eventd.db written before subscription faults and evaluation errors were
 // kept (the schema version before) opens, gains the new tables, and keeps what it held.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -22,7 +23,7 @@ test('an eventd.db of the previous schema version survives the migration that ad
   old.close();
 
   const store = Store.open(dir);
-  t.after(() => store.close());
+  defer(t, () => store.close());
   assert.equal(store.db.pragma('user_version', { simple: true }), latest);
   assert.deepEqual(store.subscriptions.all(), [subscription]);
   store.health.saveFault({ subscription: 'abc', field: 'expr', code: 'D1012', message: 'expr: timeout', node: 'n1', resource: 'total', at: 1 });

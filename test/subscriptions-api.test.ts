@@ -3,6 +3,7 @@
 // per resource; PATCH enables, disables and fixes; a name may not be another
 // subscription's id; a zero action timeout is refused; type errors are 400s.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { test } from 'node:test';
 import type { EventRecord, Sample } from '../services/eventd/types.js';
 import { apiUnderTest } from './helpers/api-context.js';
@@ -30,7 +31,7 @@ const loop = '($f := function($n){$f($n+1)}; $f(0))';
 test('out of budget: status error with the reason, one error event, persisted across a restart; PATCH with a fixed expr clears it', async (t) => {
   const dir = tempDir(t);
   let api = await apiUnderTest(dir);
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const created = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: 'loop', class: 'PagingSpace', expr: loop } });
   assert.equal(created.statusCode, 201, created.body);
   assert.equal(created.json().status, 'active');
@@ -79,7 +80,7 @@ test('out of budget: status error with the reason, one error event, persisted ac
 
 test('runtime errors are shown per resource: count, last error, failing until it evaluates again', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const created = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: 'num', class: 'PagingSpace', expr: '$number($resource) > 1' } });
   assert.equal(created.statusCode, 201, created.body);
   await api.context.evaluator.submit('PagingSpace', [sample('/dev/sda2', 10), sample('7', 10)]);
@@ -99,7 +100,7 @@ test('runtime errors are shown per resource: count, last error, failing until it
 
 test('PATCH enabled: a disabled subscription is kept but not evaluated, and its producer sleeps; bad PATCH bodies are 400s', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const created = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: 'high', class: 'PagingSpace', expr: 'percentUsed > 50' } });
   assert.equal(created.statusCode, 201);
   const off = await api.app.inject({ method: 'PATCH', url: '/v1/subscriptions/high', payload: { enabled: false } });
@@ -130,7 +131,7 @@ test('PATCH enabled: a disabled subscription is kept but not evaluated, and its 
 
 test('a name may not be another subscription\'s id; a zero action timeout is refused; type errors are 400s and warnings come back with the 201', async (t) => {
   const api = await apiUnderTest(tempDir(t));
-  t.after(() => api.close());
+  defer(t, () => api.close());
   const first = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: 'first', class: 'PagingSpace', expr: 'percentUsed > 50' } });
   const id = first.json().id as string;
   const clash = await api.app.inject({ method: 'POST', url: '/v1/subscriptions', payload: { name: id, class: 'PagingSpace', expr: 'percentUsed > 50' } });

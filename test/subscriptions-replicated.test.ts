@@ -1,6 +1,7 @@
 // A replicated subscription is validated, not cast: a bad one from a peer is
 // refused and counted, and one that fits is known here.
 import assert from 'node:assert/strict';
+import { defer } from './helpers/cleanup.js';
 import { test } from 'node:test';
 import { apiUnderTest } from './helpers/api-context.js';
 import { tempDir } from './helpers/tmp.js';
@@ -12,7 +13,7 @@ const good = {
 
 test('replicated subscriptions: one that fits the schema is known; a bad one is refused, counted, and changes nothing', async (t) => {
   const { context, close, refused } = await apiUnderTest(tempDir(t));
-  t.after(close);
+  defer(t, close);
   const { subscriptions } = context;
   subscriptions.applyReplicated('abc', good);
   assert.deepEqual(subscriptions.list().map((s) => s.id), ['abc']);
