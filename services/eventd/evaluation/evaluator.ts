@@ -250,36 +250,19 @@ export class Evaluator {
   }
 
   private faultDraft(item: PendingFault): EventDraft {
-    const { subscription } = item.compiled;
     const { fault } = item;
     return {
-      type: 'error',
-      subscription: subscription.id,
-      subscriptionName: subscription.name,
-      class: item.sample.class,
-      resource: item.sample.resource,
-      node: item.sample.node,
-      expr: item.expr,
-      attrs: item.sample.attrs,
-      time: new Date(item.sample.time).toISOString(),
+      ...sampleDraft('error', item.compiled, item.sample, item.expr, item.sample.attrs),
       error: { field: fault.field, code: fault.code, message: fault.message },
     };
   }
 
   private draft(item: PendingEvent): EventDraft {
-    const { subscription } = item.compiled;
+    const attrs = item.percent === undefined ? item.sample.attrs : { ...item.sample.attrs, percentStateChange: Math.round(item.percent * 10) / 10 };
     const draft: EventDraft = {
-      type: item.type,
-      subscription: subscription.id,
-      subscriptionName: subscription.name,
-      class: item.sample.class,
-      resource: item.sample.resource,
-      node: item.sample.node,
-      expr: item.expr,
-      attrs: item.percent === undefined ? item.sample.attrs : { ...item.sample.attrs, percentStateChange: Math.round(item.percent * 10) / 10 },
+      ...sampleDraft(item.type, item.compiled, item.sample, item.expr, attrs),
       ...(item.prev === undefined ? {} : { prev: item.prev }),
       ...(item.flapping ? { flapping: true } : {}),
-      time: new Date(item.sample.time).toISOString(),
     };
     const silenced = this.options.silencing?.(draft);
     return silenced === undefined ? draft : { ...draft, silenced };
@@ -287,6 +270,22 @@ export class Evaluator {
 }
 
 const thresholdId = resourceId;
+
+/** What every event of a subscription about one sample carries, whatever its type. */
+function sampleDraft(type: EventType, compiled: CompiledSubscription, sample: Sample, expr: string, attrs: Attrs): EventDraft {
+  const { subscription } = compiled;
+  return {
+    type,
+    subscription: subscription.id,
+    subscriptionName: subscription.name,
+    class: sample.class,
+    resource: sample.resource,
+    node: sample.node,
+    expr,
+    attrs,
+    time: new Date(sample.time).toISOString(),
+  };
+}
 
 /** jsonata's errors are plain objects with code, position and message; the fast path's are ExpressionRuntimeErrors of the same shape. */
 function lastError(field: Field, error: unknown, at: number): ResourceErrors['lastError'] {
