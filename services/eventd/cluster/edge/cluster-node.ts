@@ -18,7 +18,8 @@ import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
 import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
-import { UdpTransport, type DropReason } from './udp-transport.js';
+import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { toJson, toPayload, toRecord } from './payload.js';
 
@@ -57,7 +58,10 @@ export const membershipSubscription = { id: 'membership', name: 'membership' } a
 export class ClusterNode implements EventRecorder {
   private readonly core: ClusterCore;
   private readonly transport: Transport;
+  /** Per peer: where to send, and the boot of the frame that taught us (addresses are pinned, see learnAddress). */
   private readonly addresses = new Map<string, string>();
+  private readonly addressBoots = new Map<string, number>();
+  private readonly highWater: ReplayHighWaterStore;
   private readonly heard = new Map<string, { at: number; incarnation: number }>();
   private readonly known = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -73,6 +77,7 @@ export class ClusterNode implements EventRecorder {
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
+    this.highWater = new ReplayHighWaterStore(options.store.db);
     this.transport = new UdpTransport({
       host: settings.bind.host,
       port: settings.bind.port,
@@ -80,8 +85,9 @@ export class ClusterNode implements EventRecorder {
       cluster: settings.name,
       keyring: new Keyring(settings.keys),
       boot: nextBoot(options.store),
+      highWater: this.highWater.load(),
       logger: options.logger,
-      onFrame: (from, address, body) => this.receive(from, address, body),
+      onFrame: (frame) => this.receive(frame),
       onDrop: (reason, address) => this.dropped(reason, address),
       onBytes: (direction, bytes) => options.metrics.clusterBytes.inc({ direction }, bytes),
     });
@@ -90,6 +96,11 @@ export class ClusterNode implements EventRecorder {
   async start(): Promise<string> {
     this.address = await this.transport.start();
     const tickMs = Math.max(5, Math.floor(this.options.settings.heartbeatMs / 4));
+    const buffers = this.transport.bufferSizes();
+    if (buffers) {
+      this.options.metrics.clusterSocketBuffer.set({ direction: 'receive' }, buffers.receive);
+      this.options.metrics.clusterSocketBuffer.set({ direction: 'send' }, buffers.send);
+    }
     this.timer = setInterval(() => {
       this.run({ type: 'tick' });
       this.writeMembers();
@@ -139,8 +150,11 @@ export class ClusterNode implements EventRecorder {
   private writeMembers(): void {
     const file = this.options.membersFile;
     const now = Date.now();
-    if (!file || now - this.lastMembersWrite < this.options.settings.heartbeatMs) return;
+    if (now - this.lastMembersWrite < this.options.settings.heartbeatMs) return;
     this.lastMembersWrite = now;
+    const drops = this.transport.kernelDrops();
+    if (drops !== undefined) this.options.metrics.clusterKernelDrops.set(drops);
+    if (!file) return;
     const peers = this.members()
       .filter((member) => member.state !== 'self')
       .map((member) => ({ name: member.name, state: member.state, incarnation: member.incarnation, rttMs: member.rttMs, lastHeardAt: member.lastHeardMs === null ? null : now - member.lastHeardMs }));
@@ -182,9 +196,12 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id: key });
   }
 
-  /** One step in its own transaction; its effects are announced after the commit. */
-  private run(input: CoreInput): void {
-    this.options.log.transaction(`cluster step (${input.type})`, () => this.stepInTransaction(input));
+  /** One step in its own transaction (with `alsoWrite`); its effects are announced after the commit. */
+  private run(input: CoreInput, alsoWrite?: () => void): void {
+    this.options.log.transaction(`cluster step (${input.type})`, () => {
+      alsoWrite?.();
+      return this.stepInTransaction(input);
+    });
   }
 
   /**
@@ -237,27 +254,61 @@ export class ClusterNode implements EventRecorder {
     return recorded;
   }
 
-  /** Sends a committed step's frames. */
+  /**
+   * Sends a committed step's frames. A frame to a member is sealed for it
+   * alone; one frame to several seed addresses (a join) is sealed once for
+   * every node and the same bytes go to each, so a copy relayed from one seed
+   * to another is a replay there.
+   */
   private send(frames: Array<{ to: string; seed: boolean; frame: Frame }>): void {
+    // Keyed by content: the core makes one join object per seed.
+    const seedBatches = new Map<string, { frame: Frame; addresses: string[] }>();
     for (const { to, seed, frame } of frames) {
-      const address = seed ? to : this.addresses.get(to);
+      if (seed) {
+        const key = JSON.stringify(frame);
+        const batch = seedBatches.get(key);
+        if (batch) batch.addresses.push(to);
+        else seedBatches.set(key, { frame, addresses: [to] });
+        continue;
+      }
+      const address = this.addresses.get(to);
       if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
-      this.transport.send(address, frame);
+      this.transport.send(address, to, frame);
       this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
+    }
+    for (const { frame, addresses } of seedBatches.values()) {
+      this.transport.broadcast(addresses, frame);
+      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type }, addresses.length);
     }
   }
 
-  private receive(from: string, address: string, body: unknown): void {
-    const frame = parseFrame(body);
+  private receive(received: ReceivedFrame): void {
+    const { from, address } = received;
+    const frame = parseFrame(received.body);
     if (!frame || frame.from !== from) {
       this.dropped('malformed', address);
       return;
     }
-    this.addresses.set(from, address);
+    this.learnAddress(from, address, received.boot);
     this.heard.set(from, { at: Date.now(), incarnation: frame.incarnation });
     this.known.add(from);
     this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
-    this.run({ type: 'frame', frame });
+    // The stream's high-water is durable in the same transaction as the frame's effects, before they are announced.
+    this.run({ type: 'frame', frame }, () => this.highWater.save(received.stream, received.highWater));
+  }
+
+  /**
+   * A peer's address is pinned to its boot: the source of a datagram is not
+   * authenticated, and a daemon keeps one socket for its whole life, so the
+   * address moves only with a fresh authenticated frame from a newer boot of
+   * the peer (a restart, which is also how it re-joins); never because some
+   * address sent a frame of the boot we already know.
+   */
+  private learnAddress(from: string, address: string, boot: number): void {
+    const known = this.addressBoots.get(from);
+    if (known !== undefined && boot <= known) return;
+    this.addresses.set(from, address);
+    this.addressBoots.set(from, boot);
   }
 
   private dropped(reason: DropReason, address: string): void {
