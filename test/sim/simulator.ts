@@ -220,6 +220,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           nodeLog(node.name).push({ kind: 'view', t, view: output.view });
           break;
         case 'subscriptionChange':
+        case 'identity':
           break;
       }
     }
@@ -293,7 +294,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           break;
         case 'event': {
           const node = nodes.get(action.node) as SimNode;
-          if (node.core === undefined) break;
+          // A node still learning its identity records nothing (the edge holds its producers back until it is ready).
+          if (node.core === undefined || !node.core.ready) break;
           if (deferred(node, t, item)) break;
           payloadCounter += 1;
           step(node, t, { type: 'localEvent', order: action.order, payload: { n: payloadCounter, at: action.node } });
@@ -301,7 +303,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
         }
         case 'subscription': {
           const node = nodes.get(action.node) as SimNode;
-          if (node.core === undefined) break;
+          if (node.core === undefined || !node.core.ready) break;
           if (deferred(node, t, item)) break;
           payloadCounter += 1;
           step(node, t, action.remove
@@ -357,6 +359,8 @@ function describeOutput(output: CoreOutput): string {
       return `view [${output.view.join(',')}] up=[${output.up.join(',')}] down=[${output.down.join(',')}]`;
     case 'subscriptionChange':
       return `subscription ${output.id} ${output.value === null ? 'deleted' : 'set'}`;
+    case 'identity':
+      return `identity ${output.stage} incarnation=${output.incarnation} seq=${output.seq} answered=[${output.answered.join(',')}]`;
   }
 }
 

@@ -107,7 +107,41 @@ export class ClusterNode implements EventRecorder {
     }, tickMs);
     this.run({ type: 'tick' });
     this.options.logger.info({ address: this.address, peers: this.options.settings.peers, incarnation: this.core.incarnation }, `cluster ${this.options.settings.name}: listening on udp ${this.address}`);
+    if (!this.core.ready) {
+      this.options.logger.warn(`cluster: this node's store holds no cluster state; asking its peers for its last incarnation and seq before it issues any event id`);
+      // Bounded by the core (identityWaitMs twice: answers, then own events back).
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (this.core.ready) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 10);
+      });
+    }
     return this.address;
+  }
+
+  /** Identity recovery after a lost store (core/identity-recovery.ts), said loudly in the log. */
+  private identityChanged(output: Extract<CoreOutput, { type: 'identity' }>): void {
+    const { logger } = this.options;
+    const fields = { incarnation: output.incarnation, seq: output.seq, answered: output.answered };
+    switch (output.stage) {
+      case 'recovered':
+        logger.warn(fields, output.seq > 0 || output.incarnation > 0
+          ? `cluster: identity recovered from peers ${output.answered.join(', ')}: incarnation ${output.incarnation}, new events continue after seq ${output.seq}; pulling back this node's own events`
+          : `cluster: no peer knew this node: a new member, incarnation 0`);
+        break;
+      case 'alone':
+        logger.error(fields, `cluster: NO PEER ANSWERED within ${this.core.config.identityWaitMs} ms and this node's store is empty: starting at incarnation ${output.incarnation} with seq 0. If a peer holds events of this node's earlier life, event ids WILL collide: stop this node, bring its peers up and start it again`);
+        break;
+      case 'own-events-back':
+        logger.warn(fields, `cluster: this node's own events up to seq ${output.seq} are back from its peers`);
+        break;
+      case 'own-events-lost':
+        logger.error(fields, `cluster: some of this node's own events up to seq ${output.seq} did not come back from its peers within ${this.core.config.identityWaitMs} ms; going on without them`);
+        break;
+    }
   }
 
   async stop(): Promise<void> {
@@ -247,6 +281,9 @@ export class ClusterNode implements EventRecorder {
           break;
         case 'subscriptionChange':
           this.options.onSubscriptionChange(output.id, output.value);
+          break;
+        case 'identity':
+          this.identityChanged(output);
           break;
       }
     }
