@@ -72,6 +72,7 @@ export class ClusterNode implements EventRecorder {
     this.core = new ClusterCore(node, {
       heartbeatMs: settings.heartbeatMs,
       suspectAfterMs: settings.suspectAfterMs,
+      identityWaitMs: settings.identityWaitMs,
       // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
@@ -108,7 +109,7 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'tick' });
     this.options.logger.info({ address: this.address, peers: this.options.settings.peers, incarnation: this.core.incarnation }, `cluster ${this.options.settings.name}: listening on udp ${this.address}`);
     if (!this.core.ready) {
-      this.options.logger.warn(`cluster: this node's store holds no cluster state; asking its peers for its last incarnation and seq before it issues any event id`);
+      this.options.logger.warn('cluster: this node\'s store holds no cluster state; asking its peers for its last incarnation and seq before it issues any event id');
       // Bounded by the core (identityWaitMs twice: answers, then own events back).
       await new Promise<void>((resolve) => {
         const check = setInterval(() => {
@@ -130,7 +131,7 @@ export class ClusterNode implements EventRecorder {
       case 'recovered':
         logger.warn(fields, output.seq > 0 || output.incarnation > 0
           ? `cluster: identity recovered from peers ${output.answered.join(', ')}: incarnation ${output.incarnation}, new events continue after seq ${output.seq}; pulling back this node's own events`
-          : `cluster: no peer knew this node: a new member, incarnation 0`);
+          : 'cluster: no peer knew this node: a new member, incarnation 0');
         break;
       case 'alone':
         logger.error(fields, `cluster: NO PEER ANSWERED within ${this.core.config.identityWaitMs} ms and this node's store is empty: starting at incarnation ${output.incarnation} with seq 0. If a peer holds events of this node's earlier life, event ids WILL collide: stop this node, bring its peers up and start it again`);
