@@ -9,6 +9,7 @@ import { Network, open, type Parcel } from './network.js';
 import { Rng } from './prng.js';
 import type { Schedule, ScheduleAction } from './schedules.js';
 import type { NodeLogEntry, Trace } from './trace.js';
+import { Attacker, SimWire, type SealedHeader } from './attacker.js';
 
 /** Virtual time 0 on the nodes' wall clocks (a realistic epoch, so HLC texts look real). */
 export const epochMs = 1_700_000_000_000;
@@ -52,7 +53,7 @@ export interface SimApp {
 type Item =
   | { kind: 'action'; action: ScheduleAction }
   | { kind: 'tick'; node: string; generation: number }
-  | { kind: 'frame'; from: string; to: string; parcel: Parcel };
+  | { kind: 'frame'; from: string; to: string; parcel: Parcel; header: SealedHeader; replay: boolean };
 
 interface QueueEntry {
   t: number;
@@ -122,6 +123,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   const rng = new Rng(schedule.seed).fork(0xfeed);
   const network = new Network(rng.fork(1), schedule.network);
   const phase = rng.fork(2);
+  const wire = new SimWire();
+  const attacker = new Attacker(rng.fork(3), schedule.nodes);
   const queue = new Queue();
   const nodes = new Map<string, SimNode>();
   const trace: Trace = {
@@ -161,6 +164,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
     node.generation += 1;
     node.busyUntil = 0;
     node.heard.clear();
+    wire.restarted(node.name);
     nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
     if (options.app) {
       const api: SimNodeApi = {
@@ -205,8 +209,14 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
             lastFrame = output.frame;
             lastParcel = { json: JSON.stringify(output.frame) };
           }
+          const header = wire.seal(node.name, to, node.generation, epochMs + t + node.skewMs);
           for (const copy of network.send(node.name, to, t, lastParcel)) {
-            queue.push(copy.at, { kind: 'frame', from: copy.from, to: copy.to, parcel: copy.parcel });
+            queue.push(copy.at, { kind: 'frame', from: copy.from, to: copy.to, parcel: copy.parcel, header, replay: false });
+          }
+          const replay = attacker.replayOf(t);
+          if (replay !== undefined) {
+            wire.replayed += 1;
+            queue.push(replay.at, { kind: 'frame', from: node.name, to: replay.to, parcel: lastParcel, header, replay: true });
           }
           break;
         }
@@ -252,6 +262,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       const node = nodes.get(item.to) as SimNode;
       if (node.core === undefined || network.blocked(item.from, item.to)) continue;
       if (deferred(node, t, item)) continue;
+      // The edge's replay protection: network duplicates and the attacker's replays stop here.
+      if (wire.admit(node.name, item.header, epochMs + t + node.skewMs, item.replay) !== 'fresh') continue;
       // Parsed, checked and frozen once per parcel; the copies to every peer share it.
       item.parcel.frame ??= parseFrame(open(item.parcel));
       const frame = item.parcel.frame;
@@ -321,7 +333,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
     trace.finalViews[node.name] = node.core.view();
     trace.finalSubscriptions[node.name] = node.store.subscriptions();
   }
-  log?.(`${schedule.endAt} end: network sent=${network.sent} dropped=${network.dropped}`);
+  trace.replays = { sent: wire.replayed, admitted: wire.replaysAdmitted };
+  log?.(`${schedule.endAt} end: network sent=${network.sent} dropped=${network.dropped} replays sent=${wire.replayed} admitted=${wire.replaysAdmitted}`);
   return trace;
 }
 
