@@ -10,7 +10,7 @@ import type { EventRecord } from '../services/eventd/types.js';
 import type { Member } from '../services/eventd/cluster/edge/cluster-node.js';
 import { events, startCluster, view, type ClusterNodeHandle } from './helpers/cluster.js';
 import { setSwap } from './helpers/proc.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 const swapHigh = { name: 'swap-high', class: 'PagingSpace', where: '$resource = "total"', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', scope: 'cluster' };
 
@@ -35,7 +35,7 @@ async function selfIncarnation(node: ClusterNodeHandle): Promise<number> {
 test('a node whose store was truncated, then removed, resumes above its old ids, gets its old events back, and its peers drop nothing', async (t) => {
   const dir = tempDir(t);
   const nodes = await startCluster(dir, ['n1', 'n2', 'n3']);
-  t.after(() => Promise.all(nodes.map((node) => node.daemon.kill9())));
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   const [n1, n2, n3] = nodes as [ClusterNodeHandle, ClusterNodeHandle, ClusterNodeHandle];
   for (const node of nodes) await waitFor(`${node.name} to see a view of three`, async () => (await view(node.daemon)).length === 3, 20_000);
   const created = await n1.daemon.request<{ id: string }>('POST', '/v1/subscriptions', swapHigh);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Member } from '../services/eventd/cluster/edge/cluster-node.js';
 import { events, view } from './helpers/cluster.js';
-import { tempDir, waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 import { dropsByReason, relayedCluster, replayRefusals, UdpRelay } from './helpers/udp-relay.js';
 
 async function members(daemon: { request: <T>(method: string, path: string) => Promise<{ body: T }> }): Promise<Member[]> {
@@ -18,7 +18,7 @@ test('frames n2 sent to n3, replayed to n1 from another address: refused and cou
   const relay = await UdpRelay.start();
   const nodes = await relayedCluster(dir, relay);
   relay.capturing = false;
-  t.after(async () => {
+  defer(t, async () => {
     await Promise.all(nodes.map((node) => node.daemon.kill9()));
     await relay.close();
   });
@@ -57,7 +57,7 @@ test('frames captured before n3 restarted, replayed to n3 after: refused (n3 per
   const dir = tempDir(t);
   const relay = await UdpRelay.start();
   const nodes = await relayedCluster(dir, relay);
-  t.after(async () => {
+  defer(t, async () => {
     await Promise.all(nodes.map((node) => node.daemon.kill9()));
     await relay.close();
   });
