@@ -158,15 +158,10 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   const nodeLog = (name: string): NodeLogEntry[] => trace.logs[name] as NodeLogEntry[];
   const config = (name: string): Partial<ClusterConfig> => ({ ...schedule.config, ...options.config, seeds: schedule.seeds[name] ?? [] });
 
-  const start = (node: SimNode, t: number): void => {
-    if (node.core !== undefined) return;
-    node.core = new ClusterCore(node.name, config(node.name), node.store);
-    node.generation += 1;
-    node.busyUntil = 0;
-    node.heard.clear();
-    wire.restarted(node.name);
-    nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
-    if (options.app) {
+  /** The node's application, made once its core is ready (the edge starts consumers after identity recovery). */
+  const makeApp = (node: SimNode): void => {
+    if (!options.app || node.app !== undefined || node.core === undefined || !node.core.ready) return;
+    {
       const api: SimNodeApi = {
         t: () => now,
         now: () => epochMs + now + node.skewMs,
@@ -177,6 +172,17 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       };
       node.app = options.app(node.name, api);
     }
+  };
+
+  const start = (node: SimNode, t: number): void => {
+    if (node.core !== undefined) return;
+    node.core = new ClusterCore(node.name, config(node.name), node.store);
+    node.generation += 1;
+    node.busyUntil = 0;
+    node.heard.clear();
+    wire.restarted(node.name);
+    nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
+    makeApp(node);
     log?.(`${t} ${node.name} start incarnation=${node.core.incarnation} view=[${node.core.view().join(',')}]`);
     queue.push(t + phase.int(0, tickMs - 1), { kind: 'tick', node: node.name, generation: node.generation });
   };
@@ -239,6 +245,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       if (entry !== undefined) trace.subscriptionWrites.push({ t, node: node.name, entry });
     }
     node.app?.outputs(outputs);
+    makeApp(node);
     return outputs;
   };
 
