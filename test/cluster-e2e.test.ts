@@ -78,7 +78,9 @@ test('a daemon with the wrong key stays out, and the others count its frames as 
   const [port] = await freeUdpPorts(1);
   const strangerDir = join(dir, 'stranger');
   mkdirSync(strangerDir);
-  const stranger = DaemonProcess.withConfig(strangerDir, clusterConfig(strangerDir, 'a3', join(strangerDir, 'proc'), port!, [...nodes.map((n) => n.udp), `127.0.0.1:${port}`], clusterKey()));
+  // A new node nobody can answer (wrong key): it waits identityWaitMs for an answer before it starts alone.
+  const strangerConfig = clusterConfig(strangerDir, 'a3', join(strangerDir, 'proc'), port!, [...nodes.map((n) => n.udp), `127.0.0.1:${port}`], clusterKey());
+  const stranger = DaemonProcess.withConfig(strangerDir, { ...strangerConfig, cluster: { ...strangerConfig.cluster, identityWaitMs: 500 } });
   defer(t, () => stranger.kill9());
   await stranger.start();
   const dropped = async () => {

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { test } from './helpers/node-test.js';
 import { Keyring } from '../services/eventd/cluster/edge/keyring.js';
 import { open, seal, type SealedEnvelope } from '../services/eventd/cluster/edge/frame-seal.js';
-import { ReplayGuard } from '../services/eventd/cluster/edge/replay-guard.js';
+import { ReplayGuard, streamOf } from '../services/eventd/cluster/edge/replay-guard.js';
 
 const newKey = () => randomBytes(32).toString('base64');
-const envelope: SealedEnvelope = { from: 'n1', boot: 1000, counter: 1, cluster: 'c', body: { type: 'heartbeat', hlc: 5 } };
+const envelope: SealedEnvelope = { from: 'n1', to: 'n2', boot: 1000, counter: 1, sentAt: 1_700_000_000_000, cluster: 'c', body: { type: 'heartbeat', hlc: 5 } };
 
 test('a sealed frame opens under the same key and carries the envelope unchanged', () => {
   const keyring = new Keyring([newKey()]);
@@ -62,4 +62,26 @@ test('replay guard: each counter once, reordering inside the window, old boots a
   assert.equal(guard.check('n1', 10, 7), 'too-old');
   assert.equal(guard.check('n1', 11, 1), 'fresh', 'a restart starts over');
   assert.equal(guard.check('n1', 10, 5001), 'stale-boot');
+});
+
+test('replay guard: a persisted high-water refuses every counter at or below it after a restart, a newer boot starts over', () => {
+  const before = new ReplayGuard();
+  for (const counter of [1, 2, 3, 5]) assert.equal(before.check(streamOf('n2', 'n1'), 7, counter), 'fresh');
+  const persisted = new Map([[streamOf('n2', 'n1'), before.highWater(streamOf('n2', 'n1'))!]]);
+  assert.deepEqual(persisted.get(streamOf('n2', 'n1')), { boot: 7, counter: 5 });
+  const after = new ReplayGuard(persisted);
+  assert.equal(after.check(streamOf('n2', 'n1'), 7, 4), 'too-old', 'never seen before the restart, but at or below the high-water');
+  assert.equal(after.check(streamOf('n2', 'n1'), 7, 5), 'too-old');
+  assert.equal(after.check(streamOf('n2', 'n1'), 6, 100), 'stale-boot');
+  assert.equal(after.check(streamOf('n2', 'n1'), 7, 6), 'fresh');
+  assert.equal(after.check(streamOf('n2', 'n3'), 7, 1), 'fresh', 'another recipient is another stream');
+  assert.equal(after.check(streamOf('n2', 'n1'), 8, 1), 'fresh');
+});
+
+test('replay guard: a broadcast stream accepts only counters above the highest (a copy missed, relayed later, is refused)', () => {
+  const guard = new ReplayGuard();
+  assert.equal(guard.check(streamOf('n2', '*'), 7, 3, true), 'fresh');
+  assert.equal(guard.check(streamOf('n2', '*'), 7, 1, true), 'too-old');
+  assert.equal(guard.check(streamOf('n2', '*'), 7, 3, true), 'replay');
+  assert.equal(guard.check(streamOf('n2', '*'), 7, 4, true), 'fresh');
 });

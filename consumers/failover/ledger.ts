@@ -95,11 +95,7 @@ export class Ledger {
         const info = this.claimInfo.get(event.id);
         this.claimInfo.set(event.id, { group: event.resource, claimer: node, from, closed: false, votes: info?.votes ?? new Set() });
         if (info) this.vote(event.id, undefined);
-        if (granted) {
-          group.owner = node;
-          group.ownerClaim = event.id;
-          group.stuck = false;
-        }
+        if (granted) this.supersede(group, event.id, node);
         break;
       }
       case 'running':
@@ -144,11 +140,20 @@ export class Ledger {
     if (voter !== undefined) info.votes.add(voter);
     if (info.claimer === '' || info.closed || !this.confirmed(claimId)) return;
     const group = this.group(info.group);
-    if (group.ownerClaim !== claimId) {
-      group.owner = info.claimer;
-      group.ownerClaim = claimId;
-      group.stuck = false;
-    }
+    if (group.ownerClaim !== claimId) this.supersede(group, claimId, info.claimer);
+  }
+
+  /**
+   * The claim becomes the owner's, and the one it replaces is closed for good:
+   * a late vote for a superseded claim (a restarted claimer voting for its own
+   * old claim) must not hand the group back to it (failover simulator seed 967).
+   */
+  private supersede(group: GroupLedger, claimId: string, claimer: string): void {
+    const replaced = group.ownerClaim === null ? undefined : this.claimInfo.get(group.ownerClaim);
+    if (replaced) replaced.closed = true;
+    group.owner = claimer;
+    group.ownerClaim = claimId;
+    group.stuck = false;
   }
 
   private close(group: string, node: string): void {

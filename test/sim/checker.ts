@@ -17,6 +17,7 @@
 // 8. Views converge: every node up at the end has the view "nodes up at the end".
 // 9. Subscriptions converge: equal maps on nodes up at the end, holding the
 //    newest write of each node up at the end, and only real writes.
+// 10. Replays refused: no frame reached a core twice (duplicates, the attacker's replays).
 
 import { compareKeys, type AgreedKey, type ClusterEvent } from '../../services/eventd/cluster/core/index.js';
 import type { Trace } from './trace.js';
@@ -102,6 +103,9 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
       releases.push({ key, id, view, t: entry.t });
     }
   }
+
+  // 10. Replays: no frame reached a core twice, or a node it was not sealed for.
+  if (trace.replays !== undefined && trace.replays.admitted > 0) say(`${trace.replays.admitted} frames admitted a second time (${trace.replays.sent} replayed)`);
 
   const live = trace.live;
   const liveSet = new Set(live);

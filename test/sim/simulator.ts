@@ -9,6 +9,7 @@ import { Network, open, type Parcel } from './network.js';
 import { Rng } from './prng.js';
 import type { Schedule, ScheduleAction } from './schedules.js';
 import type { NodeLogEntry, Trace } from './trace.js';
+import { Attacker, SimWire, type SealedHeader } from './attacker.js';
 
 /** Virtual time 0 on the nodes' wall clocks (a realistic epoch, so HLC texts look real). */
 export const epochMs = 1_700_000_000_000;
@@ -54,7 +55,7 @@ export interface SimApp {
 type Item =
   | { kind: 'action'; action: ScheduleAction }
   | { kind: 'tick'; node: string; generation: number }
-  | { kind: 'frame'; from: string; to: string; parcel: Parcel };
+  | { kind: 'frame'; from: string; to: string; parcel: Parcel; header: SealedHeader; replay: boolean };
 
 interface QueueEntry {
   t: number;
@@ -124,6 +125,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   const rng = new Rng(schedule.seed).fork(0xfeed);
   const network = new Network(rng.fork(1), schedule.network);
   const phase = rng.fork(2);
+  const wire = new SimWire();
+  const attacker = new Attacker(rng.fork(3), schedule.nodes);
   const queue = new Queue();
   const nodes = new Map<string, SimNode>();
   const trace: Trace = {
@@ -157,14 +160,10 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   const nodeLog = (name: string): NodeLogEntry[] => trace.logs[name] as NodeLogEntry[];
   const config = (name: string): Partial<ClusterConfig> => ({ ...schedule.config, ...options.config, seeds: schedule.seeds[name] ?? [] });
 
-  const start = (node: SimNode, t: number): void => {
-    if (node.core !== undefined) return;
-    node.core = new ClusterCore(node.name, config(node.name), node.store);
-    node.generation += 1;
-    node.busyUntil = 0;
-    node.heard.clear();
-    nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
-    if (options.app) {
+  /** The node's application, made once its core is ready (the edge starts consumers after identity recovery). */
+  const makeApp = (node: SimNode): void => {
+    if (!options.app || node.app !== undefined || node.core === undefined || !node.core.ready) return;
+    {
       const api: SimNodeApi = {
         t: () => now,
         now: () => epochMs + now + node.skewMs,
@@ -179,6 +178,17 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       };
       node.app = options.app(node.name, api);
     }
+  };
+
+  const start = (node: SimNode, t: number): void => {
+    if (node.core !== undefined) return;
+    node.core = new ClusterCore(node.name, config(node.name), node.store);
+    node.generation += 1;
+    node.busyUntil = 0;
+    node.heard.clear();
+    wire.restarted(node.name);
+    nodeLog(node.name).push({ kind: 'start', t, view: node.core.view() });
+    makeApp(node);
     log?.(`${t} ${node.name} start incarnation=${node.core.incarnation} view=[${node.core.view().join(',')}]`);
     queue.push(t + phase.int(0, tickMs - 1), { kind: 'tick', node: node.name, generation: node.generation });
   };
@@ -211,8 +221,14 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
             lastFrame = output.frame;
             lastParcel = { json: JSON.stringify(output.frame) };
           }
+          const header = wire.seal(node.name, to, node.generation, epochMs + t + node.skewMs);
           for (const copy of network.send(node.name, to, t, lastParcel)) {
-            queue.push(copy.at, { kind: 'frame', from: copy.from, to: copy.to, parcel: copy.parcel });
+            queue.push(copy.at, { kind: 'frame', from: copy.from, to: copy.to, parcel: copy.parcel, header, replay: false });
+          }
+          const replay = attacker.replayOf(t);
+          if (replay !== undefined) {
+            wire.replayed += 1;
+            queue.push(replay.at, { kind: 'frame', from: node.name, to: replay.to, parcel: lastParcel, header, replay: true });
           }
           break;
         }
@@ -226,6 +242,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           nodeLog(node.name).push({ kind: 'view', t, view: output.view });
           break;
         case 'subscriptionChange':
+        case 'identity':
           break;
       }
     }
@@ -234,6 +251,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       if (entry !== undefined) trace.subscriptionWrites.push({ t, node: node.name, entry });
     }
     node.app?.outputs(outputs);
+    makeApp(node);
     return outputs;
   };
 
@@ -257,6 +275,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       const node = nodes.get(item.to) as SimNode;
       if (node.core === undefined || network.blocked(item.from, item.to)) continue;
       if (deferred(node, t, item)) continue;
+      // The edge's replay protection: network duplicates and the attacker's replays stop here.
+      if (wire.admit(node.name, item.header, epochMs + t + node.skewMs, item.replay) !== 'fresh') continue;
       // Parsed, checked and frozen once per parcel; the copies to every peer share it.
       item.parcel.frame ??= parseFrame(open(item.parcel));
       const frame = item.parcel.frame;
@@ -299,7 +319,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           break;
         case 'event': {
           const node = nodes.get(action.node) as SimNode;
-          if (node.core === undefined) break;
+          // A node still learning its identity records nothing (the edge holds its producers back until it is ready).
+          if (node.core === undefined || !node.core.ready) break;
           if (deferred(node, t, item)) break;
           payloadCounter += 1;
           step(node, t, { type: 'localEvent', order: action.order, payload: { n: payloadCounter, at: action.node } });
@@ -307,7 +328,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
         }
         case 'subscription': {
           const node = nodes.get(action.node) as SimNode;
-          if (node.core === undefined) break;
+          if (node.core === undefined || !node.core.ready) break;
           if (deferred(node, t, item)) break;
           payloadCounter += 1;
           step(node, t, action.remove
@@ -325,7 +346,8 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
     trace.finalViews[node.name] = node.core.view();
     trace.finalSubscriptions[node.name] = node.store.subscriptions();
   }
-  log?.(`${schedule.endAt} end: network sent=${network.sent} dropped=${network.dropped}`);
+  trace.replays = { sent: wire.replayed, admitted: wire.replaysAdmitted };
+  log?.(`${schedule.endAt} end: network sent=${network.sent} dropped=${network.dropped} replays sent=${wire.replayed} admitted=${wire.replaysAdmitted}`);
   return trace;
 }
 
@@ -365,6 +387,8 @@ function describeOutput(output: CoreOutput): string {
       return `subscription ${output.id} ${output.value === null ? 'deleted' : 'set'}`;
     case 'leaseAck':
       return `lease ack of beat ${output.beat} from ${output.from}`;
+    case 'identity':
+      return `identity ${output.stage} incarnation=${output.incarnation} seq=${output.seq} answered=[${output.answered.join(',')}]`;
   }
 }
 

@@ -21,4 +21,6 @@ export interface Trace {
   finalViews: Record<string, string[]>;
   subscriptionWrites: { t: number; node: string; entry: SubscriptionEntry }[];
   finalSubscriptions: Record<string, SubscriptionEntry[]>;
+  /** The attacker's replays, and how many a receiver admitted (the checker wants none). */
+  replays?: { sent: number; admitted: number };
 }

@@ -13,6 +13,8 @@ export interface ClusterSettings {
   readonly keys: readonly string[];
   readonly heartbeatMs: number;
   readonly suspectAfterMs: number;
+  /** A node with an empty store waits this long for its peers' answers (core/identity-recovery.ts). */
+  readonly identityWaitMs: number;
 }
 
 export type RawCluster = {
@@ -22,6 +24,7 @@ export type RawCluster = {
   keys: string[];
   heartbeatMs?: number;
   suspectAfterMs?: number;
+  identityWaitMs?: number;
 };
 
 /** The config's defaults; the protocol's own (heartbeat, suspicion) are the core's, kept in core/config.ts. */
@@ -57,5 +60,6 @@ export function clusterSettings(raw: RawCluster, source: string): ClusterSetting
     keys: raw.keys,
     heartbeatMs,
     suspectAfterMs,
+    identityWaitMs: raw.identityWaitMs ?? clusterDefaults.identityWaitMs,
   };
 }

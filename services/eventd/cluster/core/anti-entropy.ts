@@ -108,7 +108,7 @@ export class Progress {
   }
 
   /** Pulls to ask `peer` (just heard, so alive) for what it holds and this node lacks. */
-  pullsFrom(peer: string, self: string, awake: number, maxBatch: number, timeoutMs: number): PullPlan[] {
+  pullsFrom(peer: string, self: string | undefined, awake: number, maxBatch: number, timeoutMs: number): PullPlan[] {
     const out: PullPlan[] = [];
     const byOrigin = this.advertised.get(peer);
     if (byOrigin === undefined) return out;

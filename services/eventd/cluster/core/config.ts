@@ -18,6 +18,11 @@ export interface ClusterConfig {
   maxEventsPerFrame: number;
   /** A pull with no answer for this long may be asked again, of any peer. */
   pullTimeoutMs: number;
+  /**
+   * How long a node that started with an empty store waits for its peers to tell it its last
+   * incarnation and seq (and then for its own events to come back) before it goes on without.
+   */
+  identityWaitMs: number;
 }
 
 export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
@@ -26,6 +31,7 @@ export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
   seeds: Object.freeze([]) as readonly string[],
   maxEventsPerFrame: 64,
   pullTimeoutMs: 400,
+  identityWaitMs: 10_000,
 });
 
 const keys = Object.keys(clusterDefaults) as (keyof ClusterConfig)[];
@@ -40,7 +46,7 @@ export function resolveClusterConfig(input: Partial<ClusterConfig> = {}): Readon
     if (!keys.includes(key as keyof ClusterConfig)) bad(`unknown cluster setting "${key}"`, { key });
   }
   const config: ClusterConfig = { ...clusterDefaults, ...input, seeds: [...(input.seeds ?? clusterDefaults.seeds)] };
-  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pullTimeoutMs'] as const) {
+  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pullTimeoutMs', 'identityWaitMs'] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) bad(`cluster.${key} must be a positive integer`, { key, value: config[key] });
   }
   if (config.suspectAfterMs < 2 * config.heartbeatMs) {

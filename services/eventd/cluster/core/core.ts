@@ -21,7 +21,8 @@
 import { format, parse, receive, tick, type HlcTime } from '../../hlc.js';
 import { Progress } from './anti-entropy.js';
 import { resolveClusterConfig, type ClusterConfig } from './config.js';
-import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';
+import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, IdentityFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';
+import { IdentityRecovery, type RecoveryOutcome } from './identity-recovery.js';
 import type { CoreInput, CoreOutput } from './io.js';
 import { LeaseAcks } from './lease.js';
 import { LwwMap } from './lww-map.js';
@@ -49,10 +50,19 @@ export class ClusterCore {
   private heartbeats = 0;
   /** Awake time before which no new subscription digest goes to a peer. */
   private readonly subsSyncAfter = new Map<string, number>();
+  /** Set while a node that started with an empty store learns its identity from its peers (identity-recovery.ts). */
+  private recovery: IdentityRecovery | undefined;
+  /** After recovery: own events up to meta.seq still to pull back, and the awake time to give up at. */
+  private ownBehind: { until: number } | undefined;
+  private nextJoinAt = 0;
 
   constructor(readonly name: string, config: Partial<ClusterConfig>, private readonly store: CoreStore) {
     this.config = resolveClusterConfig(config);
     const stored = store.meta();
+    // An empty store with peers to ask: issue nothing until they said who we were.
+    if (stored === undefined && this.config.seeds.length > 0) {
+      this.recovery = new IdentityRecovery(name, this.config.seeds.length, this.config.heartbeatMs, this.config.identityWaitMs);
+    }
     // Every start is a new incarnation: frames of the previous life can be told apart.
     this.meta = {
       incarnation: (stored?.incarnation ?? -1) + 1,
@@ -83,6 +93,11 @@ export class ClusterCore {
     return this.meta.incarnation;
   }
 
+  /** False while identity recovery runs (identity-recovery.ts): no local event or subscription write may be stepped in. */
+  get ready(): boolean {
+    return this.recovery === undefined && this.ownBehind === undefined;
+  }
+
   /** Live subscription values of the replicated map. */
   subscriptions(): { id: string; value: Json }[] {
     return this.subs.values();
@@ -92,6 +107,14 @@ export class ClusterCore {
     const out: CoreOutput[] = [];
     if (this.lastNow !== undefined) this.awake += Math.min(Math.max(now - this.lastNow, 0), this.config.heartbeatMs);
     this.lastNow = now;
+    if (this.recovery !== undefined) {
+      this.stepRecovering(this.recovery, input, now, out);
+      this.flush();
+      return out;
+    }
+    if ((input.type === 'localEvent' || input.type === 'subscriptionPut' || input.type === 'subscriptionDelete') && !this.ready) {
+      throw new Error(`cluster core ${this.name}: ${input.type} before its identity was recovered (wait for ready)`);
+    }
     switch (input.type) {
       case 'tick':
         this.onTick(now, out);
@@ -131,6 +154,7 @@ export class ClusterCore {
   // --- inputs ---------------------------------------------------------------
 
   private onTick(now: number, out: CoreOutput[]): void {
+    if (this.ownBehind !== undefined && this.awake >= this.ownBehind.until) this.ownEventsDone('own-events-lost', out);
     const report = this.membership.localReport(this.awake);
     const change = this.membership.evaluate(report);
     if (change !== undefined) out.push({ type: 'viewChange', ...change });
@@ -180,6 +204,9 @@ export class ClusterCore {
         // Answer at once, so the joiner learns names, view and subscriptions without waiting a period.
         out.push({ type: 'send', to: frame.from, frame: this.heartbeat(now) });
         out.push({ type: 'send', to: frame.from, frame: this.header('subs-digest', { versions: this.subs.digest() }) });
+        out.push({ type: 'send', to: frame.from, frame: this.identityOf(frame.from) });
+        break;
+      case 'identity':
         break;
       case 'events':
         this.onEvents(frame, now, out);
@@ -217,7 +244,11 @@ export class ClusterCore {
     this.progress.claim(frame.from, { hlc: frame.hlc, seq: frame.seq });
     this.progress.advertise(frame.from, frame.from, frame.seq);
     for (const entry of frame.progress) {
-      if (entry.origin === this.name) continue;
+      if (entry.origin === this.name) {
+        // Own events held by a peer: only wanted while pulling them back after a lost store.
+        if (this.ownBehind !== undefined) this.progress.advertise(frame.from, entry.origin, Math.min(entry.seq, this.meta.seq));
+        continue;
+      }
       this.progress.advertise(frame.from, entry.origin, entry.seq);
       if (entry.claim !== undefined) this.progress.claim(entry.origin, entry.claim);
     }
@@ -231,14 +262,16 @@ export class ClusterCore {
   private onEvents(frame: EventsFrame, now: number, out: CoreOutput[]): void {
     const touched = new Set<string>();
     for (const event of frame.events) {
-      // Own events come only from the own store; a peer holding more of them means a lost store (not supported).
-      if (event.origin === this.name || event.seq <= this.progress.held(event.origin)) continue;
+      if (event.seq <= this.progress.held(event.origin)) continue;
+      // Own events come from the own store, but after a lost store from the peers (up to the recovered seq).
+      if (event.origin === this.name && (this.ownBehind === undefined || event.seq > this.meta.seq)) continue;
       this.observe(event.hlc, now);
       this.store.putEvent(event);
       this.progress.advertise(frame.from, event.origin, event.seq);
       touched.add(event.origin);
     }
     for (const origin of touched) this.advance(origin, out);
+    if (this.ownBehind !== undefined && this.progress.held(this.name) >= this.meta.seq) this.ownEventsDone('own-events-back', out);
     // Past a gap, or a batch of a longer catch-up: ask the sender for what follows.
     this.pullFrom(frame.from, out);
   }
@@ -308,7 +341,9 @@ export class ClusterCore {
    */
   private release(out: CoreOutput[]): void {
     if (this.agreed.size === 0) return;
-    const bound = minFloor(this.membership.view().map((m) => (m === this.name ? this.meta.hlc : this.progress.floor(m))));
+    // While own events are still coming back, the own high-water is no floor: some at or below it are not held.
+    const ownFloor = this.ownBehind === undefined ? this.meta.hlc : undefined;
+    const bound = minFloor(this.membership.view().map((m) => (m === this.name ? ownFloor : this.progress.floor(m))));
     if (bound === undefined) return;
     const batch = this.agreed.releaseUpTo(bound);
     if (batch.length === 0) return;
@@ -321,7 +356,8 @@ export class ClusterCore {
 
   private pullFrom(peer: string, out: CoreOutput[]): void {
     const { maxEventsPerFrame, pullTimeoutMs } = this.config;
-    for (const plan of this.progress.pullsFrom(peer, this.name, this.awake, maxEventsPerFrame, pullTimeoutMs)) {
+    const skip = this.ownBehind === undefined ? this.name : undefined;
+    for (const plan of this.progress.pullsFrom(peer, skip, this.awake, maxEventsPerFrame, pullTimeoutMs)) {
       out.push({ type: 'send', to: peer, frame: this.header('pull', plan) });
     }
   }
@@ -336,12 +372,88 @@ export class ClusterCore {
     return { type, from: this.name, incarnation: this.meta.incarnation, ...body };
   }
 
+  // --- identity recovery (identity-recovery.ts) ------------------------------
+
+  /** A step while recovering: ask the seeds, collect answers, answer joins; nothing else happens. */
+  private stepRecovering(recovery: IdentityRecovery, input: CoreInput, now: number, out: CoreOutput[]): void {
+    if (input.type === 'frame') {
+      if (input.frame.type === 'identity') recovery.answer(input.frame, this.awake);
+      // A heartbeat says the same as an identity answer (what its sender knows of us), from a peer we did not ask.
+      else if (input.frame.type === 'heartbeat') recovery.answer(identityIn(input.frame, this.name), this.awake);
+      // A peer recovering too (a whole cluster's first start) must hear that we know nothing of it.
+      else if (input.frame.type === 'join' && input.frame.from !== this.name) out.push({ type: 'send', to: input.frame.from, frame: this.identityOf(input.frame.from) });
+    } else if (input.type !== 'tick') {
+      throw new Error(`cluster core ${this.name}: ${input.type} before its identity was recovered (wait for ready)`);
+    }
+    const outcome = recovery.settle(this.awake, now);
+    if (outcome !== undefined) {
+      this.finishRecovery(outcome, now, out);
+      return;
+    }
+    if (input.type === 'tick' && this.awake >= this.nextJoinAt) {
+      this.nextJoinAt = this.awake + this.config.heartbeatMs;
+      for (const address of this.config.seeds) out.push({ type: 'sendSeed', address, frame: this.header('join', {}) });
+    }
+  }
+
+  private finishRecovery(outcome: RecoveryOutcome, now: number, out: CoreOutput[]): void {
+    this.recovery = undefined;
+    this.metaDirty = true;
+    this.lastReport = '';
+    this.nextHeartbeatAt = this.awake;
+    if (outcome.kind === 'alone') {
+      this.meta.incarnation = outcome.incarnation;
+      this.membership.setIncarnation(outcome.incarnation);
+      out.push({ type: 'identity', stage: 'alone', incarnation: outcome.incarnation, seq: 0, answered: [] });
+      return;
+    }
+    this.meta.incarnation = outcome.incarnation;
+    this.membership.setIncarnation(outcome.incarnation);
+    this.meta.seq = outcome.seq;
+    // The clock resumes above every own HLC a peer told of, so floors claimed in the earlier life stay true.
+    for (const hlc of outcome.hlcs) this.observe(hlc, now);
+    this.meta.hlc = format(this.clock);
+    out.push({ type: 'identity', stage: 'recovered', incarnation: outcome.incarnation, seq: outcome.seq, answered: outcome.answered });
+    if (outcome.seq === 0) return;
+    this.ownBehind = { until: this.awake + this.config.identityWaitMs };
+    for (const [peer, held] of outcome.holders) this.progress.advertise(peer, this.name, held);
+    for (const peer of outcome.holders.keys()) this.pullFrom(peer, out);
+  }
+
+  /** Own events are back (or given up on): from here this node records again. */
+  private ownEventsDone(stage: 'own-events-back' | 'own-events-lost', out: CoreOutput[]): void {
+    this.ownBehind = undefined;
+    if (this.progress.held(this.name) < this.meta.seq) {
+      this.progress.setHeld(this.name, this.meta.seq);
+      this.store.setProgress(this.name, this.meta.seq);
+    }
+    out.push({ type: 'identity', stage, incarnation: this.meta.incarnation, seq: this.meta.seq, answered: [] });
+  }
+
+  /** What this node knows of `about`, for a joiner that may have lost its store. */
+  private identityOf(about: string): IdentityFrame {
+    const held = this.progress.held(about);
+    const known = this.membership.incarnationOf(about);
+    const hlc = this.store.event(about, held)?.hlc ?? this.progress.floor(about);
+    return { ...this.header('identity', { about, known: known ?? -1, held }), ...(hlc === undefined ? {} : { hlc }) };
+  }
+
   /** Writes what changed in this step (the edge commits it before acting on the outputs). */
   private flush(): void {
-    if (this.metaDirty) {
+    // Nothing of a recovering node's meta is durable: a crash before it knows its identity starts recovery over.
+    if (this.metaDirty && this.recovery === undefined) {
       this.store.setMeta({ ...this.meta });
       this.metaDirty = false;
     }
     for (const member of this.membership.takeDirty()) this.store.setMember(member);
   }
+}
+
+/** What a heartbeat tells its receiver `self` of itself, as an identity answer. */
+function identityIn(frame: HeartbeatFrame, self: string): IdentityFrame {
+  let known = -1;
+  for (const ref of [...frame.view, ...frame.down, ...frame.joining]) if (ref.name === self) known = Math.max(known, ref.incarnation);
+  const entry = frame.progress.find((e) => e.origin === self);
+  const hlc = entry?.claim?.hlc;
+  return { type: 'identity', from: frame.from, incarnation: frame.incarnation, about: self, known, held: entry?.seq ?? 0, ...(hlc === undefined ? {} : { hlc }) };
 }

@@ -117,7 +117,22 @@ export interface SubscriptionsFrame extends FrameHeader {
   want: string[];
 }
 
-export type Frame = HeartbeatFrame | JoinFrame | EventsFrame | PullFrame | SubscriptionDigestFrame | SubscriptionsFrame;
+/**
+ * The answer to a join: what the sender knows of the joiner `about`, so a
+ * joiner that lost its store resumes above it (identity-recovery.ts).
+ */
+export interface IdentityFrame extends FrameHeader {
+  type: 'identity';
+  about: string;
+  /** The highest incarnation of `about` the sender knows; -1 when it never heard of it. */
+  known: number;
+  /** The sender holds every event of `about` up to this seq. */
+  held: number;
+  /** The HLC of the newest of them, or of the best floor claim known for `about`. */
+  hlc?: string;
+}
+
+export type Frame = HeartbeatFrame | JoinFrame | EventsFrame | PullFrame | SubscriptionDigestFrame | SubscriptionsFrame | IdentityFrame;
 
 // --- validation of frames from the network -------------------------------
 // The edge has authenticated the frame, but a peer of another version (or a
@@ -156,7 +171,10 @@ const isPull = (v: Headed): v is Headed & PullFrame => v.type === 'pull' && isSt
 const isDigest = (v: Headed): v is Headed & SubscriptionDigestFrame =>
   v.type === 'subs-digest' && isArr(v.versions, (x): x is { id: string; version: Version } => isObj(x) && isStr(x.id) && isVersion(x.version));
 const isSubs = (v: Headed): v is Headed & SubscriptionsFrame => v.type === 'subs' && isArr(v.entries, isEntry) && isArr(v.want, isStr);
-const frameGuards = [isHeartbeat, isJoin, isEvents, isPull, isDigest, isSubs] as const;
+const isIdentity = (v: Headed): v is Headed & IdentityFrame =>
+  v.type === 'identity' && isStr(v.about) && typeof v.known === 'number' && Number.isSafeInteger(v.known) && v.known >= -1 && isNat(v.held)
+  && (v.hlc === undefined || isHlc(v.hlc));
+const frameGuards = [isHeartbeat, isJoin, isEvents, isPull, isDigest, isSubs, isIdentity] as const;
 
 /** The frame, if `value` (parsed JSON) has a frame's shape; undefined otherwise. */
 export function parseFrame(value: unknown): Frame | undefined {

@@ -31,7 +31,14 @@ export type CoreOutput =
   /** `from` acknowledged this node's heartbeat number `beat` (lease.ts: the edge knows when it sent it). */
   | { type: 'leaseAck'; from: string; beat: number }
   /** The replicated subscription map changed (value null: deleted). */
-  | { type: 'subscriptionChange'; id: string; value: Json | null };
+  | { type: 'subscriptionChange'; id: string; value: Json | null }
+  /**
+   * Identity recovery of a node that started with an empty store (identity-recovery.ts):
+   * `recovered` (peers answered: resumes at this incarnation and seq), `alone` (nobody answered:
+   * a fresh incarnation, ids may collide), then `own-events-back` once its own events the peers
+   * held are back, or `own-events-lost` if they did not come back in time.
+   */
+  | { type: 'identity'; stage: 'recovered' | 'alone' | 'own-events-back' | 'own-events-lost'; incarnation: number; seq: number; answered: string[] };
 
 /** What a `Node` event carries for one view change entry (DESIGN.md: class Node, resource = node name). */
 export interface NodeStateChange {

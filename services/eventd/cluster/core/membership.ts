@@ -83,6 +83,12 @@ export class Membership {
     this.dirty.add(this.self);
   }
 
+  /** The highest incarnation known for `name` (also the one it was declared down at), or undefined when unknown. */
+  incarnationOf(name: string): number | undefined {
+    const record = this.records.get(name);
+    return record === undefined ? undefined : Math.max(record.incarnation, record.downIncarnation);
+  }
+
   /** Every known member but this node: whom heartbeats go to. */
   peers(): string[] {
     return [...this.records.keys()].filter((name) => name !== this.self);

@@ -20,7 +20,8 @@ import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
 import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
-import { UdpTransport, type DropReason } from './udp-transport.js';
+import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { toJson, toPayload, toRecord } from './payload.js';
 
@@ -59,7 +60,10 @@ export const membershipSubscription = { id: 'membership', name: 'membership' } a
 export class ClusterNode implements EventRecorder {
   private readonly core: ClusterCore;
   private readonly transport: Transport;
+  /** Per peer: where to send, and the boot of the frame that taught us (addresses are pinned, see learnAddress). */
   private readonly addresses = new Map<string, string>();
+  private readonly addressBoots = new Map<string, number>();
+  private readonly highWater: ReplayHighWaterStore;
   private readonly heard = new Map<string, { at: number; incarnation: number }>();
   private readonly known = new Set<string>();
   /** Send times of own heartbeats and the peers' acks of them (failover leases), on the monotonic clock. */
@@ -74,11 +78,13 @@ export class ClusterNode implements EventRecorder {
     this.core = new ClusterCore(node, {
       heartbeatMs: settings.heartbeatMs,
       suspectAfterMs: settings.suspectAfterMs,
+      identityWaitMs: settings.identityWaitMs,
       // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
+    this.highWater = new ReplayHighWaterStore(options.store.db);
     this.transport = new UdpTransport({
       host: settings.bind.host,
       port: settings.bind.port,
@@ -86,8 +92,9 @@ export class ClusterNode implements EventRecorder {
       cluster: settings.name,
       keyring: new Keyring(settings.keys),
       boot: nextBoot(options.store),
+      highWater: this.highWater.load(),
       logger: options.logger,
-      onFrame: (from, address, body) => this.receive(from, address, body),
+      onFrame: (frame) => this.receive(frame),
       onDrop: (reason, address) => this.dropped(reason, address),
       onBytes: (direction, bytes) => options.metrics.clusterBytes.inc({ direction }, bytes),
     });
@@ -96,13 +103,52 @@ export class ClusterNode implements EventRecorder {
   async start(): Promise<string> {
     this.address = await this.transport.start();
     const tickMs = Math.max(5, Math.floor(this.options.settings.heartbeatMs / 4));
+    const buffers = this.transport.bufferSizes();
+    if (buffers) {
+      this.options.metrics.clusterSocketBuffer.set({ direction: 'receive' }, buffers.receive);
+      this.options.metrics.clusterSocketBuffer.set({ direction: 'send' }, buffers.send);
+    }
     this.timer = setInterval(() => {
       this.run({ type: 'tick' });
       this.writeMembers();
     }, tickMs);
     this.run({ type: 'tick' });
     this.options.logger.info({ address: this.address, peers: this.options.settings.peers, incarnation: this.core.incarnation }, `cluster ${this.options.settings.name}: listening on udp ${this.address}`);
+    if (!this.core.ready) {
+      this.options.logger.warn('cluster: this node\'s store holds no cluster state; asking its peers for its last incarnation and seq before it issues any event id');
+      // Bounded by the core (identityWaitMs twice: answers, then own events back).
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (this.core.ready) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 10);
+      });
+    }
     return this.address;
+  }
+
+  /** Identity recovery after a lost store (core/identity-recovery.ts), said loudly in the log. */
+  private identityChanged(output: Extract<CoreOutput, { type: 'identity' }>): void {
+    const { logger } = this.options;
+    const fields = { incarnation: output.incarnation, seq: output.seq, answered: output.answered };
+    switch (output.stage) {
+      case 'recovered':
+        logger.warn(fields, output.seq > 0 || output.incarnation > 0
+          ? `cluster: identity recovered from peers ${output.answered.join(', ')}: incarnation ${output.incarnation}, new events continue after seq ${output.seq}; pulling back this node's own events`
+          : 'cluster: no peer knew this node: a new member, incarnation 0');
+        break;
+      case 'alone':
+        logger.error(fields, `cluster: NO PEER ANSWERED within ${this.core.config.identityWaitMs} ms and this node's store is empty: starting at incarnation ${output.incarnation} with seq 0. If a peer holds events of this node's earlier life, event ids WILL collide: stop this node, bring its peers up and start it again`);
+        break;
+      case 'own-events-back':
+        logger.warn(fields, `cluster: this node's own events up to seq ${output.seq} are back from its peers`);
+        break;
+      case 'own-events-lost':
+        logger.error(fields, `cluster: some of this node's own events up to seq ${output.seq} did not come back from its peers within ${this.core.config.identityWaitMs} ms; going on without them`);
+        break;
+    }
   }
 
   async stop(): Promise<void> {
@@ -156,8 +202,11 @@ export class ClusterNode implements EventRecorder {
   private writeMembers(): void {
     const file = this.options.membersFile;
     const now = Date.now();
-    if (!file || now - this.lastMembersWrite < this.options.settings.heartbeatMs) return;
+    if (now - this.lastMembersWrite < this.options.settings.heartbeatMs) return;
     this.lastMembersWrite = now;
+    const drops = this.transport.kernelDrops();
+    if (drops !== undefined) this.options.metrics.clusterKernelDrops.set(drops);
+    if (!file) return;
     const peers = this.members()
       .filter((member) => member.state !== 'self')
       .map((member) => ({ name: member.name, state: member.state, incarnation: member.incarnation, rttMs: member.rttMs, lastHeardAt: member.lastHeardMs === null ? null : now - member.lastHeardMs }));
@@ -199,9 +248,12 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id: key });
   }
 
-  /** One step in its own transaction; its effects are announced after the commit. */
-  private run(input: CoreInput): void {
-    this.options.log.transaction(`cluster step (${input.type})`, () => this.stepInTransaction(input));
+  /** One step in its own transaction (with `alsoWrite`); its effects are announced after the commit. */
+  private run(input: CoreInput, alsoWrite?: () => void): void {
+    this.options.log.transaction(`cluster step (${input.type})`, () => {
+      alsoWrite?.();
+      return this.stepInTransaction(input);
+    });
   }
 
   /**
@@ -251,36 +303,73 @@ export class ClusterNode implements EventRecorder {
         case 'leaseAck':
           this.leaseClock.acked(output.from, output.beat);
           break;
+        case 'identity':
+          this.identityChanged(output);
+          break;
       }
     }
     if (frames.length > 0) log.afterCommit(() => this.send(frames));
     return recorded;
   }
 
-  /** Sends a committed step's frames. */
+  /**
+   * Sends a committed step's frames. A frame to a member is sealed for it
+   * alone; one frame to several seed addresses (a join) is sealed once for
+   * every node and the same bytes go to each, so a copy relayed from one seed
+   * to another is a replay there.
+   */
   private send(frames: Array<{ to: string; seed: boolean; frame: Frame }>): void {
+    // Keyed by content: the core makes one join object per seed.
+    const seedBatches = new Map<string, { frame: Frame; addresses: string[] }>();
     for (const { to, seed, frame } of frames) {
-      const address = seed ? to : this.addresses.get(to);
+      if (seed) {
+        const key = JSON.stringify(frame);
+        const batch = seedBatches.get(key);
+        if (batch) batch.addresses.push(to);
+        else seedBatches.set(key, { frame, addresses: [to] });
+        continue;
+      }
+      const address = this.addresses.get(to);
       if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
       // Before it leaves: the recorded time is never later than the frame's arrival (lease.ts).
       if (frame.type === 'heartbeat' && frame.beat !== undefined) this.leaseClock.sent(frame.beat, performance.now());
-      this.transport.send(address, frame);
+      this.transport.send(address, to, frame);
       this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
+    }
+    for (const { frame, addresses } of seedBatches.values()) {
+      this.transport.broadcast(addresses, frame);
+      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type }, addresses.length);
     }
   }
 
-  private receive(from: string, address: string, body: unknown): void {
-    const frame = parseFrame(body);
+  private receive(received: ReceivedFrame): void {
+    const { from, address } = received;
+    const frame = parseFrame(received.body);
     if (!frame || frame.from !== from) {
       this.dropped('malformed', address);
       return;
     }
-    this.addresses.set(from, address);
+    this.learnAddress(from, address, received.boot);
     this.heard.set(from, { at: Date.now(), incarnation: frame.incarnation });
     this.heardMono.set(from, performance.now());
     this.known.add(from);
     this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
-    this.run({ type: 'frame', frame });
+    // The stream's high-water is durable in the same transaction as the frame's effects, before they are announced.
+    this.run({ type: 'frame', frame }, () => this.highWater.save(received.stream, received.highWater));
+  }
+
+  /**
+   * A peer's address is pinned to its boot: the source of a datagram is not
+   * authenticated, and a daemon keeps one socket for its whole life, so the
+   * address moves only with a fresh authenticated frame from a newer boot of
+   * the peer (a restart, which is also how it re-joins); never because some
+   * address sent a frame of the boot we already know.
+   */
+  private learnAddress(from: string, address: string, boot: number): void {
+    const known = this.addressBoots.get(from);
+    if (known !== undefined && boot <= known) return;
+    this.addresses.set(from, address);
+    this.addressBoots.set(from, boot);
   }
 
   private dropped(reason: DropReason, address: string): void {

@@ -4,9 +4,15 @@
 //   magic "ED1" | key id (4) | nonce (12) | ciphertext | tag (16)
 //
 // The header (magic and key id) is additional authenticated data. Inside the
-// ciphertext: { from, boot, counter, cluster, body }. `boot` is the sender's
-// start time (ms) and `counter` counts its frames since then, so (boot,
-// counter) never repeats for a sender and the nonce is drawn fresh anyway.
+// ciphertext: { from, to, boot, counter, sentAt, cluster, body }. `to` is the
+// recipient's name, or `*` (broadcastDomain) for a frame sealed once for
+// every node of the cluster. `boot` is the sender's start number (strictly
+// above its earlier ones) and `counter` counts its frames to `to` since then,
+// so (from, to, boot, counter) never repeats and a receiver refuses a frame
+// sealed for another node or seen before (replay-guard.ts). `sentAt` is the
+// sender's wall clock (ms): a receiver refuses frames outside its window
+// (udp-transport.ts), which bounds replays to a receiver that lost its store.
+// The nonce is drawn fresh anyway.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Keyring } from './keyring.js';
 
@@ -14,10 +20,17 @@ const magic = Buffer.from('ED1');
 const headerBytes = magic.length + 4 + 12;
 const tagBytes = 16;
 
+/** The recipient domain of a frame meant for every node of the cluster (joins to the seeds). */
+export const broadcastDomain = '*';
+
 export interface SealedEnvelope {
   from: string;
+  /** The recipient's node name, or broadcastDomain. */
+  to: string;
   boot: number;
   counter: number;
+  /** The sender's wall clock when it sealed the frame, ms. */
+  sentAt: number;
   cluster: string;
   body: unknown;
 }
@@ -62,5 +75,6 @@ export function open(keyring: Keyring, frame: Buffer): OpenResult {
 function isEnvelope(value: unknown): value is SealedEnvelope {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v['from'] === 'string' && Number.isSafeInteger(v['boot']) && Number.isSafeInteger(v['counter']) && typeof v['cluster'] === 'string' && 'body' in v;
+  return typeof v['from'] === 'string' && typeof v['to'] === 'string' && Number.isSafeInteger(v['boot']) && Number.isSafeInteger(v['counter'])
+    && Number.isSafeInteger(v['sentAt']) && typeof v['cluster'] === 'string' && 'body' in v;
 }

@@ -6,8 +6,14 @@
 export interface Transport {
   /** Binds; resolves to the "host:port" actually bound. */
   start(): Promise<string>;
-  /** Sends one sealed frame body to a peer address; never throws (loss is the core's to repair). */
-  send(address: string, body: unknown): void;
+  /** Seals one frame body for node `to` and sends it to its address; never throws (loss is the core's to repair). */
+  send(address: string, to: string, body: unknown): void;
+  /** Seals one frame body once for every node (the broadcast domain) and sends the same bytes to each address. */
+  broadcast(addresses: readonly string[], body: unknown): void;
+  /** Socket buffer sizes granted, once bound. */
+  bufferSizes(): { receive: number; send: number } | undefined;
+  /** Datagrams the kernel dropped before we could read them, where it can be known. */
+  kernelDrops(): number | undefined;
   /** The latest round trip measured to a peer, ms, if any. */
   rttMs(name: string): number | undefined;
   close(): Promise<void>;

@@ -11,14 +11,46 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Logger } from '../../logger.js';
-import { open, seal } from './frame-seal.js';
+import { broadcastDomain, open, seal, type SealedEnvelope } from './frame-seal.js';
 import type { Keyring } from './keyring.js';
-import { ReplayGuard } from './replay-guard.js';
+import { kernelReceiveDrops } from './kernel-drops.js';
+import { ReplayGuard, streamOf, type HighWater } from './replay-guard.js';
 
 /** Largest datagram we send: under the IPv4 UDP maximum (65,507), well over a frame of 16 events. */
 export const maxDatagramBytes = 60_000;
 
-export type DropReason = 'malformed' | 'unknown-key' | 'forged' | 'replay' | 'other-cluster' | 'too-large';
+/**
+ * A frame sealed more than this far from the receiver's clock (either way) is
+ * refused as `expired`. It bounds what a replay can do to a receiver that lost
+ * its store (and so its high-water marks); it tolerates clocks that are
+ * seconds apart (the simulator's skew cases go to 1.6 s between two nodes)
+ * and a peer busy for a while. Keep clocks in step with NTP.
+ */
+export const frameWindowMs = 30_000;
+
+/** Socket buffers asked of the kernel (it caps them at net.core.rmem_max / wmem_max): a burst of full frames waits here, not on the floor. */
+export const socketBufferBytes = 8 * 1024 * 1024;
+
+export type DropReason =
+  | 'malformed' | 'unknown-key' | 'forged' | 'other-cluster' | 'too-large'
+  /** Replay protection (replay-guard.ts): a counter seen, a boot older than one seen, a counter below the window or the persisted high-water. */
+  | 'replay' | 'stale-boot' | 'too-old'
+  /** Sealed for another node: a frame relayed from elsewhere. */
+  | 'wrong-recipient'
+  /** Sealed outside frameWindowMs of our clock. */
+  | 'expired';
+
+/** An authenticated, fresh frame as the transport hands it on. */
+export interface ReceivedFrame {
+  from: string;
+  /** Where the datagram came from (not authenticated: the caller decides whether to believe it). */
+  address: string;
+  boot: number;
+  /** The replay stream (sender>domain) and its new high-water: the caller persists it in the step the frame drives. */
+  stream: string;
+  highWater: HighWater;
+  body: unknown;
+}
 
 export interface UdpTransportOptions {
   host: string;
@@ -28,8 +60,12 @@ export interface UdpTransportOptions {
   keyring: Keyring;
   /** This process's start, strictly above any earlier one of this node (persisted by the caller). */
   boot: number;
+  /** Each replay stream's high-water as the last run persisted it. */
+  highWater?: ReadonlyMap<string, HighWater>;
+  /** The wall clock (ms) stamped into frames and checked against frameWindowMs. */
+  clock?: () => number;
   logger: Logger;
-  onFrame: (from: string, address: string, body: unknown) => void;
+  onFrame: (frame: ReceivedFrame) => void;
   onDrop: (reason: DropReason, address: string) => void;
   /** Every datagram sent or received, for the bytes metric. */
   onBytes?: (direction: 'sent' | 'received', bytes: number) => void;
@@ -37,8 +73,11 @@ export interface UdpTransportOptions {
 
 export class UdpTransport implements Transport {
   private socket: Socket | undefined;
-  private counter = 0;
-  private readonly guard = new ReplayGuard();
+  /** Per recipient domain: the last counter sealed for it in this boot. */
+  private readonly counters = new Map<string, number>();
+  private readonly guard: ReplayGuard;
+  private readonly clock: () => number;
+  private localPort = 0;
   /** Addresses already logged for an unknown key, so a stranger is one log line a minute, not one per heartbeat. */
   private readonly strangers = new Map<string, number>();
   /** Per peer address: the last send time it stamped and when we received it, echoed back so it can time the round trip. */
@@ -46,12 +85,15 @@ export class UdpTransport implements Transport {
   /** Per peer name: the latest round-trip time measured, ms. */
   private readonly rtts = new Map<string, number>();
 
-  constructor(private readonly options: UdpTransportOptions) {}
+  constructor(private readonly options: UdpTransportOptions) {
+    this.guard = new ReplayGuard(options.highWater);
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** Binds; resolves to "host:port" actually bound (port 0 picks one). */
   async start(): Promise<string> {
     const { host, port } = this.options;
-    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: socketBufferBytes, sendBufferSize: socketBufferBytes });
     this.socket = socket;
     socket.on('message', (message: Buffer, remote: RemoteInfo) => this.receive(message, remote));
     socket.on('error', (error) => this.options.logger.error({ err: error }, 'cluster socket error'));
@@ -63,29 +105,57 @@ export class UdpTransport implements Transport {
       });
     });
     const address = socket.address();
+    this.localPort = address.port;
     return formatAddress(address.address, address.port);
   }
 
-  send(address: string, body: unknown): void {
+  /** Socket buffer sizes the kernel granted (bytes), once bound. */
+  bufferSizes(): { receive: number; send: number } | undefined {
+    const socket = this.socket;
+    return socket ? { receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() } : undefined;
+  }
+
+  /** Datagrams the kernel dropped for our socket (receive buffer full), from /proc/net/udp; undefined where it cannot be read. */
+  kernelDrops(): number | undefined {
+    return this.localPort === 0 ? undefined : kernelReceiveDrops(this.localPort, this.options.host.includes(':'));
+  }
+
+  /** Seals `body` for node `to` (its own replay stream) and sends it to `address`. */
+  send(address: string, to: string, body: unknown): void {
+    this.sendSealed([address], to, body);
+  }
+
+  /** Seals `body` once for every node (broadcastDomain) and sends the same bytes to each address: a copy relayed to another of them is a replay there. */
+  broadcast(addresses: readonly string[], body: unknown): void {
+    this.sendSealed(addresses, broadcastDomain, body);
+  }
+
+  private sendSealed(addresses: readonly string[], to: string, body: unknown): void {
     const socket = this.socket;
     if (!socket) return;
-    const target = parseAddress(address);
-    if (!target) return;
-    this.counter += 1;
+    const targets = addresses.map((address) => ({ address, target: parseAddress(address) }));
+    const counter = (this.counters.get(to) ?? 0) + 1;
+    this.counters.set(to, counter);
     const now = performance.now();
-    const stamp = this.lastStamp.get(address);
+    const stamp = targets.length === 1 ? this.lastStamp.get(targets[0]!.address) : undefined;
     // NTP-style: our send time, and the peer's last stamp with how long we held it, so it can subtract our delay.
     const timing = { ts: now, ...(stamp ? { echo: stamp.ts, held: now - stamp.receivedAt } : {}) };
-    const plain = { from: this.options.node, boot: this.options.boot, counter: this.counter, cluster: this.options.cluster, timing, body: deflateRawSync(JSON.stringify(body)).toString('base64') };
+    const plain: SealedEnvelope & { timing: object } = {
+      from: this.options.node, to, boot: this.options.boot, counter, sentAt: Math.round(this.clock()), cluster: this.options.cluster, timing,
+      body: deflateRawSync(JSON.stringify(body)).toString('base64'),
+    };
     const frame = seal(this.options.keyring, plain);
     if (frame.length > maxDatagramBytes) {
-      this.options.onDrop('too-large', address);
-      this.options.logger.error({ bytes: frame.length, to: address }, 'cluster frame larger than one datagram; not sent');
+      this.options.onDrop('too-large', addresses.join(','));
+      this.options.logger.error({ bytes: frame.length, to: addresses }, 'cluster frame larger than one datagram; not sent');
       return;
     }
-    // Errors (no route, a peer's port closed) are UDP's normal life; the protocol repairs them.
-    socket.send(frame, target.port, target.host, () => {});
-    this.options.onBytes?.('sent', frame.length);
+    for (const { target } of targets) {
+      if (!target) continue;
+      // Errors (no route, a peer's port closed) are UDP's normal life; the protocol repairs them.
+      socket.send(frame, target.port, target.host, () => {});
+      this.options.onBytes?.('sent', frame.length);
+    }
   }
 
   async close(): Promise<void> {
@@ -109,8 +179,18 @@ export class UdpTransport implements Transport {
       return;
     }
     if (envelope.from === this.options.node && envelope.boot === this.options.boot) return; // our own, via a seed list naming us
-    if (this.guard.check(envelope.from, envelope.boot, envelope.counter) !== 'fresh') {
-      this.options.onDrop('replay', address);
+    if (envelope.to !== this.options.node && envelope.to !== broadcastDomain) {
+      this.options.onDrop('wrong-recipient', address);
+      return;
+    }
+    if (Math.abs(this.clock() - envelope.sentAt) > frameWindowMs) {
+      this.options.onDrop('expired', address);
+      return;
+    }
+    const stream = streamOf(envelope.from, envelope.to);
+    const verdict = this.guard.check(stream, envelope.boot, envelope.counter, envelope.to === broadcastDomain);
+    if (verdict !== 'fresh') {
+      this.options.onDrop(verdict, address);
       return;
     }
     let body: unknown;
@@ -121,7 +201,8 @@ export class UdpTransport implements Transport {
       return;
     }
     this.time(envelope.from, address, (envelope as { timing?: unknown }).timing);
-    this.options.onFrame(envelope.from, address, body);
+    const highWater = this.guard.highWater(stream) ?? { boot: envelope.boot, counter: envelope.counter };
+    this.options.onFrame({ from: envelope.from, address, boot: envelope.boot, stream, highWater, body });
   }
 
   /** The latest round trip to a peer (ms), once one was measured. */
