@@ -208,8 +208,9 @@ export class Daemon {
       latestSamples: (className) => evaluator.latestSamples(className),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
     });
-    // Consumers (the MQTT bridge, ...) start before any subscription wakes a
-    // producer, so each takes its place in the event log before new events come.
+    // Consumers (the MQTT bridge, failover, ...) start once the cluster knows this node's identity: they
+    // record events at once (failover announces its node), and a node with a lost store issues no id before
+    // its peers told it its last one. They read what came in meanwhile from the log (cursor or history).
     const consumers = new ConsumerHost({
       node: config.node,
       plugins: await loadConsumerPlugins(builtinConsumersDir),
@@ -221,10 +222,10 @@ export class Daemon {
       services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
       fatal,
     });
-    await consumers.start();
     subscriptions.restore();
     for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
     if (cluster) await cluster.start();
+    await consumers.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
     const api = await buildApi(
