@@ -70,6 +70,8 @@ export class ClusterNode implements EventRecorder {
   private readonly leaseClock = new LeaseClock();
   /** When each peer was last heard (any frame), on the monotonic clock: a wall clock step must not shorten a silence. */
   private readonly heardMono = new Map<string, number>();
+  /** Outputs that would make this node record, held while its core is not ready (holdBack). */
+  private readonly heldBack: CoreOutput[] = [];
   private timer: NodeJS.Timeout | undefined;
   address = '';
 
@@ -267,6 +269,7 @@ export class ClusterNode implements EventRecorder {
     const frames: Array<{ to: string; seed: boolean; frame: Frame }> = [];
     let recorded: string | undefined;
     const pending: CoreOutput[] = this.core.step(input, Date.now());
+    if (this.core.ready && this.heldBack.length > 0) pending.push(...this.heldBack.splice(0));
     while (pending.length > 0) {
       const output = pending.shift()!;
       switch (output.type) {
@@ -287,6 +290,7 @@ export class ClusterNode implements EventRecorder {
           break;
         }
         case 'viewChange':
+          if (this.holdBack(output)) break;
           for (const name of [...output.up, ...output.down]) this.known.add(name);
           this.options.logger.info({ view: output.view, up: output.up, down: output.down }, `cluster view: ${output.view.join(', ')}`);
           // Each node records what it saw, for its own log only: a change is then one event on every node.
@@ -298,6 +302,7 @@ export class ClusterNode implements EventRecorder {
           }
           break;
         case 'subscriptionChange':
+          if (this.holdBack(output)) break;
           this.options.onSubscriptionChange(output.id, output.value);
           break;
         case 'leaseAck':
@@ -310,6 +315,18 @@ export class ClusterNode implements EventRecorder {
     }
     if (frames.length > 0) log.afterCommit(() => this.send(frames));
     return recorded;
+  }
+
+  /**
+   * While the core is not ready (its own events still coming back after a
+   * lost store) it records nothing: a view change (recorded as Node events)
+   * and a replicated subscription (which wakes producers, whose samples are
+   * recorded) wait, in order, for the first step after it is ready.
+   */
+  private holdBack(output: CoreOutput): boolean {
+    if (this.core.ready) return false;
+    this.heldBack.push(output);
+    return true;
   }
 
   /**
