@@ -338,14 +338,15 @@ export class ActionDispatcher {
     let settle = (): void => undefined;
     const done = new Promise<void>((resolve) => { settle = resolve; });
     const run: Active = { row, attempt: undefined, abandoned: false, done, settle: () => undefined };
+    // Only the run's own slot: its subscription was let go when its outcome was written (record), and may be busy again with its next run.
     run.settle = () => {
       this.active.delete(run);
-      this.busy.delete(row.subscription);
       settle();
     };
     this.active.add(run);
     this.execute(run, attempt).catch((err: unknown) => {
       this.log.error({ err, runId: row.id, subscription: row.subscription, eventId: row.eventId }, 'action run failed internally');
+      this.busy.delete(row.subscription);
       run.settle();
       this.scheduleStep();
     });
@@ -358,6 +359,7 @@ export class ActionDispatcher {
     const result = await run.attempt.result;
     if (run.abandoned) {
       this.log.warn(this.context(row, attempt), 'action attempt cut short by shutdown; it runs again at next start');
+      this.busy.delete(row.subscription);
       run.settle();
       this.notifyIdle();
       return;
