@@ -35,6 +35,8 @@ test('three daemons: a silence made on n3 mutes n2 only until expired; an inhibi
   const dir = tempDir(t);
   const hook = await new WebhookReceiver().start();
   defer(t, () => hook.stop());
+  const atOrigin = await new WebhookReceiver().start();
+  defer(t, () => atOrigin.stop());
   const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { t, extra: { producers: { PagingSpace: { periodMs: 100 }, Node: { periodMs: 200 } } } });
   const [n1, n2, n3] = nodes as [ClusterNodeHandle, ClusterNodeHandle, ClusterNodeHandle];
   for (const node of nodes) await waitFor(`${node.name} to see a view of three`, async () => (await view(node.daemon)).length === 3, DEADLINE_MS);
@@ -42,6 +44,7 @@ test('three daemons: a silence made on n3 mutes n2 only until expired; an inhibi
 
   // Made on three different nodes, known on all.
   await ok(n1, ['responses', 'create', 'page', '--webhook', hook.url, '--on', 'event']);
+  await ok(n1, ['responses', 'create', 'page-origin', '--webhook', atOrigin.url, '--on', 'event', '--where', 'origin']);
   const rule = /^inhibit rule ([0-9a-f]+):/m.exec(await ok(n2, ['inhibit', 'add', '--when-class', 'Node', '--when-state', 'down', '--when-subscription', 'node-down', '--comment', 'a dead node pages once']))?.[1];
   assert.ok(rule);
   const silence = /^silence ([0-9a-f]+) until /m.exec(await ok(n3, ['silence', 'add', '--class', 'PagingSpace', '--node', 'n2', '--for', '1h', '--comment', 'n2 swap work']))?.[1];
@@ -49,10 +52,11 @@ test('three daemons: a silence made on n3 mutes n2 only until expired; an inhibi
   for (const node of nodes) {
     await waitFor(`${node.name} to know the response, the rule and the silence`, async () =>
       (await node.daemon.request('GET', '/v1/responses/page')).status === 200
+      && (await node.daemon.request('GET', '/v1/responses/page-origin')).status === 200
       && (await node.daemon.request<InhibitRuleList>('GET', '/v1/inhibit')).body.rules.some((r) => r.id === rule)
       && (await node.daemon.request<{ silences: Silence[] }>('GET', '/v1/silences')).body.silences.some((s) => s.id === silence), DEADLINE_MS);
   }
-  await ok(n1, ['subscribe', '--name', 'swap-high', '--class', 'PagingSpace', '--expr', 'percentUsed > 75', '--where', '$resource = "total"', '--scope', 'cluster', '--response', 'page']);
+  await ok(n1, ['subscribe', '--name', 'swap-high', '--class', 'PagingSpace', '--expr', 'percentUsed > 75', '--where', '$resource = "total"', '--scope', 'cluster', '--response', 'page', '--response', 'page-origin']);
   // The source, on n1 only; the probe on every node (each raises its own events about n3).
   await ok(n1, ['subscribe', '--name', 'node-down', '--class', 'Node', '--expr', 'state = "down"', '--response', 'page']);
   await ok(n1, ['subscribe', '--name', 'peer-slow', '--class', 'Node', '--expr', 'lastHeardMs > 4000', '--scope', 'cluster', '--response', 'page']);
@@ -71,6 +75,13 @@ test('three daemons: a silence made on n3 mutes n2 only until expired; an inhibi
   const silenced = await waitFor('the silenced run on n1', () => audit(n1, onN2.id), DEADLINE_MS);
   assert.deepEqual([silenced.status, silenced.reason, silenced.detail, silenced.node], ['skipped', 'silenced', silence, 'n1']);
   await waitFor('n3\'s event paged', () => hook.accepted.includes(onN3.id), DEADLINE_MS);
+  // where "origin": run (and audited) on the node the resource lives on; silenced there too.
+  await waitFor('n3\'s event posted from n3', () => atOrigin.accepted.includes(onN3.id), DEADLINE_MS);
+  const fromN3 = await waitFor('the origin run on n3', async () => { const run = await audit(n3, onN3.id); return run?.status === 'ok' ? run : undefined; }, DEADLINE_MS);
+  assert.equal(fromN3.node, 'n3');
+  const skippedOnN2 = await waitFor('the origin run on n2', () => audit(n2, onN2.id), DEADLINE_MS);
+  assert.deepEqual([skippedOnN2.status, skippedOnN2.reason, skippedOnN2.node], ['skipped', 'silenced', 'n2']);
+  assert.ok(!atOrigin.accepted.includes(onN2.id));
   // Expired from n1, the silence ends on n2 too: n2's next crossing pages.
   await ok(n1, ['silence', 'expire', silence]);
   await waitFor('n2 to see the silence expired', async () =>
