@@ -99,7 +99,7 @@ test('three daemons: a silence made on n3 mutes n2 only until expired; an inhibi
   await waitFor('the node-down page', () => hook.accepted.includes(down.id), DEADLINE_MS);
   for (const observer of ['n1', 'n2']) {
     const slow = await find(`peer-slow about n3 from ${observer}`, (e) => e.subscriptionName === 'peer-slow' && e.resource === 'n3' && e.node === observer && e.type === 'event');
-    const run = await waitFor(`its run audited on n1`, () => audit(n1, slow.id), DEADLINE_MS);
+    const run = await waitFor('its run audited on n1', () => audit(n1, slow.id), DEADLINE_MS);
     assert.deepEqual([run.status, run.reason, run.detail, run.node], ['skipped', 'inhibited', `Node down n3 (event ${down.id})`, 'n1']);
     assert.ok(!hook.accepted.includes(slow.id), `peer-slow from ${observer} did not page`);
   }

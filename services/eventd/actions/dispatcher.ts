@@ -252,7 +252,6 @@ export class ActionDispatcher {
   /** Picks runs while there is room: the oldest due head among subscriptions with nothing in flight; marks each started. */
   private pick(launches: ActionRun[], now: number): void {
     while (this.active.size + launches.length < this.options.concurrency) {
-      const now = Date.now();
       let next: ActionRun | undefined;
       let wake = Infinity;
       for (const [subscription, queue] of this.queues) {
