@@ -13,9 +13,11 @@ import { EventFeed } from '../services/eventd/event-feed.js';
 import { EventLog, LocalRecorder, type EventDraft, type EventOwner } from '../services/eventd/log/index.js';
 import { silentLogger } from '../services/eventd/logger.js';
 import { createMetrics } from '../services/eventd/metrics.js';
+import { openDb } from '../services/eventd/store/db.js';
 import { Store } from '../services/eventd/store/index.js';
 import { WebhookReceiver } from '../test/helpers/receivers.js';
 import { installCleanupHandlers, onCleanup, runCleanup } from './lib/cleanup.js';
+import { countCommits, type CommitCounter } from './lib/commit-counter.js';
 import { ms, num, percentile } from './lib/stats.js';
 import { comparisonTable } from './lib/table.js';
 
@@ -48,23 +50,30 @@ interface Rig {
   log: EventLog;
   recorder: LocalRecorder;
   dispatcher: ActionDispatcher;
+  /** Every commit of the store; `appends` of them are the bench's own event batches. */
+  commits: CommitCounter;
+  appends: number;
   appendedAt: Map<string, number>;
   /** Event ids per subscription, in append order. */
   order: Map<string, string[]>;
 }
 
 function rig(dir: string, retry: { initialBackoffMs: number; maxBackoffMs: number }): Rig {
-  const store = Store.open(dir);
+  // Counted from the first statement on, so the outbox's prepared statements are too.
+  const db = openDb(dir);
+  const commits = countCommits(db);
+  const store = new Store(db);
   const metrics = createMetrics();
   const dispatcher = new ActionDispatcher({
     runs: store.actionRuns, events: store.events, logger: silentLogger(), metrics, concurrency, outputLimitBytes: 4096,
     retry: { maxAttempts: 1000, maxAgeMs: 3_600_000, ...retry }, fatal: (error) => { throw error; },
   });
   const log = new EventLog({ store, metrics, feed: new EventFeed(), onActionsQueued: () => dispatcher.kick(), fatal: (error) => { throw error; } });
-  return { store, log, recorder: new LocalRecorder(store, log, 'bench'), dispatcher, appendedAt: new Map(), order: new Map() };
+  return { store, log, recorder: new LocalRecorder(store, log, 'bench'), dispatcher, commits, appends: 0, appendedAt: new Map(), order: new Map() };
 }
 
 function append(r: Rig, subs: EventOwner[], from: number, count: number): void {
+  r.appends++;
   r.log.transaction('bench events', () => {
     for (let n = from; n < from + count; n++) {
       const owner = subs[n % subs.length]!;
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
   ], ['metric', 'eventd outbox', 'plain fetch()', 'fetch/eventd', ''], { separator: '  ', ruleSeparator: '  ' }));
   console.log(`\nmemory: peak RSS ${num(memory.rss / 2 ** 20)} MiB (at start ${num(before.rss / 2 ** 20)} MiB), peak heap ${num(memory.heap / 2 ** 20)} MiB; receiver in the same process`);
   console.log(`accepted ${num(receiver.accepted.length)} of ${num(eventCount)}, duplicates ${receiver.duplicates}; ${inOrder(r, receiver.accepted).detail}`);
+  console.log(`outbox commits per delivery: ${((r.commits.count - r.appends) / eventCount).toFixed(2)} (${num(r.commits.count - r.appends)} commits besides the ${r.appends} that appended the events)`);
   await r.dispatcher.stop();
   r.store.close();
 

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ActionDispatcher } from '../services/eventd/actions/index.js';
@@ -170,6 +172,38 @@ describe('webhook actions', () => {
     hook.down = false;
     await d.idle();
     assert.deepEqual(hook.accepted, [stuck.eventId, behind.eventId]);
+  });
+
+  test('one subscription\'s runs never overlap, though other subscriptions\' deliveries end (and the dispatcher steps) meanwhile', async () => {
+    // The receiver counts deliveries in flight per subscription; A's answers are slow, B's fast, so B's many steps come while an A is in flight.
+    const inFlight = new Map<string, number>();
+    const overlaps: string[] = [];
+    const order: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => { body += chunk.toString(); }).on('end', () => {
+        const event = JSON.parse(body) as EventRecord;
+        const now = (inFlight.get(event.subscription) ?? 0) + 1;
+        inFlight.set(event.subscription, now);
+        if (now > 1) overlaps.push(`${event.subscription} ${event.id}`);
+        if (event.subscription === 'A') order.push(event.id);
+        setTimeout(() => {
+          inFlight.set(event.subscription, (inFlight.get(event.subscription) ?? 1) - 1);
+          response.end('ok');
+        }, event.subscription === 'A' ? 60 : 2);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fx.stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const a = Array.from({ length: 4 }, () => emit(makeEvent('A'), webhook(url))[0] as ActionRun);
+    const b = Array.from({ length: 40 }, () => emit(makeEvent('B'), webhook(url))[0] as ActionRun);
+    const d = dispatcher();
+    d.start();
+    await d.idle();
+    assert.deepEqual(overlaps, []);
+    assert.deepEqual(order, a.map((run) => run.eventId));
+    for (const run of [...a, ...b]) assert.equal(row(run).status, 'ok');
   });
 
   test('a run waiting for its retry survives a restart of the dispatcher and is delivered by the next one', async () => {

@@ -16,10 +16,10 @@ test('an eventd.db of the previous schema version survives the migration that ad
   first.subscriptions.insert(subscription);
   const latest = first.db.pragma('user_version', { simple: true }) as number;
   first.close();
-  // Back to what the previous release wrote.
+  // Back to what that release wrote (inhibit_rules came one migration later).
   const old = new Database(join(dir, 'eventd.db'));
-  old.exec('DROP TABLE subscription_faults; DROP TABLE evaluation_errors;');
-  old.pragma(`user_version = ${latest - 1}`);
+  old.exec('DROP TABLE subscription_faults; DROP TABLE evaluation_errors; DROP TABLE inhibit_rules;');
+  old.pragma(`user_version = ${latest - 2}`);
   old.close();
 
   const store = Store.open(dir);
@@ -34,4 +34,25 @@ test('an eventd.db of the previous schema version survives the migration that ad
   store.subscriptions.delete('abc');
   assert.deepEqual(store.health.faults(), []);
   assert.deepEqual(store.health.errors(), []);
+});
+
+test('an eventd.db of the schema version before inhibit_rules opens, gains the table, keeps its subscriptions', (t) => {
+  const dir = tempDir(t);
+  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+  const first = Store.open(dir);
+  first.subscriptions.insert(subscription);
+  const latest = first.db.pragma('user_version', { simple: true }) as number;
+  first.close();
+  const old = new Database(join(dir, 'eventd.db'));
+  old.exec('DROP TABLE inhibit_rules;');
+  old.pragma(`user_version = ${latest - 1}`);
+  old.close();
+
+  const store = Store.open(dir);
+  defer(t, () => store.close());
+  assert.equal(store.db.pragma('user_version', { simple: true }), latest);
+  assert.deepEqual(store.subscriptions.all(), [subscription]);
+  const rule = { id: 'r1', when: { class: 'Node', state: 'down' }, mute: { sameNode: true }, comment: 'c', createdBy: 'ana', createdAt: new Date().toISOString(), node: 'n1' };
+  store.inhibitRules.put(rule);
+  assert.deepEqual(store.inhibitRules.all(), [rule]);
 });

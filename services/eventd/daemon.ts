@@ -26,10 +26,10 @@ import { exitOnFatal, type FatalHandler } from './fatal.js';
 import { EventLog, LocalRecorder, type EventRecorder } from './log/index.js';
 import { builtinConsumersDir, builtinProducersDir, packageRoot } from './paths.js';
 import { ProducerHost } from './producers/index.js';
-import { Inhibitor } from './responses/inhibit.js';
+import { InhibitRuleService } from './responses/inhibit-rules.js';
 import { ResponseService } from './responses/service.js';
 import { SilenceService } from './responses/silences.js';
-import type { NamedResponse, Silence } from './types.js';
+import type { NamedResponse, Silence, StoredInhibitRule } from './types.js';
 import { DataDirLock } from './store/data-dir-lock.js';
 import { openStore, prepareDataDir, listenError } from './startup.js';
 import { SampleHistory } from './sample-history.js';
@@ -39,9 +39,8 @@ import { SubscriptionService } from './subscriptions/service.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
-/** Source events read back at start per inhibit class: enough for every node's latest up/down. */
-const inhibitReplay = 10_000;
 const silenceKey = 'silence:';
+const inhibitKey = 'inhibit:';
 
 function isNamedResponse(value: Json | null): value is Json & NamedResponse {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.name === 'string' && Array.isArray(value.actions);
@@ -50,6 +49,10 @@ function isNamedResponse(value: Json | null): value is Json & NamedResponse {
 function isSilence(value: Json | null): value is Json & Silence {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.id === 'string' && typeof value.endsAt === 'string'
     && typeof value.matchers === 'object' && value.matchers !== null;
+}
+function isInhibitRule(value: Json | null): value is Json & StoredInhibitRule {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.id === 'string' && typeof value.when === 'object'
+    && value.when !== null && !Array.isArray(value.when) && typeof value.when.class === 'string' && typeof value.createdAt === 'string';
 }
 /** API audit rows kept. */
 const auditKept = 100_000;
@@ -134,15 +137,22 @@ export class Daemon {
       logger,
       ...(config.cluster ? { cluster: { put: (silence) => cluster?.putEntry(silenceKey + silence.id, silence) } } : {}),
     });
+    // Inhibition rules: the config's and the API's (replicated like silences); their memory follows the log.
+    const inhibitRules: InhibitRuleService = new InhibitRuleService({
+      node: config.node,
+      store,
+      logger,
+      configRules: config.inhibit,
+      ...(config.cluster ? { cluster: { put: (rule) => cluster?.putEntry(inhibitKey + rule.id, rule), delete: (id) => cluster?.deleteEntry(inhibitKey + id) } } : {}),
+    });
     responses.restore();
     silences.restore();
-    // Inhibition follows the log: replayed from the latest source events at start, then fed each append.
-    const inhibitor = new Inhibitor(config.inhibit);
-    for (const className of inhibitor.sourceClasses()) for (const event of store.events.latestOfClass(className, inhibitReplay)) inhibitor.observe(event);
+    // Replayed from the latest source events at start, then fed each append.
+    inhibitRules.restore();
     const log = new EventLog({
       store, metrics, feed, onActionsQueued: () => actions.kick(), fatal,
-      plan: { response: (name) => responses.lookup(name), mute: (event) => inhibitor.muting(event) },
-      observe: (event) => inhibitor.observe(event),
+      plan: { response: (name) => responses.lookup(name), mute: (event) => inhibitRules.muting(event) },
+      observe: (event) => inhibitRules.observe(event),
     });
     // Producers wake when a subscription names their class; the registry reaches them through this hand-off,
     // and they hand samples to the evaluator, made below, only once they are woken (after start).
@@ -165,10 +175,11 @@ export class Daemon {
           onSubscriptionChange: (id, value) => replicated(id, value),
         })
       : undefined;
-    /** One replicated map, three kinds of entry: subscriptions by id, responses and silences by prefixed key. */
+    /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
     function replicated(id: string, value: Json | null): void {
       if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
       else if (id.startsWith(silenceKey)) silences.applyReplicated(id.slice(silenceKey.length), isSilence(value) ? value : null);
+      else if (id.startsWith(inhibitKey)) inhibitRules.applyReplicated(id.slice(inhibitKey.length), isInhibitRule(value) ? value : null);
       else subscriptions.applyReplicated(id, value);
     }
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
@@ -232,7 +243,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitor, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

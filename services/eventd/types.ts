@@ -199,6 +199,25 @@ export interface SilenceMatchers {
   resource?: string;
 }
 
+/** Alertmanager's inhibit rule: while its source holds for a node, the responses of the events it mutes do not run (audited inhibited). */
+export interface InhibitRule {
+  /** The source: events of this class (with attrs.state equal to `state`, of `subscription`, when given) start it; its rearm ends it. */
+  when: { class: string; state?: string; subscription?: string };
+  /** The targets: events about the source's node (sameNode, the default), optionally only of one class. */
+  mute: { sameNode?: boolean; class?: string };
+}
+
+/** An inhibit rule made through the API (POST /v1/inhibit); replicated in a cluster. */
+export interface StoredInhibitRule extends InhibitRule {
+  id: string;
+  comment: string;
+  createdBy: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The node it was created on. */
+  node: string;
+}
+
 /** Alertmanager's silence: while it is active, matching events are logged `silenced` and their responses do not run. */
 export interface Silence {
   id: string;

@@ -7,7 +7,7 @@ import type { ProducerProcesses as ProcessGroupRecord } from '../producers/orpha
 import { waitGroupsGone } from '../system/process-groups.js';
 import type { Account } from '../system/accounts.js';
 import { actionKind } from '../types.js';
-import type { AttemptRun } from './attempt.js';
+import type { AttemptResult, AttemptRun } from './attempt.js';
 import type { CgroupPlacer } from './cgroup.js';
 import type { SmtpSettings } from './email.js';
 import { startAttempt, type ScriptPlacement } from './kinds.js';
@@ -47,7 +47,17 @@ interface Active {
   attempt: AttemptRun | undefined;
   /** Set by stop(): the run was killed, its row stays 'running' so a restart runs it again. */
   abandoned: boolean;
+  /** Resolves once its outcome is committed (or it was abandoned). */
   done: Promise<void>;
+  settle: () => void;
+}
+
+/** An attempt that ended, its outcome not yet committed. */
+interface Ended {
+  run: Active;
+  attempt: number;
+  result: AttemptResult;
+  outcome: AttemptOutcome;
 }
 
 /**
@@ -60,7 +70,12 @@ interface Active {
  * side (a slow one never holds up another subscription: Serf issue 369), at
  * most `concurrency` at once. An attempt is marked started (committed) before
  * it begins and recorded after, so a row left 'running' means the daemon died
- * mid-attempt, and start() tries it again. A failed attempt is retried with
+ * mid-attempt, and start() tries it again. Writes go in steps: one
+ * transaction records every attempt that ended since the last step and marks
+ * started the runs that may start now (often the next run of the same
+ * subscription), then, only after it commits, those runs begin and the ended
+ * ones are announced (logs, metrics): one commit per delivery at most, fewer
+ * when several end together. A failed attempt is retried with
  * exponential backoff and jitter until the run's maxAttempts or maxAge, unless
  * the receiver refused it (HTTP 4xx, SMTP 5xx). Nothing here throws to the
  * caller; a failed write to the audit is fatal (fail-stop).
@@ -77,8 +92,11 @@ export class ActionDispatcher {
   /** Highest row id taken from the store; ids are assigned in commit order, so later rows are above it. */
   private highWater = 0;
   private scanScheduled = false;
+  /** Attempts that ended, waiting for the next step to commit their outcome. */
+  private ended: Ended[] = [];
+  private stepScheduled = false;
   private idleWaiters: (() => void)[] = [];
-  /** Wakes pump() when the earliest waiting retry is due. */
+  /** Wakes step() when the earliest waiting retry is due. */
   private retryTimer: NodeJS.Timeout | undefined;
   private retryTimerAt = Infinity;
 
@@ -155,7 +173,7 @@ export class ActionDispatcher {
   }
 
   private isIdle(): boolean {
-    return this.queues.size === 0 && this.active.size === 0 && !this.scanScheduled;
+    return this.queues.size === 0 && this.active.size === 0 && !this.scanScheduled && !this.stepScheduled;
   }
 
   private notifyIdle(): void {
@@ -184,14 +202,56 @@ export class ActionDispatcher {
       if (queue === undefined) this.queues.set(row.subscription, [row]);
       else queue.push(row);
     }
-    this.pump();
+    this.step();
+  }
+
+  /** An attempt ended or a retry is due: step soon, once for all that happen meanwhile. */
+  private scheduleStep(): void {
+    if (this.stepScheduled) return;
+    this.stepScheduled = true;
+    setImmediate(() => {
+      // A step that ran meanwhile (a scan's, a retry's) did this one's work.
+      if (this.stepScheduled) this.step();
+    });
+  }
+
+  /**
+   * One transaction: the outcomes of the attempts that ended, then the start
+   * marks of the runs that may start now. After it commits (never before):
+   * the ended runs are announced and let go, the picked ones begin.
+   */
+  private step(): void {
+    this.stepScheduled = false;
+    const ended = this.ended;
+    this.ended = [];
+    if (ended.length === 0 && this.state !== 'started') {
+      this.notifyIdle();
+      return;
+    }
+    const announce: (() => void)[] = [];
+    const launches: ActionRun[] = [];
+    try {
+      this.options.runs.transaction(() => {
+        for (const item of ended) announce.push(this.record(item));
+        if (this.state === 'started') this.pick(launches, Date.now());
+      });
+    } catch (err) {
+      // Nothing of this step was committed, so nothing of it is announced or started; open rows run at the next start.
+      this.state = 'stopped';
+      this.options.fatal(err, 'recording action runs');
+      for (const { run } of ended) run.settle();
+      this.notifyIdle();
+      return;
+    }
+    for (const effect of announce) effect();
+    for (const { run } of ended) run.settle();
+    for (const row of launches) this.launch(row);
     this.notifyIdle();
   }
 
-  /** Starts runs while there is room: the oldest due head among subscriptions with nothing in flight. */
-  private pump(): void {
-    while (this.state === 'started' && this.active.size < this.options.concurrency) {
-      const now = Date.now();
+  /** Picks runs while there is room: the oldest due head among subscriptions with nothing in flight; marks each started. */
+  private pick(launches: ActionRun[], now: number): void {
+    while (this.active.size + launches.length < this.options.concurrency) {
       let next: ActionRun | undefined;
       let wake = Infinity;
       for (const [subscription, queue] of this.queues) {
@@ -213,7 +273,9 @@ export class ActionDispatcher {
       queue.shift();
       const carrier = next.spec.batch !== undefined && next.batch === null ? this.gather(next, queue, now) : next;
       if (queue.length === 0) this.queues.delete(next.subscription);
-      if (carrier !== undefined) this.launch(carrier);
+      this.options.runs.markStarted(carrier.id, now);
+      this.busy.add(carrier.subscription);
+      launches.push(carrier);
     }
   }
 
@@ -242,17 +304,11 @@ export class ActionDispatcher {
     return found;
   }
 
-  /** Folds the members into head's run (committed), takes them out of the queue; undefined when the write failed (fatal). */
-  private gather(head: ActionRun, queue: ActionRun[], now: number): ActionRun | undefined {
+  /** Folds the members into head's run (in the step's transaction), takes them out of the queue. */
+  private gather(head: ActionRun, queue: ActionRun[], now: number): ActionRun {
     const members = this.members(head, queue);
     const ids = [head.eventId, ...members.map((row) => row.eventId)];
-    try {
-      this.options.runs.gatherBatch(head.id, ids, members.map((row) => row.id), now);
-    } catch (err) {
-      this.state = 'stopped';
-      this.options.fatal(err, `gathering the batch of action run ${head.id}`);
-      return undefined;
-    }
+    this.options.runs.gatherBatch(head.id, ids, members.map((row) => row.id), now);
     for (const member of members) queue.splice(queue.indexOf(member), 1);
     return { ...head, batch: ids };
   }
@@ -264,8 +320,7 @@ export class ActionDispatcher {
     this.retryTimerAt = at;
     this.retryTimer = setTimeout(() => {
       this.retryTimerAt = Infinity;
-      this.pump();
-      this.notifyIdle();
+      this.step();
     }, Math.max(0, at - Date.now()));
   }
 
@@ -276,29 +331,24 @@ export class ActionDispatcher {
     else queue.unshift(row);
   }
 
+  /** Begins a run whose start mark is committed. */
   private launch(row: ActionRun): void {
     const attempt = row.attempt + 1;
-    try {
-      this.options.runs.markStarted(row.id, Date.now());
-    } catch (err) {
-      // Not started, so not run: the row stays open and the next start() takes it.
-      this.state = 'stopped';
-      this.options.fatal(err, `marking action run ${row.id} started`);
-      return;
-    }
-    this.busy.add(row.subscription);
-    const run: Active = { row, attempt: undefined, abandoned: false, done: Promise.resolve() };
+    let settle = (): void => undefined;
+    const done = new Promise<void>((resolve) => { settle = resolve; });
+    const run: Active = { row, attempt: undefined, abandoned: false, done, settle: () => undefined };
+    // Only the run's own slot: its subscription was let go when its outcome was written (record), and may be busy again with its next run.
+    run.settle = () => {
+      this.active.delete(run);
+      settle();
+    };
     this.active.add(run);
-    run.done = this.execute(run, attempt)
-      .catch((err: unknown) => {
-        this.log.error({ err, runId: row.id, subscription: row.subscription, eventId: row.eventId }, 'action run failed internally');
-      })
-      .finally(() => {
-        this.active.delete(run);
-        this.busy.delete(row.subscription);
-        this.pump();
-        this.notifyIdle();
-      });
+    this.execute(run, attempt).catch((err: unknown) => {
+      this.log.error({ err, runId: row.id, subscription: row.subscription, eventId: row.eventId }, 'action run failed internally');
+      this.busy.delete(row.subscription);
+      run.settle();
+      this.scheduleStep();
+    });
   }
 
   private async execute(run: Active, attempt: number): Promise<void> {
@@ -306,40 +356,47 @@ export class ActionDispatcher {
     const startedAt = Date.now();
     run.attempt = startAttempt(row, attempt, { events: (id) => this.options.events.get(id), outputLimitBytes: this.options.outputLimitBytes, smtp: this.options.smtp, script: this.scriptPlacement(row, attempt) });
     const result = await run.attempt.result;
-
-    const kind = actionKind(row.spec);
-    const context = { runId: row.id, subscription: row.subscription, eventId: row.eventId, action: row.actionIndex, kind, attempt };
     if (run.abandoned) {
-      this.log.warn(context, 'action attempt cut short by shutdown; it runs again at next start');
+      this.log.warn(this.context(row, attempt), 'action attempt cut short by shutdown; it runs again at next start');
+      this.busy.delete(row.subscription);
+      run.settle();
+      this.notifyIdle();
       return;
     }
-    const outcome: AttemptOutcome = { ...result, startedAt, endedAt: Date.now() };
-    const details = { ...context, status: result.status, exitCode: result.exitCode, httpStatus: result.httpStatus, smtpReply: result.smtpReply, durationMs: outcome.endedAt - startedAt };
-    try {
-      if (result.status === 'ok') {
-        this.options.runs.finish(row.id, attempt, outcome);
-        this.finished('ok', details);
-        return;
-      }
-      if (!result.retryable) {
-        this.options.runs.finish(row.id, attempt, outcome, { reason: 'rejected', detail: result.error ?? 'refused' });
-        this.finished(result.status, { ...details, error: result.error, reason: 'rejected' });
-        return;
-      }
-      const decision = nextAttempt(attempt, row.createdAt, outcome.endedAt, this.policy(row), this.options.random);
-      if (!decision.retry) {
-        this.options.runs.finish(row.id, attempt, outcome, { reason: 'gave-up', detail: decision.detail });
-        this.finished(result.status, { ...details, error: result.error, stderr: result.stderr.slice(-1024), reason: decision.detail });
-        return;
-      }
-      this.options.runs.retry(row.id, attempt, outcome, decision.at);
-      this.log.info({ ...details, error: result.error, retryInMs: decision.at - outcome.endedAt }, `action attempt ${result.status}; retrying`);
-      this.requeue({ ...row, status: 'retrying', attempt, nextAt: decision.at });
-    } catch (err) {
-      // The row stays 'running': the next start tries it again (at least once).
-      this.state = 'stopped';
-      this.options.fatal(err, `recording attempt ${attempt} of action run ${row.id}`);
+    this.ended.push({ run, attempt, result, outcome: { ...result, startedAt, endedAt: Date.now() } });
+    this.scheduleStep();
+  }
+
+  private context(row: ActionRun, attempt: number): Record<string, unknown> {
+    return { runId: row.id, subscription: row.subscription, eventId: row.eventId, action: row.actionIndex, kind: actionKind(row.spec), attempt };
+  }
+
+  /**
+   * Writes one ended attempt (inside the step's transaction) and lets its
+   * subscription go (a retry waits at the head of its queue); returns what
+   * is announced once the step has committed.
+   */
+  private record({ run, attempt, result, outcome }: Ended): () => void {
+    const { row } = run;
+    const details = { ...this.context(row, attempt), status: result.status, exitCode: result.exitCode, httpStatus: result.httpStatus, smtpReply: result.smtpReply, durationMs: outcome.endedAt - outcome.startedAt };
+    this.active.delete(run);
+    this.busy.delete(row.subscription);
+    if (result.status === 'ok') {
+      this.options.runs.finish(row.id, attempt, outcome);
+      return () => this.finished('ok', details);
     }
+    if (!result.retryable) {
+      this.options.runs.finish(row.id, attempt, outcome, { reason: 'rejected', detail: result.error ?? 'refused' });
+      return () => this.finished(result.status, { ...details, error: result.error, reason: 'rejected' });
+    }
+    const decision = nextAttempt(attempt, row.createdAt, outcome.endedAt, this.policy(row), this.options.random);
+    if (!decision.retry) {
+      this.options.runs.finish(row.id, attempt, outcome, { reason: 'gave-up', detail: decision.detail });
+      return () => this.finished(result.status, { ...details, error: result.error, stderr: result.stderr.slice(-1024), reason: decision.detail });
+    }
+    this.options.runs.retry(row.id, attempt, outcome, decision.at);
+    this.requeue({ ...row, status: 'retrying', attempt, nextAt: decision.at });
+    return () => this.log.info({ ...details, error: result.error, retryInMs: decision.at - outcome.endedAt }, `action attempt ${result.status}; retrying`);
   }
 
   private finished(status: 'ok' | 'failed' | 'timeout', details: Record<string, unknown>): void {

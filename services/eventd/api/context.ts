@@ -5,7 +5,7 @@ import type { ConsumerRoute } from '../consumers/contract.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
 import type { Metrics } from '../metrics.js';
-import type { Inhibitor } from '../responses/inhibit.js';
+import type { InhibitRuleService } from '../responses/inhibit-rules.js';
 import type { ResponseService } from '../responses/service.js';
 import type { SilenceService } from '../responses/silences.js';
 import type { SampleHistory } from '../sample-history.js';
@@ -24,8 +24,8 @@ export interface ApiContext {
   subscriptions: SubscriptionService;
   responses: ResponseService;
   silences: SilenceService;
-  /** Absent: no inhibition rules known to the routes. */
-  inhibitor?: Pick<Inhibitor, 'state'>;
+  /** Inhibition rules (config and API); absent: none, and none can be made. */
+  inhibitRules?: Pick<InhibitRuleService, 'create' | 'list' | 'delete'>;
   evaluator: Evaluator;
   feed: EventFeed;
   metrics: Metrics;

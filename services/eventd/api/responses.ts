@@ -2,6 +2,7 @@
 import type { Member } from '../cluster/edge/cluster-node.js';
 import type { ExpressionWarning } from '../expression/index.js';
 import type { Preset } from '../presets.js';
+import type { InhibitRuleInfo } from '../responses/inhibit-rules.js';
 import type { ActionRunReason } from '../store/action-runs.js';
 import type { ActionSpec, AttributeSpec, Attrs, EventRecord, NamedResponse, Silence, Subscription, SubscriptionStatus } from '../types.js';
 
@@ -106,6 +107,10 @@ export interface ResponseList {
 
 export interface SilenceList {
   silences: (Silence & { state: 'pending' | 'active' | 'expired' })[];
+}
+
+export interface InhibitRuleList {
+  rules: InhibitRuleInfo[];
 }
 
 export interface ActionRunList {

@@ -17,6 +17,7 @@ import { memberRoutes } from './routes/members.js';
 import { presetRoutes } from './routes/presets.js';
 import { responseRoutes } from './routes/responses.js';
 import { silenceRoutes } from './routes/silences.js';
+import { inhibitRoutes } from './routes/inhibit.js';
 import { consoleRoutes } from './routes/console.js';
 import { resourceHistoryRoutes } from './routes/resource-history.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
@@ -47,6 +48,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   actionRoutes(app, context);
   responseRoutes(app, context);
   silenceRoutes(app, context);
+  inhibitRoutes(app, context);
   auditRoutes(app, context);
   memberRoutes(app, context);
   consumerRoutes(app, context.consumerRoutes);

@@ -11,6 +11,7 @@ import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
+import { inhibitCommands } from './commands/inhibit.js';
 import { subscriptionCommands } from './commands/subscriptions.js';
 import { uiCommand } from './commands/ui.js';
 import { defaults } from './context.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);
+  inhibitCommands(program);
   daemonCommands(program);
   groupCommands(program);
   producerCommands(program);

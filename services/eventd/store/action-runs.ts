@@ -133,6 +133,11 @@ export class ActionRunStore {
     this.attemptsStmt = db.prepare('SELECT * FROM action_attempts WHERE run_id = ? ORDER BY attempt');
   }
 
+  /** Runs `work` in one transaction: the dispatcher's outcomes and start marks of one step commit together (nested writes join it). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
   /** Call inside the transaction that appends the event. */
   enqueue(draft: ActionRunDraft, now: number): void {
     const skipped = draft.skip !== undefined;

@@ -235,6 +235,14 @@ const migrations: string[] = [
     PRIMARY KEY (subscription, node, resource)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Inhibition rules made through the API (POST /v1/inhibit), by id; the
+  -- config's own rules are not stored (the config is their one place).
+  CREATE TABLE inhibit_rules (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

@@ -4,6 +4,7 @@ import { ConsumerCursorStore } from './consumer-cursors.js';
 import { openDb, type Db } from './db.js';
 import { EventStore } from './events.js';
 import { FlapStateStore } from './flap-states.js';
+import { InhibitRuleStore } from './inhibit-rules.js';
 import { MetaStore } from './meta.js';
 import { ResponseStore } from './responses.js';
 import { SilenceStore } from './silences.js';
@@ -24,6 +25,7 @@ export class Store {
   readonly meta: MetaStore;
   readonly responses: ResponseStore;
   readonly silences: SilenceStore;
+  readonly inhibitRules: InhibitRuleStore;
   readonly flapStates: FlapStateStore;
   readonly audit: AuditStore;
 
@@ -38,6 +40,7 @@ export class Store {
     this.meta = new MetaStore(db);
     this.responses = new ResponseStore(db);
     this.silences = new SilenceStore(db);
+    this.inhibitRules = new InhibitRuleStore(db);
     this.flapStates = new FlapStateStore(db);
     this.audit = new AuditStore(db);
   }

@@ -27,6 +27,8 @@ interface CreateOptions {
   maxAttempts?: number;
   maxAge?: string;
   where?: string;
+  batch?: string;
+  batchMax?: number;
 }
 
 export function responseCommands(program: Command): void {
@@ -67,10 +69,13 @@ export function responseCommands(program: Command): void {
     .option('--max-attempts <n>', 'attempts before giving up', positiveInteger)
     .option('--max-age <duration>', 'no attempt later than this after the event, e.g. 1h')
     .option('--where <placement>', 'owner (default), origin or all')
+    .option('--batch <interval>', 'collect the events of this long (e.g. 1m) and give each action one array (ERRM -b)')
+    .option('--batch-max <n>', 'with --batch: leave at once with this many events (default 100)', positiveInteger)
     .action(async (name: string, options: CreateOptions, command: Command) => {
       const context = contextOf(command);
       const body = responseRequest(name, options, process.cwd());
       if (body.actions.length === 0) command.error('error: give at least one --webhook, --email or --run', { exitCode: exitUsage });
+      if (options.batchMax !== undefined && options.batch === undefined) command.error('error: --batch-max needs --batch <interval>', { exitCode: exitUsage });
       const created = await context.client.post<NamedResponse>('/v1/responses', body);
       if (context.json) return context.writeJson(created);
       context.write(`created response ${created.name}\n${describe(created)}`);
@@ -94,7 +99,7 @@ async function list(context: CliContext): Promise<void> {
   context.write(table(['NAME', 'ACTIONS', 'WINDOW', 'NODE'], result.responses.map((r) => [r.name, r.actions.map(actionTarget).join(','), windowText(r.window), r.node])));
 }
 
-export function responseRequest(name: string, options: CreateOptions, cwd: string): { name: string; actions: Record<string, unknown>[]; window?: ResponseWindow; expectedExit?: number } {
+export function responseRequest(name: string, options: CreateOptions, cwd: string): { name: string; actions: Record<string, unknown>[]; window?: ResponseWindow; expectedExit?: number; batch?: { interval: string; maxEvents?: number } } {
   const common = {
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.on === undefined ? {} : { on: options.on }),
@@ -126,6 +131,7 @@ export function responseRequest(name: string, options: CreateOptions, cwd: strin
     actions,
     ...(Object.keys(window).length === 0 ? {} : { window }),
     ...(options.expectedExit === undefined ? {} : { expectedExit: options.expectedExit }),
+    ...(options.batch === undefined ? {} : { batch: { interval: options.batch, ...(options.batchMax === undefined ? {} : { maxEvents: options.batchMax }) } }),
   };
 }
 
@@ -139,6 +145,7 @@ function describe(response: NamedResponse): string {
     ['name', response.name],
     ['window', windowText(response.window)],
     ['expected exit', response.expectedExit === undefined ? none : String(response.expectedExit)],
+    ['batch', response.batch === undefined ? none : `${response.batch.interval} or ${response.batch.maxEvents} events`],
     ['node', response.node],
     ['created', response.createdAt],
     ...response.actions.map((action, i): [string, string] => [`action ${i + 1}`, actionText(action)]),
