@@ -8,8 +8,12 @@
 // - Pulls: every heartbeat advertises what its sender holds per origin; a
 //   node behind on origin o asks the advertiser (any peer, not only o) for
 //   the missing range, one outstanding pull per origin, retried after
-//   pullTimeoutMs. A pull answered moves held(o) and clears the pull, so the
-//   next batch is asked at once: catch-up runs at one batch per round trip.
+//   pullTimeoutMs. A pull stays outstanding until its whole range is held
+//   (its answer may come as several frames: asking again on the first would
+//   fetch the rest twice); each frame of it that moves held(o) gives it
+//   pullTimeoutMs more. Once the range is held the next batch is asked at
+//   once: catch-up runs at one batch per round trip, at the puller's pace
+//   (the back-pressure a slow node applies: it asks only when it is done).
 
 import type { FloorClaim, ProgressEntry } from './frames.js';
 import { compareHlc } from './ordering.js';
@@ -34,7 +38,7 @@ export class Progress {
   private readonly claims = new Map<string, Claims>();
   /** peer -> origin -> seq the peer says it holds. */
   private readonly advertised = new Map<string, Map<string, number>>();
-  private readonly pulls = new Map<string, { peer: string; until: number }>();
+  private readonly pulls = new Map<string, { peer: string; until: number; toSeq: number; timeoutMs: number }>();
 
   constructor(initial: ReadonlyMap<string, number>) {
     for (const [origin, seq] of initial) this.heldBy.set(origin, seq);
@@ -48,9 +52,14 @@ export class Progress {
     return [...this.heldBy.keys()];
   }
 
-  setHeld(origin: string, seq: number): void {
+  /** `awake`: the core's awake clock, to give an outstanding pull that is being answered more time. */
+  setHeld(origin: string, seq: number, awake?: number): void {
     this.heldBy.set(origin, seq);
-    this.pulls.delete(origin);
+    const pull = this.pulls.get(origin);
+    if (pull !== undefined) {
+      if (seq >= pull.toSeq || awake === undefined) this.pulls.delete(origin);
+      else pull.until = Math.max(pull.until, awake + pull.timeoutMs);
+    }
     const claims = this.claims.get(origin);
     if (claims === undefined) return;
     while (claims.pending.length > 0 && (claims.pending[0] as FloorClaim).seq <= seq) {
@@ -117,8 +126,9 @@ export class Progress {
       if (origin === self || seq <= held) continue;
       const outstanding = this.pulls.get(origin);
       if (outstanding !== undefined && outstanding.until > awake) continue;
-      this.pulls.set(origin, { peer, until: awake + timeoutMs });
-      out.push({ origin, fromSeq: held + 1, toSeq: Math.min(seq, held + maxBatch) });
+      const toSeq = Math.min(seq, held + maxBatch);
+      this.pulls.set(origin, { peer, until: awake + timeoutMs, toSeq, timeoutMs });
+      out.push({ origin, fromSeq: held + 1, toSeq });
     }
     return out;
   }

@@ -18,9 +18,12 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
+import { coalesce, DatagramFit, splitEvents, type Outgoing } from './frame-batch.js';
+import { FrameInbox } from './frame-inbox.js';
 import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
-import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import { maxDatagramBytes, UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import type { HighWater } from './replay-guard.js';
 import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { toJson, toPayload, toRecord } from './payload.js';
@@ -57,6 +60,13 @@ export const membersFileName = 'cluster-members.json';
 /** The pseudo-subscription of membership changes: class Node, resource = the node. */
 export const membershipSubscription = { id: 'membership', name: 'membership' } as const;
 
+/**
+ * Most received frames, counted as one each and an events frame as its events,
+ * stepped in one transaction (frame-inbox.ts); the rest wait for the next turn
+ * of the event loop, so timers (heartbeats) and the API are never held long.
+ */
+export const maxFramesPerTransaction = 2048;
+
 export class ClusterNode implements EventRecorder {
   private readonly core: ClusterCore;
   private readonly transport: Transport;
@@ -73,6 +83,14 @@ export class ClusterNode implements EventRecorder {
   /** Outputs that would make this node record, held while its core is not ready (holdBack). */
   private readonly heldBack: CoreOutput[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly inbox = new FrameInbox<{ frame: Frame; received: ReceivedFrame }>(
+    (batch) => this.stepFrames(batch),
+    ({ frame }) => (frame.type === 'events' ? Math.max(1, frame.events.length) : 1),
+    maxFramesPerTransaction,
+  );
+  /** The frames of the transaction now open, sent once it has committed (one list per transaction). */
+  private outbox: Outgoing[] | undefined;
+  private readonly datagrams = new DatagramFit(maxDatagramBytes);
   address = '';
 
   constructor(private readonly options: ClusterNodeOptions) {
@@ -84,6 +102,7 @@ export class ClusterNode implements EventRecorder {
       // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
+      pushWindowEvents: clusterConfigDefaults.pushWindowEvents,
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
     this.highWater = new ReplayHighWaterStore(options.store.db);
@@ -155,6 +174,7 @@ export class ClusterNode implements EventRecorder {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.inbox.close();
     await this.transport.close();
   }
 
@@ -266,7 +286,7 @@ export class ClusterNode implements EventRecorder {
    */
   private stepInTransaction(input: CoreInput): string | undefined {
     const { log } = this.options;
-    const frames: Array<{ to: string; seed: boolean; frame: Frame }> = [];
+    const frames = this.openOutbox();
     let recorded: string | undefined;
     const pending: CoreOutput[] = this.core.step(input, Date.now());
     if (this.core.ready && this.heldBack.length > 0) pending.push(...this.heldBack.splice(0));
@@ -313,7 +333,6 @@ export class ClusterNode implements EventRecorder {
           break;
       }
     }
-    if (frames.length > 0) log.afterCommit(() => this.send(frames));
     return recorded;
   }
 
@@ -330,15 +349,44 @@ export class ClusterNode implements EventRecorder {
   }
 
   /**
+   * The open transaction's outbox: every step of one transaction (a producer's
+   * batch of samples, a batch of received frames) adds to it, and it is sent
+   * once, after the commit, coalesced (frame-batch.ts). A failed transaction
+   * is fatal: its frames are never sent.
+   */
+  private openOutbox(): Outgoing[] {
+    if (this.outbox !== undefined) return this.outbox;
+    const frames: Outgoing[] = [];
+    this.outbox = frames;
+    this.options.log.afterCommit(() => {
+      this.outbox = undefined;
+      this.send(frames);
+    });
+    return frames;
+  }
+
+  /** Received frames, one transaction for the batch (frame-inbox.ts); each stream's high-water is durable in it, before any effect is announced. */
+  private stepFrames(batch: Array<{ frame: Frame; received: ReceivedFrame }>): void {
+    this.options.log.transaction(`cluster step (${batch.length} frames)`, () => {
+      const highWater = new Map<string, HighWater>();
+      for (const { frame, received } of batch) {
+        highWater.set(received.stream, received.highWater);
+        this.stepInTransaction({ type: 'frame', frame });
+      }
+      for (const [stream, mark] of highWater) this.highWater.save(stream, mark);
+    });
+  }
+
+  /**
    * Sends a committed step's frames. A frame to a member is sealed for it
    * alone; one frame to several seed addresses (a join) is sealed once for
    * every node and the same bytes go to each, so a copy relayed from one seed
    * to another is a replay there.
    */
-  private send(frames: Array<{ to: string; seed: boolean; frame: Frame }>): void {
+  private send(frames: Outgoing[]): void {
     // Keyed by content: the core makes one join object per seed.
     const seedBatches = new Map<string, { frame: Frame; addresses: string[] }>();
-    for (const { to, seed, frame } of frames) {
+    for (const { to, seed, frame } of coalesce(frames, this.core.config.maxEventsPerFrame)) {
       if (seed) {
         const key = JSON.stringify(frame);
         const batch = seedBatches.get(key);
@@ -350,13 +398,36 @@ export class ClusterNode implements EventRecorder {
       if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
       // Before it leaves: the recorded time is never later than the frame's arrival (lease.ts).
       if (frame.type === 'heartbeat' && frame.beat !== undefined) this.leaseClock.sent(frame.beat, performance.now());
-      this.transport.send(address, to, frame);
-      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
+      this.sendSplitting(address, to, frame);
     }
     for (const { frame, addresses } of seedBatches.values()) {
       this.transport.broadcast(addresses, frame);
       this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type }, addresses.length);
     }
+  }
+
+  /** One frame to a member; an events frame goes in pieces that fit a datagram (frame-batch.ts). */
+  private sendSplitting(address: string, to: string, frame: Frame): void {
+    if (frame.type === 'events') {
+      for (const piece of this.datagrams.pieces(frame)) this.sendPiece(address, to, piece);
+      return;
+    }
+    this.sendPiece(address, to, frame);
+  }
+
+  private sendPiece(address: string, to: string, frame: Frame): void {
+    const result = this.transport.send(address, to, frame);
+    if (frame.type === 'events') this.datagrams.learn(frame.events.length, result.bytes);
+    if (result.sent) {
+      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
+      return;
+    }
+    if (frame.type === 'events' && frame.events.length > 1) {
+      for (const half of splitEvents(frame)) this.sendPiece(address, to, half);
+      return;
+    }
+    this.dropped('too-large', address);
+    this.options.logger.error({ to, type: frame.type }, 'cluster frame larger than one datagram; not sent');
   }
 
   private receive(received: ReceivedFrame): void {
@@ -371,8 +442,7 @@ export class ClusterNode implements EventRecorder {
     this.heardMono.set(from, performance.now());
     this.known.add(from);
     this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
-    // The stream's high-water is durable in the same transaction as the frame's effects, before they are announced.
-    this.run({ type: 'frame', frame }, () => this.highWater.save(received.stream, received.highWater));
+    this.inbox.push({ frame, received });
   }
 
   /**
