@@ -13,9 +13,22 @@ import { waitFor } from '../../test/helpers/tmp.js';
 export const burstPluginDir = join(packageRoot, 'test', 'fixtures', 'plugins');
 export const burstNames = ['n1', 'n2', 'n3'] as const;
 
+/** What the burst needs of a daemon: test/helpers/daemon.ts's DaemonProcess, of this build or of a baseline build (baseline-build.ts). */
+export interface BurstDaemon {
+  readonly pid: number | undefined;
+  readonly log: string;
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+export type DaemonFactory = (dir: string, config: Record<string, unknown>, t?: Hooks) => BurstDaemon;
+
+const thisBuild: DaemonFactory = (dir, config, t) => DaemonProcess.withConfig(dir, config, t);
+
 export interface BurstNode {
   name: string;
-  daemon: DaemonProcess;
+  daemon: BurstDaemon;
   udp: string;
 }
 
@@ -31,7 +44,7 @@ export interface BurstLoad {
  * subscription naming class Burst is created there). With `t`, the daemons are
  * the test's (disposed of on its cleanup stack); without, the caller stops them.
  */
-export async function startBurstCluster(dir: string, load: BurstLoad, t?: Hooks, extraCluster: Record<string, unknown> = {}): Promise<BurstNode[]> {
+export async function startBurstCluster(dir: string, load: BurstLoad, t?: Hooks, daemon: DaemonFactory = thisBuild): Promise<BurstNode[]> {
   const key = clusterKey();
   const ports = await freeUdpPorts(burstNames.length);
   const peers = ports.map((port) => `127.0.0.1:${port}`);
@@ -45,9 +58,8 @@ export async function startBurstCluster(dir: string, load: BurstLoad, t?: Hooks,
       log: { level: 'info' },
       plugins: { dirs: [burstPluginDir] },
       producers: { PagingSpace: { periodMs: 1000 }, Burst: { rate: load.rate, total: load.total, resources: load.resources ?? 100 } },
-      cluster: { ...base.cluster, ...extraCluster },
     };
-    return { name, daemon: DaemonProcess.withConfig(nodeDir, config, t), udp: peers[index]! };
+    return { name, daemon: daemon(nodeDir, config, t), udp: peers[index]! };
   });
   await Promise.all(nodes.map((node) => node.daemon.start()));
   await waitFor('a view of 3 on every node', async () => {

@@ -38,7 +38,9 @@ export type DropReason =
   /** Sealed for another node: a frame relayed from elsewhere. */
   | 'wrong-recipient'
   /** Sealed outside frameWindowMs of our clock. */
-  | 'expired';
+  | 'expired'
+  /** Ours, not sent: the kernel refused the datagram (send buffer full, no route). */
+  | 'send-error';
 
 /** An authenticated, fresh frame as the transport hands it on. */
 export interface ReceivedFrame {
@@ -151,8 +153,10 @@ export class UdpTransport implements Transport {
     if (frame.length > maxDatagramBytes) return { sent: false, bytes: frame.length };
     for (const { target } of targets) {
       if (!target) continue;
-      // Errors (no route, a peer's port closed) are UDP's normal life; the protocol repairs them.
-      socket.send(frame, target.port, target.host, () => {});
+      // Errors (no route, a full send buffer) are UDP's normal life; the protocol repairs them, and they are counted.
+      socket.send(frame, target.port, target.host, (error) => {
+        if (error) this.options.onDrop('send-error', formatAddress(target.host, target.port));
+      });
       this.options.onBytes?.('sent', frame.length);
     }
     return { sent: true, bytes: frame.length };
