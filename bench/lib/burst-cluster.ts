@@ -96,7 +96,14 @@ export async function followBurst(nodes: readonly BurstNode[], base: readonly nu
   const timeline: ProgressSample[] = [];
   for (;;) {
     const at = performance.now() - startedAt;
-    const counts = await Promise.all(nodes.map(async (node, i) => (await eventCount(node)) - base[i]!));
+    let counts: number[];
+    try {
+      counts = await Promise.all(nodes.map(async (node, i) => (await eventCount(node)) - base[i]!));
+    } catch (error) {
+      // A daemon whose API did not answer in time (the baseline's event loop, held by a backlog): sample again.
+      if (at > deadlineMs) throw error;
+      continue;
+    }
     timeline.push({ at, counts });
     if (counts.every((count) => count >= total) || at > deadlineMs) return timeline;
     await new Promise((resolve) => setTimeout(resolve, everyMs));

@@ -18,11 +18,12 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
-import { coalesce, DatagramFit, splitEvents, type Outgoing } from './frame-batch.js';
+import type { Outgoing } from './frame-batch.js';
+import { FrameSender } from './frame-sender.js';
 import { FrameInbox } from './frame-inbox.js';
 import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
-import { maxDatagramBytes, UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
 import type { HighWater } from './replay-guard.js';
 import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
@@ -90,7 +91,7 @@ export class ClusterNode implements EventRecorder {
   );
   /** The frames of the transaction now open, sent once it has committed (one list per transaction). */
   private outbox: Outgoing[] | undefined;
-  private readonly datagrams = new DatagramFit(maxDatagramBytes);
+  private readonly sender: FrameSender;
   address = '';
 
   constructor(private readonly options: ClusterNodeOptions) {
@@ -118,6 +119,15 @@ export class ClusterNode implements EventRecorder {
       onFrame: (frame) => this.receive(frame),
       onDrop: (reason, address) => this.dropped(reason, address),
       onBytes: (direction, bytes) => options.metrics.clusterBytes.inc({ direction }, bytes),
+    });
+    this.sender = new FrameSender({
+      transport: this.transport,
+      addressOf: (name) => this.addresses.get(name),
+      maxEventsPerFrame: this.core.config.maxEventsPerFrame,
+      leaseClock: this.leaseClock,
+      metrics: options.metrics,
+      logger: options.logger,
+      dropped: (reason, address) => this.dropped(reason, address),
     });
   }
 
@@ -270,10 +280,9 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id: key });
   }
 
-  /** One step in its own transaction (with `alsoWrite`); its effects are announced after the commit. */
-  private run(input: CoreInput, alsoWrite?: () => void): void {
+  /** One step in its own transaction; its effects are announced after the commit. */
+  private run(input: CoreInput): void {
     this.options.log.transaction(`cluster step (${input.type})`, () => {
-      alsoWrite?.();
       return this.stepInTransaction(input);
     });
   }
@@ -360,7 +369,7 @@ export class ClusterNode implements EventRecorder {
     this.outbox = frames;
     this.options.log.afterCommit(() => {
       this.outbox = undefined;
-      this.send(frames);
+      this.sender.send(frames);
     });
     return frames;
   }
@@ -375,59 +384,6 @@ export class ClusterNode implements EventRecorder {
       }
       for (const [stream, mark] of highWater) this.highWater.save(stream, mark);
     });
-  }
-
-  /**
-   * Sends a committed step's frames. A frame to a member is sealed for it
-   * alone; one frame to several seed addresses (a join) is sealed once for
-   * every node and the same bytes go to each, so a copy relayed from one seed
-   * to another is a replay there.
-   */
-  private send(frames: Outgoing[]): void {
-    // Keyed by content: the core makes one join object per seed.
-    const seedBatches = new Map<string, { frame: Frame; addresses: string[] }>();
-    for (const { to, seed, frame } of coalesce(frames, this.core.config.maxEventsPerFrame)) {
-      if (seed) {
-        const key = JSON.stringify(frame);
-        const batch = seedBatches.get(key);
-        if (batch) batch.addresses.push(to);
-        else seedBatches.set(key, { frame, addresses: [to] });
-        continue;
-      }
-      const address = this.addresses.get(to);
-      if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
-      // Before it leaves: the recorded time is never later than the frame's arrival (lease.ts).
-      if (frame.type === 'heartbeat' && frame.beat !== undefined) this.leaseClock.sent(frame.beat, performance.now());
-      this.sendSplitting(address, to, frame);
-    }
-    for (const { frame, addresses } of seedBatches.values()) {
-      this.transport.broadcast(addresses, frame);
-      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type }, addresses.length);
-    }
-  }
-
-  /** One frame to a member; an events frame goes in pieces that fit a datagram (frame-batch.ts). */
-  private sendSplitting(address: string, to: string, frame: Frame): void {
-    if (frame.type === 'events') {
-      for (const piece of this.datagrams.pieces(frame)) this.sendPiece(address, to, piece);
-      return;
-    }
-    this.sendPiece(address, to, frame);
-  }
-
-  private sendPiece(address: string, to: string, frame: Frame): void {
-    const result = this.transport.send(address, to, frame);
-    if (frame.type === 'events') this.datagrams.learn(frame.events.length, result.bytes);
-    if (result.sent) {
-      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
-      return;
-    }
-    if (frame.type === 'events' && frame.events.length > 1) {
-      for (const half of splitEvents(frame)) this.sendPiece(address, to, half);
-      return;
-    }
-    this.dropped('too-large', address);
-    this.options.logger.error({ to, type: frame.type }, 'cluster frame larger than one datagram; not sent');
   }
 
   private receive(received: ReceivedFrame): void {
