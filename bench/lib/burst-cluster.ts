@@ -148,29 +148,36 @@ export interface CatchUp {
   ms: number;
   /** behind / ms, per second. */
   rate: number;
+  /** How long the node was frozen. */
+  frozenMs: number;
   timeline: ProgressSample[];
 }
 
 /**
  * A partition of `node` during a burst: SIGSTOP (its peers hear nothing from
  * it, what they send it piles up in its socket buffer and then on the floor)
- * for `partitionMs`, SIGCONT, then the time until it holds all `total` events.
+ * for `partitionMs` and until the origin (node 0) has recorded all `total`
+ * events, SIGCONT, then the time until it holds them all: catch-up alone, not
+ * bounded by the origin's rate.
  */
 export async function partitionDuringBurst(nodes: readonly BurstNode[], node: BurstNode, base: readonly number[], total: number, partitionMs: number, deadlineMs: number): Promise<CatchUp> {
   const pid = node.daemon.pid;
   if (pid === undefined) throw new Error(`${node.name} is not running`);
+  const frozenAt = performance.now();
   process.kill(pid, 'SIGSTOP');
   try {
     await new Promise((resolve) => setTimeout(resolve, partitionMs));
+    await waitFor('the origin to finish the burst', async () => (await eventCount(nodes[0]!)) - base[0]! >= total, deadlineMs, 100);
   } finally {
     process.kill(pid, 'SIGCONT');
   }
   const index = nodes.indexOf(node);
   const woke = performance.now();
+  const frozenMs = woke - frozenAt;
   const first = (await eventCount(node)) - base[index]!;
   const timeline = await followBurst(nodes, base, total, deadlineMs, 20);
   const done = timeline.find((s) => s.counts[index]! >= total);
   // followBurst's clock starts a little after the wake: measured from the wake.
   const ms = done === undefined ? NaN : done.at + (performance.now() - woke - timeline.at(-1)!.at);
-  return { behind: total - first, ms, rate: (total - first) / (ms / 1000), timeline };
+  return { behind: total - first, ms, rate: (total - first) / (ms / 1000), frozenMs, timeline };
 }

@@ -54,6 +54,7 @@ export async function measureSustained(dir: string, rate: number, seconds: numbe
 
 export interface CatchUpRun {
   behind: number;
+  frozenMs: number;
   rate: number;
   ms: number;
   caughtUp: boolean;
@@ -67,11 +68,11 @@ export async function measureCatchUp(dir: string, rate: number, partitionS: numb
     await startBurst(nodes[0]!);
     const run = await partitionDuringBurst(nodes, nodes[2]!, base, total, partitionS * 1000, deadlineMs);
     const caughtUp = Number.isFinite(run.ms);
-    if (caughtUp) return { behind: run.behind, rate: run.rate, ms: run.ms, caughtUp };
+    if (caughtUp) return { behind: run.behind, frozenMs: run.frozenMs, rate: run.rate, ms: run.ms, caughtUp };
     // Not done by the deadline: the rate over the time it had.
     const last = run.timeline.at(-1)!;
     const gained = last.counts[2]! - (total - run.behind);
-    return { behind: run.behind, rate: gained / (last.at / 1000), ms: last.at, caughtUp };
+    return { behind: run.behind, frozenMs: run.frozenMs, rate: gained / (last.at / 1000), ms: last.at, caughtUp };
   });
 }
 

@@ -66,7 +66,7 @@ function report(current: Side, baseline: Side | undefined, flood: { replay: Floo
   out.push('throughput (3 daemons on 127.0.0.1, Burst producer on n1, events counted from /v1/status every 50 ms):');
   out.push(baselineNote);
   out.push(comparisonTable(rows, ['metric', 'eventd', 'baseline', 'baseline/eventd', 'target'], { separator: '  ', ruleSeparator: '  ' }));
-  const catchUp = (run: CatchUpRun) => `${num(run.behind)} events behind at wake, ${run.caughtUp ? `all held after ${ms(run.ms)}` : `NOT caught up after ${ms(run.ms)}`}`;
+  const catchUp = (run: CatchUpRun) => `frozen ${ms(run.frozenMs)} (until the origin had recorded the whole burst), ${num(run.behind)} events behind at wake, ${run.caughtUp ? `all held after ${ms(run.ms)}` : `NOT caught up after ${ms(run.ms)}`}`;
   out.push(`  catch-up: eventd ${catchUp(current.catchUp)}${baseline ? `; baseline ${catchUp(baseline.catchUp)}` : ''}`);
   out.push(`  kernel drops per node: eventd ${current.sustained.kernelDrops.join(', ')}${baseline ? `; baseline ${baseline.sustained.kernelDrops.join(', ')}` : ''}`);
   out.push('');
