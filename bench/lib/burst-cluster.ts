@@ -100,8 +100,11 @@ export async function followBurst(nodes: readonly BurstNode[], base: readonly nu
     try {
       counts = await Promise.all(nodes.map(async (node, i) => (await eventCount(node)) - base[i]!));
     } catch (error) {
-      // A daemon whose API did not answer in time (the baseline's event loop, held by a backlog): sample again.
-      if (at > deadlineMs) throw error;
+      // A daemon whose API did not answer in time (the baseline's event loop, held by a backlog): sample again, until the deadline.
+      if (at > deadlineMs) {
+        if (timeline.length === 0) throw error;
+        return timeline;
+      }
       continue;
     }
     timeline.push({ at, counts });
