@@ -3,9 +3,13 @@
 // node, detection of kill -9, idle traffic, and (with --soak SECONDS) false
 // downs with every core loaded. Serf: user-event delivery, member-failed
 // after kill -9, idle traffic. A benchmark, not a test: it prints figures
-// and ratios against Serf measured in the same run.
+// and ratios against Serf measured in the same run. Then throughput (3
+// daemons): a sustained burst from one origin with peer lag, catch-up after a
+// partition during a burst, and a replay flood, beside a baseline build of the
+// transport path before batching (bench/lib/throughput-report.ts).
 //
 //   npm run bench:cluster [-- --soak 300] [--crossings 60] [--serf-events 30] [--repeats 3] [--idle 10] [--no-serf]
+//     [--rate 5000] [--seconds 30] [--partition 30] [--flood-rate 10000] [--flood-seconds 5] [--baseline REF | --baseline ''] [--only-throughput | --no-throughput]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +24,7 @@ import { ensureSerf, SerfCluster } from './lib/serf.js';
 import { measureCliStartup, measureFailed, measureSerfIdle, measureUserEvents, type SerfDelivery, type SerfDetectionRun, type SerfIdle } from './lib/serf-phases.js';
 import { median, ms, num, percentile } from './lib/stats.js';
 import { comparisonTable, type ComparisonRow } from './lib/table.js';
+import { runThroughput, type ThroughputOptions } from './lib/throughput-report.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -29,6 +34,14 @@ const { values: options } = parseArgs({
     repeats: { type: 'string', default: '3' },
     idle: { type: 'string', default: '10' },
     'no-serf': { type: 'boolean', default: false },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '30' },
+    partition: { type: 'string', default: '30' },
+    'flood-rate': { type: 'string', default: '10000' },
+    'flood-seconds': { type: 'string', default: '5' },
+    baseline: { type: 'string' },
+    'only-throughput': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
   },
 });
 const nodeCount = 5;
@@ -39,7 +52,11 @@ const crossings = Number(options.crossings);
 const serfEvents = Number(options['serf-events']);
 const repeats = Number(options.repeats);
 const idleSeconds = Number(options.idle);
-for (const [name, value] of Object.entries({ soak: soakSeconds, crossings, 'serf-events': serfEvents, repeats, idle: idleSeconds })) {
+const throughput: ThroughputOptions = {
+  rate: Number(options.rate), seconds: Number(options.seconds), partitionS: Number(options.partition),
+  floodRate: Number(options['flood-rate']), floodSeconds: Number(options['flood-seconds']), baseline: options.baseline,
+};
+for (const [name, value] of Object.entries({ soak: soakSeconds, crossings, 'serf-events': serfEvents, repeats, idle: idleSeconds, rate: throughput.rate, seconds: throughput.seconds, partition: throughput.partitionS, 'flood-rate': throughput.floodRate, 'flood-seconds': throughput.floodSeconds })) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: not a number >= 0`);
 }
 
@@ -198,9 +215,15 @@ const machine = `machine: ${cpus().length} cpus (${cpus()[0]?.model.trim() ?? '?
 const dir = mkdtempSync(join(tmpdir(), 'eventd-bench-cluster-'));
 onCleanup(() => rmSync(dir, { recursive: true, force: true }));
 try {
-  const eventd = await runEventd(join(dir, 'eventd'));
-  const serf = options['no-serf'] ? '--no-serf' : await runSerf(join(dir, 'serf'));
-  report(eventd, serf, machine);
+  if (!options['only-throughput']) {
+    const eventd = await runEventd(join(dir, 'eventd'));
+    const serf = options['no-serf'] ? '--no-serf' : await runSerf(join(dir, 'serf'));
+    report(eventd, serf, machine);
+  } else {
+    console.log(machine);
+  }
+  if (!options['no-throughput']) console.log(await runThroughput(join(dir, 'throughput'), throughput, step));
+  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   runCleanup();
 }

@@ -101,10 +101,17 @@ test('a floor claim counts only once every event up to its seq is held', () => {
   assert.equal(progress.floor('m'), hlc(50));
   progress.advertise('peer', 'm', 9);
   assert.deepEqual(progress.pullsFrom('peer', 'self', 0, 3, 400), [{ origin: 'm', fromSeq: 5, toSeq: 7 }]);
-  assert.deepEqual(progress.pullsFrom('peer', 'self', 100, 3, 400), [], 'one outstanding pull per origin');
-  assert.equal(progress.pullsFrom('other', 'self', 500, 3, 400).length, 0, 'other has advertised nothing');
+  assert.deepEqual(progress.pullsFrom('peer', 'self', 100, 3, 400), [{ origin: 'm', fromSeq: 8, toSeq: 9 }], 'the next batch while the first is under way (two outstanding at most)');
+  assert.deepEqual(progress.pullsFrom('peer', 'self', 150, 3, 400), [], 'nothing is asked twice while outstanding');
+  progress.advertise('peer', 'm', 20);
+  assert.deepEqual(progress.pullsFrom('peer', 'self', 160, 3, 400), [], 'two batches outstanding: no third');
+  progress.setHeld('m', 5, 170);
+  assert.deepEqual(progress.pullsFrom('peer', 'self', 180, 3, 400), [], 'held moved, but more than a batch is still to come');
+  progress.setHeld('m', 6, 190);
+  assert.deepEqual(progress.pullsFrom('peer', 'self', 200, 3, 400), [{ origin: 'm', fromSeq: 10, toSeq: 12 }], 'a batch or less to come: the next one');
+  assert.equal(progress.pullsFrom('other', 'self', 700, 3, 400).length, 0, 'other has advertised nothing');
   progress.advertise('other', 'm', 9);
-  assert.deepEqual(progress.pullsFrom('other', 'self', 500, 3, 400), [{ origin: 'm', fromSeq: 5, toSeq: 7 }], 'after the timeout any holder is asked');
+  assert.deepEqual(progress.pullsFrom('other', 'self', 700, 3, 400), [{ origin: 'm', fromSeq: 7, toSeq: 9 }], 'after the timeout any holder is asked, from held + 1');
 });
 
 // --- membership --------------------------------------------------------------

@@ -19,7 +19,7 @@ export function createMetrics() {
     actionFailures: counter('eventd_action_failures_total', 'Action runs that ended failed or timed out (given up, or refused by the receiver)', []),
     clusterFrames: counter('eventd_cluster_frames_total', 'Cluster frames sent and received, by type', ['direction', 'type']),
     clusterBytes: counter('eventd_cluster_bytes_total', 'Cluster datagram bytes sent and received (sealed, as on the wire)', ['direction']),
-    clusterFramesDropped: counter('eventd_cluster_frames_dropped_total', 'Cluster frames refused: forged, unknown key, other cluster, malformed, too large; replays (replay, stale-boot, too-old, wrong-recipient, expired)', ['reason']),
+    clusterFramesDropped: counter('eventd_cluster_frames_dropped_total', 'Cluster frames refused: forged, unknown key, other cluster, malformed, too large; replays (replay, stale-boot, too-old, wrong-recipient, expired); send-error: one of ours the kernel refused to send', ['reason']),
     clusterKernelDrops: new Gauge({ name: 'eventd_cluster_udp_kernel_drops', help: 'Datagrams the kernel dropped for the cluster socket before we could read them (receive buffer full; /proc/net/udp drops)', registers: [registry] }),
     clusterSocketBuffer: new Gauge({ name: 'eventd_cluster_udp_buffer_bytes', help: 'Cluster socket buffer sizes the kernel granted', labelNames: ['direction'], registers: [registry] }),
     clusterSubscriptionsRefused: counter('eventd_cluster_subscriptions_refused_total', 'Replicated subscriptions refused because they do not fit the subscription schema', []),

@@ -33,8 +33,14 @@ export const clusterConfigDefaults = {
   bindPort: 7946,
   heartbeatMs: clusterDefaults.heartbeatMs,
   suspectAfterMs: clusterDefaults.suspectAfterMs,
-  /** 16 events of a few KiB each, deflated, stay far below one UDP datagram. */
-  maxEventsPerFrame: 16,
+  /**
+   * A pull asks for, and its answer carries, up to this many events: catch-up
+   * moves a batch per round trip. The edge splits a frame too large for one
+   * datagram (frame-batch.ts), so the bound is about round trips, not bytes.
+   */
+  maxEventsPerFrame: 4096,
+  /** Flow control (core.ts `pushTo`): a peer further behind than this gets no pushes and pulls instead. */
+  pushWindowEvents: clusterDefaults.pushWindowEvents,
 } as const;
 
 export function clusterSettings(raw: RawCluster, source: string): ClusterSettings {

@@ -75,9 +75,15 @@ export class Evaluator {
     for (const { key, state } of options.store.flapStates.all()) this.flaps.set(thresholdId(key), state);
   }
 
-  /** Queues a batch; batches are evaluated one at a time, in arrival order. */
+  /**
+   * Queues a batch; batches are evaluated one at a time, in arrival order.
+   * Each waits for a turn of the event loop (setImmediate): evaluation runs
+   * in promise callbacks, and a backlog of batches chained without a yield
+   * would hold timers and sockets (the cluster's heartbeats, the API) until
+   * the last one is done; a burst of samples made peers declare this node down.
+   */
   submit(className: string, samples: Sample[]): Promise<void> {
-    const run = this.queue.then(() => this.evaluate(className, samples));
+    const run = this.queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.evaluate(className, samples));
     this.queue = run.catch((error: unknown) => {
       this.options.logger.error({ err: error, class: className }, 'evaluation batch failed');
     });

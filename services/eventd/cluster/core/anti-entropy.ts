@@ -7,9 +7,15 @@
 //   floor here: no event of o at or below it can still arrive.
 // - Pulls: every heartbeat advertises what its sender holds per origin; a
 //   node behind on origin o asks the advertiser (any peer, not only o) for
-//   the missing range, one outstanding pull per origin, retried after
-//   pullTimeoutMs. A pull answered moves held(o) and clears the pull, so the
-//   next batch is asked at once: catch-up runs at one batch per round trip.
+//   the missing range, in batches of at most maxBatch. Per origin, what was
+//   asked and not yet held is outstanding, up to two batches: the next batch
+//   is asked once the one before it is half way in, so the answerer reads and
+//   seals one while the puller applies the other (catch-up is not one round
+//   trip per batch). Nothing outstanding is asked twice (an answer may come
+//   as several frames); each frame that moves held(o) gives what is
+//   outstanding pullTimeoutMs more, and once that lapses it is asked again,
+//   of any peer, from held(o) + 1. The puller asks only as it applies: the
+//   back-pressure a slow node applies to its peers.
 
 import type { FloorClaim, ProgressEntry } from './frames.js';
 import { compareHlc } from './ordering.js';
@@ -34,7 +40,7 @@ export class Progress {
   private readonly claims = new Map<string, Claims>();
   /** peer -> origin -> seq the peer says it holds. */
   private readonly advertised = new Map<string, Map<string, number>>();
-  private readonly pulls = new Map<string, { peer: string; until: number }>();
+  private readonly pulls = new Map<string, { peer: string; until: number; toSeq: number; timeoutMs: number }>();
 
   constructor(initial: ReadonlyMap<string, number>) {
     for (const [origin, seq] of initial) this.heldBy.set(origin, seq);
@@ -48,9 +54,15 @@ export class Progress {
     return [...this.heldBy.keys()];
   }
 
-  setHeld(origin: string, seq: number): void {
+  /** `awake`: the core's awake clock, to give an outstanding pull that is being answered more time. */
+  setHeld(origin: string, seq: number, awake?: number): void {
     this.heldBy.set(origin, seq);
-    this.pulls.delete(origin);
+    const pull = this.pulls.get(origin);
+    if (pull !== undefined) {
+      if (seq >= pull.toSeq || awake === undefined) this.pulls.delete(origin);
+      // Progress: what is outstanding is being answered.
+      else pull.until = Math.max(pull.until, awake + pull.timeoutMs);
+    }
     const claims = this.claims.get(origin);
     if (claims === undefined) return;
     while (claims.pending.length > 0 && (claims.pending[0] as FloorClaim).seq <= seq) {
@@ -115,10 +127,15 @@ export class Progress {
     for (const [origin, seq] of byOrigin) {
       const held = this.held(origin);
       if (origin === self || seq <= held) continue;
-      const outstanding = this.pulls.get(origin);
-      if (outstanding !== undefined && outstanding.until > awake) continue;
-      this.pulls.set(origin, { peer, until: awake + timeoutMs });
-      out.push({ origin, fromSeq: held + 1, toSeq: Math.min(seq, held + maxBatch) });
+      const pending = this.pulls.get(origin);
+      const outstanding = pending !== undefined && pending.until > awake ? pending : undefined;
+      // At most two batches outstanding: a next one once less than one is still to come.
+      if (outstanding !== undefined && outstanding.toSeq - held > maxBatch) continue;
+      const fromSeq = (outstanding?.toSeq ?? held) + 1;
+      if (fromSeq > seq) continue;
+      const toSeq = Math.min(seq, fromSeq + maxBatch - 1);
+      this.pulls.set(origin, { peer, until: awake + timeoutMs, toSeq, timeoutMs });
+      out.push({ origin, fromSeq, toSeq });
     }
     return out;
   }

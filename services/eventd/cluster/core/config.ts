@@ -14,8 +14,10 @@ export interface ClusterConfig {
   suspectAfterMs: number;
   /** Addresses (edge-defined) a node with no known peer sends `join` to. */
   seeds: readonly string[];
-  /** Most events in one `events` frame (keeps a UDP datagram small). */
+  /** Most events in one `events` frame: a pull asks for at most this many, and its answer carries them (the edge may split a frame into several datagrams). */
   maxEventsPerFrame: number;
+  /** A new event is pushed to a peer only while it is at most this many events behind (core.ts `pushTo`); past that it pulls. */
+  pushWindowEvents: number;
   /** A pull with no answer for this long may be asked again, of any peer. */
   pullTimeoutMs: number;
   /**
@@ -30,6 +32,7 @@ export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
   suspectAfterMs: 800,
   seeds: Object.freeze([]) as readonly string[],
   maxEventsPerFrame: 64,
+  pushWindowEvents: 8192,
   pullTimeoutMs: 400,
   identityWaitMs: 10_000,
 });
@@ -46,7 +49,7 @@ export function resolveClusterConfig(input: Partial<ClusterConfig> = {}): Readon
     if (!keys.includes(key as keyof ClusterConfig)) bad(`unknown cluster setting "${key}"`, { key });
   }
   const config: ClusterConfig = { ...clusterDefaults, ...input, seeds: [...(input.seeds ?? clusterDefaults.seeds)] };
-  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pullTimeoutMs', 'identityWaitMs'] as const) {
+  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pushWindowEvents', 'pullTimeoutMs', 'identityWaitMs'] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) bad(`cluster.${key} must be a positive integer`, { key, value: config[key] });
   }
   if (config.suspectAfterMs < 2 * config.heartbeatMs) {

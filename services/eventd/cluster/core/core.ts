@@ -55,6 +55,8 @@ export class ClusterCore {
   /** After recovery: own events up to meta.seq still to pull back, and the awake time to give up at. */
   private ownBehind: { until: number } | undefined;
   private nextJoinAt = 0;
+  /** Per peer: the highest own seq it said it holds (heartbeats, pulls); see `pushTo`. */
+  private readonly acked = new Map<string, number>();
 
   constructor(readonly name: string, config: Partial<ClusterConfig>, private readonly store: CoreStore) {
     this.config = resolveClusterConfig(config);
@@ -245,6 +247,7 @@ export class ClusterCore {
     this.progress.advertise(frame.from, frame.from, frame.seq);
     for (const entry of frame.progress) {
       if (entry.origin === this.name) {
+        this.ack(frame.from, entry.seq);
         // Own events held by a peer: only wanted while pulling them back after a lost store.
         if (this.ownBehind !== undefined) this.progress.advertise(frame.from, entry.origin, Math.min(entry.seq, this.meta.seq));
         continue;
@@ -260,7 +263,8 @@ export class ClusterCore {
   }
 
   private onEvents(frame: EventsFrame, now: number, out: CoreOutput[]): void {
-    const touched = new Set<string>();
+    /** Per origin, the events this frame stored, by seq: advance takes them from here instead of reading them back. */
+    const touched = new Map<string, Map<number, ClusterEvent>>();
     for (const event of frame.events) {
       if (event.seq <= this.progress.held(event.origin)) continue;
       // Own events come from the own store, but after a lost store from the peers (up to the recovered seq).
@@ -268,15 +272,18 @@ export class ClusterCore {
       this.observe(event.hlc, now);
       this.store.putEvent(event);
       this.progress.advertise(frame.from, event.origin, event.seq);
-      touched.add(event.origin);
+      let stored = touched.get(event.origin);
+      if (stored === undefined) touched.set(event.origin, (stored = new Map()));
+      stored.set(event.seq, event);
     }
-    for (const origin of touched) this.advance(origin, out);
+    for (const [origin, stored] of touched) this.advance(origin, out, stored);
     if (this.ownBehind !== undefined && this.progress.held(this.name) >= this.meta.seq) this.ownEventsDone('own-events-back', out);
     // Past a gap, or a batch of a longer catch-up: ask the sender for what follows.
     this.pullFrom(frame.from, out);
   }
 
   private onPull(frame: PullFrame, out: CoreOutput[]): void {
+    if (frame.origin === this.name) this.ack(frame.from, frame.fromSeq - 1);
     const toSeq = Math.min(frame.toSeq, frame.fromSeq + this.config.maxEventsPerFrame - 1);
     const events = this.store.events(frame.origin, frame.fromSeq, toSeq);
     if (events.length > 0) out.push({ type: 'send', to: frame.from, frame: this.header('events', { events }) });
@@ -303,7 +310,22 @@ export class ClusterCore {
     out.push({ type: 'recorded', event });
     this.accept(event, out);
     const frame = this.header('events', { events: [event] });
-    for (const peer of this.membership.peers()) out.push({ type: 'send', to: peer, frame });
+    for (const peer of this.membership.peers()) if (this.pushTo(peer, event.seq)) out.push({ type: 'send', to: peer, frame });
+  }
+
+  /**
+   * Flow control: a new event is pushed to a peer only while that peer is at
+   * most pushWindowEvents behind (by what it last said it holds). A slower
+   * peer gets no more pushes, so it is not flooded past its socket buffer; it
+   * pulls what it lacks (heartbeats advertise our seq) at its own pace, one
+   * batch after another, and gets pushes again once it has caught up.
+   */
+  private pushTo(peer: string, seq: number): boolean {
+    return seq - (this.acked.get(peer) ?? 0) <= this.config.pushWindowEvents;
+  }
+
+  private ack(peer: string, seq: number): void {
+    if (seq > (this.acked.get(peer) ?? 0)) this.acked.set(peer, seq);
   }
 
   private writeSubscription(id: string, value: Json | null, now: number, out: CoreOutput[]): void {
@@ -315,16 +337,20 @@ export class ClusterCore {
 
   // --- delivery ---------------------------------------------------------------
 
-  /** Moves held(origin) over every stored event that now follows without a gap, delivering or queueing each in seq order. */
-  private advance(origin: string, out: CoreOutput[]): void {
+  /**
+   * Moves held(origin) over every stored event that now follows without a gap, delivering or queueing each in seq order.
+   * `stored`: events this step just stored (an event at held + 1 cannot have been stored before: it would be held).
+   */
+  private advance(origin: string, out: CoreOutput[], stored?: ReadonlyMap<number, ClusterEvent>): void {
     const start = this.progress.held(origin);
     let held = start;
-    for (let next = this.store.event(origin, held + 1); next !== undefined; next = this.store.event(origin, held + 1)) {
+    const next = (seq: number): ClusterEvent | undefined => stored?.get(seq) ?? this.store.event(origin, seq);
+    for (let event = next(held + 1); event !== undefined; event = next(held + 1)) {
       held += 1;
-      this.accept(next, out);
+      this.accept(event, out);
     }
     if (held === start) return;
-    this.progress.setHeld(origin, held);
+    this.progress.setHeld(origin, held, this.awake);
     this.store.setProgress(origin, held);
   }
 

@@ -18,9 +18,13 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { SqliteCoreStore } from './sqlite-core-store.js';
 import type { Store } from '../../store/index.js';
+import type { Outgoing } from './frame-batch.js';
+import { FrameSender } from './frame-sender.js';
+import { FrameInbox } from './frame-inbox.js';
 import { Keyring } from './keyring.js';
 import type { Transport } from './transport.js';
 import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transport.js';
+import type { HighWater } from './replay-guard.js';
 import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { toJson, toPayload, toRecord } from './payload.js';
@@ -57,6 +61,13 @@ export const membersFileName = 'cluster-members.json';
 /** The pseudo-subscription of membership changes: class Node, resource = the node. */
 export const membershipSubscription = { id: 'membership', name: 'membership' } as const;
 
+/**
+ * Most received frames, counted as one each and an events frame as its events,
+ * stepped in one transaction (frame-inbox.ts); the rest wait for the next turn
+ * of the event loop, so timers (heartbeats) and the API are never held long.
+ */
+export const maxFramesPerTransaction = 2048;
+
 export class ClusterNode implements EventRecorder {
   private readonly core: ClusterCore;
   private readonly transport: Transport;
@@ -73,6 +84,14 @@ export class ClusterNode implements EventRecorder {
   /** Outputs that would make this node record, held while its core is not ready (holdBack). */
   private readonly heldBack: CoreOutput[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly inbox = new FrameInbox<{ frame: Frame; received: ReceivedFrame }>(
+    (batch) => this.stepFrames(batch),
+    ({ frame }) => (frame.type === 'events' ? Math.max(1, frame.events.length) : 1),
+    maxFramesPerTransaction,
+  );
+  /** The frames of the transaction now open, sent once it has committed (one list per transaction). */
+  private outbox: Outgoing[] | undefined;
+  private readonly sender: FrameSender;
   address = '';
 
   constructor(private readonly options: ClusterNodeOptions) {
@@ -84,6 +103,7 @@ export class ClusterNode implements EventRecorder {
       // The peer list names every node, this one too: joining ourselves would be a wasted frame per round.
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
+      pushWindowEvents: clusterConfigDefaults.pushWindowEvents,
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
     this.highWater = new ReplayHighWaterStore(options.store.db);
@@ -99,6 +119,15 @@ export class ClusterNode implements EventRecorder {
       onFrame: (frame) => this.receive(frame),
       onDrop: (reason, address) => this.dropped(reason, address),
       onBytes: (direction, bytes) => options.metrics.clusterBytes.inc({ direction }, bytes),
+    });
+    this.sender = new FrameSender({
+      transport: this.transport,
+      addressOf: (name) => this.addresses.get(name),
+      maxEventsPerFrame: this.core.config.maxEventsPerFrame,
+      leaseClock: this.leaseClock,
+      metrics: options.metrics,
+      logger: options.logger,
+      dropped: (reason, address) => this.dropped(reason, address),
     });
   }
 
@@ -155,6 +184,7 @@ export class ClusterNode implements EventRecorder {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.inbox.close();
     await this.transport.close();
   }
 
@@ -250,10 +280,9 @@ export class ClusterNode implements EventRecorder {
     this.run({ type: 'subscriptionDelete', id: key });
   }
 
-  /** One step in its own transaction (with `alsoWrite`); its effects are announced after the commit. */
-  private run(input: CoreInput, alsoWrite?: () => void): void {
+  /** One step in its own transaction; its effects are announced after the commit. */
+  private run(input: CoreInput): void {
     this.options.log.transaction(`cluster step (${input.type})`, () => {
-      alsoWrite?.();
       return this.stepInTransaction(input);
     });
   }
@@ -266,7 +295,7 @@ export class ClusterNode implements EventRecorder {
    */
   private stepInTransaction(input: CoreInput): string | undefined {
     const { log } = this.options;
-    const frames: Array<{ to: string; seed: boolean; frame: Frame }> = [];
+    const frames = this.openOutbox();
     let recorded: string | undefined;
     const pending: CoreOutput[] = this.core.step(input, Date.now());
     if (this.core.ready && this.heldBack.length > 0) pending.push(...this.heldBack.splice(0));
@@ -313,7 +342,6 @@ export class ClusterNode implements EventRecorder {
           break;
       }
     }
-    if (frames.length > 0) log.afterCommit(() => this.send(frames));
     return recorded;
   }
 
@@ -330,33 +358,32 @@ export class ClusterNode implements EventRecorder {
   }
 
   /**
-   * Sends a committed step's frames. A frame to a member is sealed for it
-   * alone; one frame to several seed addresses (a join) is sealed once for
-   * every node and the same bytes go to each, so a copy relayed from one seed
-   * to another is a replay there.
+   * The open transaction's outbox: every step of one transaction (a producer's
+   * batch of samples, a batch of received frames) adds to it, and it is sent
+   * once, after the commit, coalesced (frame-batch.ts). A failed transaction
+   * is fatal: its frames are never sent.
    */
-  private send(frames: Array<{ to: string; seed: boolean; frame: Frame }>): void {
-    // Keyed by content: the core makes one join object per seed.
-    const seedBatches = new Map<string, { frame: Frame; addresses: string[] }>();
-    for (const { to, seed, frame } of frames) {
-      if (seed) {
-        const key = JSON.stringify(frame);
-        const batch = seedBatches.get(key);
-        if (batch) batch.addresses.push(to);
-        else seedBatches.set(key, { frame, addresses: [to] });
-        continue;
+  private openOutbox(): Outgoing[] {
+    if (this.outbox !== undefined) return this.outbox;
+    const frames: Outgoing[] = [];
+    this.outbox = frames;
+    this.options.log.afterCommit(() => {
+      this.outbox = undefined;
+      this.sender.send(frames);
+    });
+    return frames;
+  }
+
+  /** Received frames, one transaction for the batch (frame-inbox.ts); each stream's high-water is durable in it, before any effect is announced. */
+  private stepFrames(batch: Array<{ frame: Frame; received: ReceivedFrame }>): void {
+    this.options.log.transaction(`cluster step (${batch.length} frames)`, () => {
+      const highWater = new Map<string, HighWater>();
+      for (const { frame, received } of batch) {
+        highWater.set(received.stream, received.highWater);
+        this.stepInTransaction({ type: 'frame', frame });
       }
-      const address = this.addresses.get(to);
-      if (address === undefined) continue; // a member not heard from yet: its own heartbeat will teach us where it is
-      // Before it leaves: the recorded time is never later than the frame's arrival (lease.ts).
-      if (frame.type === 'heartbeat' && frame.beat !== undefined) this.leaseClock.sent(frame.beat, performance.now());
-      this.transport.send(address, to, frame);
-      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type });
-    }
-    for (const { frame, addresses } of seedBatches.values()) {
-      this.transport.broadcast(addresses, frame);
-      this.options.metrics.clusterFrames.inc({ direction: 'sent', type: frame.type }, addresses.length);
-    }
+      for (const [stream, mark] of highWater) this.highWater.save(stream, mark);
+    });
   }
 
   private receive(received: ReceivedFrame): void {
@@ -371,8 +398,7 @@ export class ClusterNode implements EventRecorder {
     this.heardMono.set(from, performance.now());
     this.known.add(from);
     this.options.metrics.clusterFrames.inc({ direction: 'received', type: frame.type });
-    // The stream's high-water is durable in the same transaction as the frame's effects, before they are announced.
-    this.run({ type: 'frame', frame }, () => this.highWater.save(received.stream, received.highWater));
+    this.inbox.push({ frame, received });
   }
 
   /**

@@ -6,8 +6,11 @@
 export interface Transport {
   /** Binds; resolves to the "host:port" actually bound. */
   start(): Promise<string>;
-  /** Seals one frame body for node `to` and sends it to its address; never throws (loss is the core's to repair). */
-  send(address: string, to: string, body: unknown): void;
+  /**
+   * Seals one frame body for node `to` and sends it to its address; never throws (loss is the core's to repair).
+   * `sent` false when the sealed frame (`bytes`) is larger than one datagram: nothing was sent (the caller may split it).
+   */
+  send(address: string, to: string, body: unknown): SendResult;
   /** Seals one frame body once for every node (the broadcast domain) and sends the same bytes to each address. */
   broadcast(addresses: readonly string[], body: unknown): void;
   /** Socket buffer sizes granted, once bound. */
@@ -17,4 +20,10 @@ export interface Transport {
   /** The latest round trip measured to a peer, ms, if any. */
   rttMs(name: string): number | undefined;
   close(): Promise<void>;
+}
+
+export interface SendResult {
+  sent: boolean;
+  /** Size of the sealed frame. */
+  bytes: number;
 }

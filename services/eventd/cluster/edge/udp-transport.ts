@@ -6,7 +6,7 @@
 // protocol core already repairs loss itself (anti-entropy pulls, periodic
 // digests), so a reliable stream would buy nothing it needs. Frames are
 // deflated before sealing and bounded to one datagram.
-import type { Transport } from './transport.js';
+import type { SendResult, Transport } from './transport.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -38,7 +38,9 @@ export type DropReason =
   /** Sealed for another node: a frame relayed from elsewhere. */
   | 'wrong-recipient'
   /** Sealed outside frameWindowMs of our clock. */
-  | 'expired';
+  | 'expired'
+  /** Ours, not sent: the kernel refused the datagram (send buffer full, no route). */
+  | 'send-error';
 
 /** An authenticated, fresh frame as the transport hands it on. */
 export interface ReceivedFrame {
@@ -121,18 +123,21 @@ export class UdpTransport implements Transport {
   }
 
   /** Seals `body` for node `to` (its own replay stream) and sends it to `address`. */
-  send(address: string, to: string, body: unknown): void {
-    this.sendSealed([address], to, body);
+  send(address: string, to: string, body: unknown): SendResult {
+    return this.sendSealed([address], to, body);
   }
 
   /** Seals `body` once for every node (broadcastDomain) and sends the same bytes to each address: a copy relayed to another of them is a replay there. */
   broadcast(addresses: readonly string[], body: unknown): void {
-    this.sendSealed(addresses, broadcastDomain, body);
+    if (this.sendSealed(addresses, broadcastDomain, body).sent) return;
+    this.options.onDrop('too-large', addresses.join(','));
+    this.options.logger.error({ to: addresses }, 'cluster frame larger than one datagram; not sent');
   }
 
-  private sendSealed(addresses: readonly string[], to: string, body: unknown): void {
+  /** Not sent when the sealed frame would not fit one datagram. */
+  private sendSealed(addresses: readonly string[], to: string, body: unknown): SendResult {
     const socket = this.socket;
-    if (!socket) return;
+    if (!socket) return { sent: true, bytes: 0 };
     const targets = addresses.map((address) => ({ address, target: parseAddress(address) }));
     const counter = (this.counters.get(to) ?? 0) + 1;
     this.counters.set(to, counter);
@@ -145,17 +150,16 @@ export class UdpTransport implements Transport {
       body: deflateRawSync(JSON.stringify(body)).toString('base64'),
     };
     const frame = seal(this.options.keyring, plain);
-    if (frame.length > maxDatagramBytes) {
-      this.options.onDrop('too-large', addresses.join(','));
-      this.options.logger.error({ bytes: frame.length, to: addresses }, 'cluster frame larger than one datagram; not sent');
-      return;
-    }
+    if (frame.length > maxDatagramBytes) return { sent: false, bytes: frame.length };
     for (const { target } of targets) {
       if (!target) continue;
-      // Errors (no route, a peer's port closed) are UDP's normal life; the protocol repairs them.
-      socket.send(frame, target.port, target.host, () => {});
+      // Errors (no route, a full send buffer) are UDP's normal life; the protocol repairs them, and they are counted.
+      socket.send(frame, target.port, target.host, (error) => {
+        if (error) this.options.onDrop('send-error', formatAddress(target.host, target.port));
+      });
       this.options.onBytes?.('sent', frame.length);
     }
+    return { sent: true, bytes: frame.length };
   }
 
   async close(): Promise<void> {
