@@ -5,7 +5,7 @@
 // across it, and photographs each panel at 1280x800 and one at phone width.
 // Usage: npm run build && node scripts/console-screenshots.mjs [OUT_DIR]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 
@@ -27,10 +27,12 @@ const ctl = (...args) => execFileSync(process.execPath, ['bin/eventctl', '--api'
 let browser;
 try {
   await until('the demo', async () => (await fetch(`${api}/healthz`)).ok);
-  await until('three members', async () => (await (await fetch(`${api}/v1/members`)).json()).members.filter((m) => m.state !== 'down').length === 3);
+  // The API asks for a token even on loopback: n1 generated one into its data folder at first start.
+  const auth = { authorization: `Bearer ${readFileSync('examples/cluster-3/run/n1/data/api-token', 'utf8').trim()}` };
+  await until('three members', async () => (await (await fetch(`${api}/v1/members`, { headers: auth })).json()).members.filter((m) => m.state !== 'down').length === 3);
   // An action, so the Actions panel has a run to show.
   await fetch(`${api}/v1/subscriptions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'swap-notify', class: 'PagingSpace', where: '$resource = "total"', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', actions: [{ run: '/bin/echo', args: ['swap is high on', '$EVENTD_NODE'], timeout: '5s' }] }),
   });
   const link = ctl('ui').trim();
@@ -61,6 +63,8 @@ try {
     await page.screenshot({ path: join(outDir, `console-${panel}.png`) });
   }
   await page.setViewport({ width: 390, height: 844, isMobile: true });
+  // A change to isMobile reloads the page: wait for the panels again.
+  await page.waitForSelector('#tab-conditions');
   await page.click('#tab-conditions');
   await new Promise((resolve) => setTimeout(resolve, 700));
   await page.screenshot({ path: join(outDir, 'console-phone.png') });
