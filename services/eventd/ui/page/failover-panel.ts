@@ -24,7 +24,7 @@ export function failoverPanel(state: ConsoleState): Panel {
   const maintenance = h('div', { id: 'failover-maintenance', class: 'toolbar' });
   const groupsBox = h('div', {});
   const nodesBox = h('div', {});
-  const history = h('div', {});
+  const history = h('div', { id: 'failover-history' });
   const groupPicker = h('select', { id: 'control-group', name: 'group' });
   const nodePicker = h('select', { id: 'control-node', name: 'node' });
   const lifetime = h('input', { type: 'text', id: 'control-lifetime', name: 'lifetime', placeholder: '30m (optional)', autocomplete: 'off', spellcheck: 'false' });
