@@ -2,7 +2,8 @@
 // Screenshots of every console panel for docs/ (README "Console"): starts the
 // three-node demo (npm run demo), signs in with the link `eventctl ui` prints,
 // creates a condition from a preset in the form, moves n1's recorded swap
-// across it, and photographs each panel at 1280x800 and one at phone width.
+// across it, silences n2's, opens a failover move's confirmation, and
+// photographs each panel at 1280x800 and one at phone width.
 // Usage: npm run build && node scripts/console-screenshots.mjs [OUT_DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -52,6 +53,24 @@ try {
   await page.waitForSelector('[data-subscription=paging-space-low] [data-state=fired]', { timeout: 30_000 });
   await page.waitForSelector('[data-subscription=swap-notify] [data-state=fired]', { timeout: 30_000 });
   await page.screenshot({ path: join(outDir, 'console-conditions.png') });
+  // A silence made in the form mutes n2's crossing: the Events and Silences panels show it.
+  await page.click('#tab-silences');
+  await page.type('#silence-subscription', 'paging-space-low');
+  await page.type('#silence-node', 'n2');
+  await page.type('#silence-comment', 'n2: swap disk being replaced');
+  await page.click('#silence-create');
+  await page.waitForSelector('#silences-body tr[data-state=active]');
+  execFileSync('sh', ['examples/cluster-3/set-swap.sh', 'n2', '95']);
+  await page.waitForSelector('#silences-body [data-muted="1"]', { timeout: 30_000 });
+  // The confirmation a failover control asks for, then cancelled.
+  await page.click('#tab-failover');
+  await page.waitForSelector('#groups-table [data-group]');
+  await page.select('#control-group', 'demo-service');
+  await page.select('#control-node', 'n2');
+  await page.click('#control-move');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.screenshot({ path: join(outDir, 'console-failover-confirm.png') });
+  await page.keyboard.press('Escape');
   for (const panel of ['cluster', 'events', 'resources', 'actions', 'failover', 'silences']) {
     await page.click(`#tab-${panel}`);
     if (panel === 'resources') await page.waitForSelector('#resource-chart canvas', { timeout: 20_000 });

@@ -65,6 +65,8 @@ test('silence form: a body of the matchers given, or the errors the daemon would
 test('times from now: ahead and behind', () => {
   const now = Date.parse('2026-01-01T12:00:00Z');
   assert.equal(fromNow('2026-01-01T14:00:00Z', now), 'in 2h 0m');
+  assert.equal(fromNow('2026-01-01T13:59:50Z', now), 'in 2h 0m', 'never "1h 60m"');
+  assert.equal(fromNow('2026-01-01T13:29:10Z', now), 'in 1h 29m');
   assert.equal(fromNow('2026-01-01T12:00:40Z', now), 'in 40s');
   assert.equal(fromNow('2026-01-01T11:57:00Z', now), '3m ago');
   assert.equal(fromNow('not a time', now), 'not a time');

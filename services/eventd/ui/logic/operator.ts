@@ -108,8 +108,9 @@ export function fromNow(iso: string, now: number): string {
   const ms = Date.parse(iso) - now;
   if (Number.isNaN(ms)) return iso;
   const abs = Math.abs(ms);
-  const text =
-    abs < 60_000 ? `${Math.round(abs / 1000)}s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)}m` : `${Math.floor(abs / 3_600_000)}h ${Math.round((abs % 3_600_000) / 60_000)}m`;
+  // Rounded to whole minutes before the split, so 1h 59m 50s reads "2h 0m", never "1h 60m".
+  const minutes = Math.round(abs / 60_000);
+  const text = abs < 60_000 ? `${Math.round(abs / 1000)}s` : minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 

@@ -61,8 +61,8 @@ export function eventsPanel(state: ConsoleState): Panel {
         h('span', { class: 'mono' }, event.resource),
         h('span', {}, event.node),
       ),
-      h('pre', { class: 'json' }, JSON.stringify(event, null, 2)),
       h('div', { class: 'toolbar row-actions' }, h('button', { type: 'button', class: 'silence-like', onclick: () => silenceLike(event) }, 'Silence like this')),
+      h('pre', { class: 'json' }, JSON.stringify(event, null, 2)),
     );
   const silenceLike = (event: ConsoleEvent) => {
     state.silenceLike?.(event);
