@@ -135,6 +135,15 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
   await waitFor('the action to run for it', () => existsSync(ran) && readFileSync(ran, 'utf8').includes(`${next.id} event`), 20_000);
   await page.click('#tab-actions');
   await page.waitForSelector('#actions-table td[data-status=ok]', { timeout: 20_000 });
+
+  // "Silence like this" on an event fills the silence form from it and shows the Silences panel.
+  await page.click('#tab-events');
+  await page.click(`[data-event-id="${next.id}"] summary`);
+  await page.click(`[data-event-id="${next.id}"] button.silence-like`);
+  await page.waitForSelector('#panel-silences:not([hidden])');
+  const filled = await page.$$eval('#silence-form input', (inputs) => Object.fromEntries(inputs.map((input) => [input.name, input.value])));
+  assert.deepEqual(filled, { subscription: 'swap-high', class: '', node: 'n1', resource: 'total', duration: '10m', comment: '' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'silence-comment', 'the comment is what is left to say');
   assert.deepEqual(scriptErrors, []);
 });
 

@@ -24,6 +24,7 @@ export function silencesPanel(state: ConsoleState): Panel {
   const errors = new Map<Field | 'matchers', HTMLElement>();
   const suggestions = new Map<Field, HTMLDataListElement>();
   let silences: SilenceView[] = [];
+  let focusComment = false;
 
   const field = (name: Field, placeholder: string, help?: string) => {
     const list = h('datalist', { id: `silence-${name}-options` });
@@ -72,7 +73,8 @@ export function silencesPanel(state: ConsoleState): Panel {
     inputs.get('class')!.value = '';
     inputs.get('node')!.value = event.node;
     inputs.get('resource')!.value = event.resource;
-    inputs.get('comment')!.focus();
+    // Focused once the panel is shown (a hidden input takes no focus).
+    focusComment = true;
   };
 
   form.addEventListener('submit', (event) => {
@@ -183,6 +185,10 @@ export function silencesPanel(state: ConsoleState): Panel {
     refresh: async () => {
       if (state.subscriptions.length === 0) await state.loadSubscriptions();
       if (state.classes.length === 0) await state.loadClasses();
+      if (focusComment) {
+        focusComment = false;
+        inputs.get('comment')!.focus();
+      }
       await refresh();
     },
     // Silences end on their own: the poll moves them to expired.
