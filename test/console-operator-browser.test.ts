@@ -211,5 +211,11 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await page.waitForFunction(() => document.querySelector('#groups-table [data-group=web] .constraints')?.textContent === 'none');
   assert.equal(runningOn(), 'n3');
   assert.ok(await page.$('#failover-history li'), 'the history lists the controls');
+  // Every control the page sent, the refused one too, is in the audit as the console's.
+  const audit = (await n1.request<{ entries: { who: string; method: string; path: string; status: number }[] }>('GET', '/v1/audit?who=console')).body.entries;
+  assert.deepEqual(
+    audit.map((entry) => `${entry.method} ${entry.path} ${entry.status}`).reverse(),
+    ['POST /v1/failover/nodes/n2/standby 200', 'POST /v1/groups/web/move 409', 'POST /v1/failover/nodes/n2/unstandby 200', 'POST /v1/groups/web/move 200', 'POST /v1/groups/web/clear 200'],
+  );
   assert.deepEqual(scriptErrors, []);
 });
