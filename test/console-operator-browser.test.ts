@@ -147,7 +147,7 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
   assert.deepEqual(scriptErrors, []);
 });
 
-test('console failover: standby and unstandby, a refused move says why and changes nothing, a move lands everywhere, clear', { timeout: 240_000, skip }, async (t) => {
+test('console failover: standby and unstandby, a refused move says why and changes nothing, a move lands everywhere, clear, ban, cleanup, unmanage and manage, maintenance', { timeout: 240_000, skip }, async (t) => {
   const dir = tempDir(t, 'eventd-console-failover-');
   const { script, log } = loggingGroupScript(dir);
   const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { t, extra: { failover: { groups: [{ name: 'web', start: script, stop: script, prefer: ['n1'], timeout: '5s' }] } } });
@@ -210,12 +210,44 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await waitFor('the move cleared on n2', async () => (await groups(n2)).groups[0]!.constraints.length === 0, 15_000);
   await page.waitForFunction(() => document.querySelector('#groups-table [data-group=web] .constraints')?.textContent === 'none');
   assert.equal(runningOn(), 'n3');
+
+  // The other buttons, each confirmed and seen by another node: ban (from the form), cleanup, unmanage and manage, maintenance on and off.
+  const web = async () => (await groups(n2)).groups[0]!;
+  await page.select('#control-node', 'n1');
+  await type(page, '#control-lifetime', '1h');
+  await page.click('#control-ban');
+  await answer(page, true, /web never runs on n1 for 1h/);
+  await waitFor('the ban on n2', async () => (await web()).constraints.some((constraint) => constraint.kind === 'ban' && constraint.node === 'n1'), 15_000);
+  await page.waitForFunction(() => /^ban n1 until /.test(document.querySelector('#groups-table [data-group=web] .constraints')?.textContent ?? ''));
+  await page.click('#groups-table [data-group=web] button[aria-label="Cleanup web"]');
+  await answer(page, true, /fail counts on every node are reset/);
+  await page.waitForFunction(() => /Clean up web: done/.test(document.getElementById('failover-message')?.textContent ?? ''));
+  await page.click('#groups-table [data-group=web] button[aria-label="Unmanage web"]');
+  await answer(page, true, /No start or stop script runs for web/);
+  await waitFor('web unmanaged on n2', async () => !(await web()).managed, 15_000);
+  await page.waitForSelector('#groups-table [data-group=web] button[aria-label="Manage web"]');
+  await page.click('#groups-table [data-group=web] button[aria-label="Manage web"]');
+  await answer(page, true, /Failover takes web back/);
+  await waitFor('web managed on n2', async () => (await web()).managed, 15_000);
+  await page.waitForSelector('#maintenance-state[data-on=false]');
+  await page.click('#maintenance-toggle');
+  await answer(page, true, /No failover script runs anywhere/);
+  await waitFor('maintenance on n2', async () => (await groups(n2)).maintenance, 15_000);
+  await page.waitForSelector('#maintenance-state[data-on=true]');
+  await page.click('#maintenance-toggle');
+  await answer(page, true, /Failover acts again/);
+  await waitFor('maintenance off on n2', async () => !(await groups(n2)).maintenance, 15_000);
+  await page.waitForSelector('#maintenance-state[data-on=false]');
+  assert.equal(runningOn(), 'n3', 'none of these moved web');
   assert.ok(await page.$('#failover-history li'), 'the history lists the controls');
   // Every control the page sent, the refused one too, is in the audit as the console's.
   const audit = (await n1.request<{ entries: { who: string; method: string; path: string; status: number }[] }>('GET', '/v1/audit?who=console')).body.entries;
   assert.deepEqual(
     audit.map((entry) => `${entry.method} ${entry.path} ${entry.status}`).reverse(),
-    ['POST /v1/failover/nodes/n2/standby 200', 'POST /v1/groups/web/move 409', 'POST /v1/failover/nodes/n2/unstandby 200', 'POST /v1/groups/web/move 200', 'POST /v1/groups/web/clear 200'],
+    [
+      'POST /v1/failover/nodes/n2/standby 200', 'POST /v1/groups/web/move 409', 'POST /v1/failover/nodes/n2/unstandby 200', 'POST /v1/groups/web/move 200', 'POST /v1/groups/web/clear 200',
+      'POST /v1/groups/web/ban 200', 'POST /v1/groups/web/cleanup 200', 'POST /v1/groups/web/unmanage 200', 'POST /v1/groups/web/manage 200', 'POST /v1/failover/maintenance 200', 'POST /v1/failover/maintenance 200',
+    ],
   );
   assert.deepEqual(scriptErrors, []);
 });
