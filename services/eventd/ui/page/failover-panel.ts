@@ -78,6 +78,12 @@ export function failoverPanel(state: ConsoleState): Panel {
     placeOrBan('move');
   });
 
+  /** The row's "Move…": the form below takes the group; the node is what is left to choose. */
+  const chooseGroup = (name: string) => {
+    groupPicker.value = name;
+    nodePicker.focus();
+  };
+
   const groupRow = (group: GroupView, status: FailoverStatus) => {
     const button = (label: string, control: ControlRequest, danger = false) =>
       h('button', { type: 'button', class: danger ? 'danger' : '', 'aria-label': `${label} ${group.name}`, onclick: () => void act(control) }, label);
@@ -101,7 +107,7 @@ export function failoverPanel(state: ConsoleState): Panel {
       h(
         'td',
         { class: 'row-actions' },
-        h('button', { type: 'button', 'aria-label': `move ${group.name}`, onclick: () => ((groupPicker.value = group.name), nodePicker.focus()) }, 'Move…'),
+        h('button', { type: 'button', 'aria-label': `move ${group.name}`, onclick: () => chooseGroup(group.name) }, 'Move…'),
         group.constraints.length > 0 ? button('Clear', groupControl('clear', group.name)) : null,
         button('Cleanup', groupControl('cleanup', group.name)),
         group.managed || status.maintenance ? button('Unmanage', groupControl('unmanage', group.name), true) : null,
@@ -217,7 +223,11 @@ export function failoverPanel(state: ConsoleState): Panel {
       if (!event.class.startsWith('Failover')) return;
       renderHistory();
       // A burst of failover events (a takeover, the stream's tail at start) makes one fetch.
-      if (configured && queued === undefined) queued = setTimeout(() => void ((queued = undefined), refresh().catch(() => undefined)), 200);
+      if (!configured || queued !== undefined) return;
+      queued = setTimeout(() => {
+        queued = undefined;
+        refresh().catch(() => undefined);
+      }, 200);
     },
   };
 }

@@ -13,6 +13,7 @@ import type { ConsoleState } from './state.js';
 
 const fields = ['subscription', 'class', 'node', 'resource', 'duration', 'comment'] as const;
 type Field = (typeof fields)[number];
+const isPlace = (name: string): name is Field | 'matchers' => name === 'matchers' || (fields as readonly string[]).includes(name);
 const labels: Record<Field, string> = { subscription: 'Condition', class: 'Class', node: 'Node', resource: 'Resource', duration: 'Duration', comment: 'Comment' };
 
 export function silencesPanel(state: ConsoleState): Panel {
@@ -98,7 +99,8 @@ export function silencesPanel(state: ConsoleState): Panel {
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
       const placed = formErrors(error.body, [...fields, 'matchers', 'endsAt']);
-      for (const [name, text] of placed.byField) showError(name === 'endsAt' ? 'duration' : (name as Field | 'matchers'), text);
+      // endsAt has no field of its own here: the duration sets it.
+      for (const [name, text] of placed.byField) showError(name === 'endsAt' ? 'duration' : isPlace(name) ? name : 'matchers', text);
       failure.textContent = placed.general.join('\n');
     }
   };
