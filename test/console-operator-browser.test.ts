@@ -251,3 +251,27 @@ test('console failover: standby and unstandby, a refused move says why and chang
   );
   assert.deepEqual(scriptErrors, []);
 });
+
+test('console preset (the Done-when path): paging-space-low from the preset picker fires live and is charted with its threshold and rearm', { timeout: 180_000, skip }, async (t) => {
+  const dir = tempDir(t, 'eventd-console-preset-');
+  const procRoot = join(dir, 'proc');
+  setSwap(procRoot, 40);
+  const port = await freeLoopbackPort();
+  const daemon = DaemonProcess.withConfig(dir, { node: 'n1', dataDir: join(dir, 'data'), procRoot, api: { port }, producers: { PagingSpace: { periodMs: 100 } }, log: { level: 'info' } }, t);
+  await daemon.start();
+  const { page, scriptErrors } = await signedIn(t, daemon.url);
+  await page.waitForSelector('#preset-picker option[value=paging-space-low]');
+  await page.select('#preset-picker', 'paging-space-low');
+  const preset = (await daemon.request<{ subscription: { expr: string; rearm: string; where: string } }>('GET', '/v1/presets/paging-space-low')).body.subscription;
+  assert.equal(await page.$eval('#field-expr', (element) => (element as HTMLInputElement).value), preset.expr);
+  assert.equal(await page.$eval('#field-where', (element) => (element as HTMLInputElement).value), preset.where);
+  await page.click('#condition-create');
+  await page.waitForSelector('[data-subscription=paging-space-low]');
+  setSwap(procRoot, 95);
+  await page.waitForSelector('[data-subscription=paging-space-low] [data-resource=total][data-state=fired]', { timeout: 20_000 });
+  await page.waitForSelector('#event-list [data-event-id].event', { timeout: 20_000 });
+  await page.click('#tab-resources');
+  await page.waitForSelector('#resource-chart canvas', { timeout: 20_000 });
+  assert.equal(await page.$eval('#resource-chart', (element) => element.getAttribute('data-lines')), 'threshold:90,rearm:85');
+  assert.deepEqual(scriptErrors, []);
+});
