@@ -3,7 +3,9 @@
 // action (the event is still shown, marked), is expired from the page, and
 // the next crossing runs again. Failover, on three daemons: standby, a move
 // the daemon refuses (its message shown), a move that lands (GET /v1/groups
-// on another node says so), clear; each confirmed in a dialog first.
+// on another node says so), clear and the other controls; each confirmed in
+// a dialog first. And the Done-when's path: a condition from a preset fires
+// live and is charted with its threshold.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
