@@ -152,7 +152,10 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
 test('console failover: standby and unstandby, a refused move says why and changes nothing, a move lands everywhere, clear, ban, cleanup, unmanage and manage, maintenance', { timeout: 240_000, skip }, async (t) => {
   const dir = tempDir(t, 'eventd-console-failover-');
   const { script, log } = loggingGroupScript(dir);
-  const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { t, extra: { failover: { groups: [{ name: 'web', start: script, stop: script, prefer: ['n1'], timeout: '5s' }] } } });
+  const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { t, extra: {
+    // A lease long enough that a loaded machine never lapses it: these steps are about the controls, not fencing.
+    failover: { leaseMs: 4000, stopBudgetMs: 1000, groups: [{ name: 'web', start: script, stop: script, prefer: ['n1'], timeout: '5s' }] },
+  } });
   const [n1, n2] = nodes.map((node) => node.daemon) as [DaemonProcess, DaemonProcess];
   const groups = async (daemon: DaemonProcess) => (await daemon.request<GroupsBody>('GET', '/v1/groups')).body;
   const runningOn = () => holdingsOf(log).filter((holding) => holding.to === Infinity).map((holding) => holding.node).join();
