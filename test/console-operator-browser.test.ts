@@ -40,6 +40,15 @@ async function signedIn(t: Hooks, url: string): Promise<{ chromium: Browser; pag
   return { chromium, page, scriptErrors };
 }
 
+/**
+ * Clicks a button in a polled table: the row may be made again between
+ * finding it and clicking it (its data changed), and then it is found again.
+ * A click that failed was never dispatched, so trying again sends one.
+ */
+async function clickLive(page: Page, selector: string): Promise<void> {
+  await waitFor(`a click on ${selector}`, () => page.click(selector).then(() => true), 15_000, 100);
+}
+
 const text = (page: Page, selector: string) => page.$eval(selector, (element) => element.textContent ?? '');
 
 /** Opens the confirmation of a control and answers it: the dialog must be shown, naming what happens. */
@@ -117,11 +126,11 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
 
   // Expire: Escape on the confirmation sends nothing; confirmed, the silence ends on the daemon and leaves the list.
   await page.click('#tab-silences');
-  await page.click(`[data-silence="${silence.id}"] button`);
+  await clickLive(page, `[data-silence="${silence.id}"] button`);
   await answer(page, false, /responses again/);
   assert.match(await text(page, '#silences-message'), /cancelled/);
   assert.equal((await daemon.request<{ silences: unknown[] }>('GET', '/v1/silences')).body.silences.length, 1, 'still active');
-  await page.click(`[data-silence="${silence.id}"] button`);
+  await clickLive(page, `[data-silence="${silence.id}"] button`);
   await answer(page, true, /swap-high/);
   await page.waitForSelector('#silences-table .empty');
   assert.equal((await daemon.request<{ silences: unknown[] }>('GET', '/v1/silences')).body.silences.length, 0);
@@ -140,8 +149,8 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
 
   // "Silence like this" on an event fills the silence form from it and shows the Silences panel.
   await page.click('#tab-events');
-  await page.click(`[data-event-id="${next.id}"] summary`);
-  await page.click(`[data-event-id="${next.id}"] button.silence-like`);
+  await clickLive(page, `[data-event-id="${next.id}"] summary`);
+  await clickLive(page, `[data-event-id="${next.id}"] button.silence-like`);
   await page.waitForSelector('#panel-silences:not([hidden])');
   const filled = await page.$$eval('#silence-form input', (inputs) => Object.fromEntries(inputs.map((input) => [input.name, input.value])));
   assert.deepEqual(filled, { subscription: 'swap-high', class: '', node: 'n1', resource: 'total', duration: '10m', comment: '' });
@@ -167,7 +176,7 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await page.waitForSelector('#failover-nodes [data-node=n3]');
 
   // Standby n2 from the page: confirmed, then every node knows it.
-  await page.click('#failover-nodes [data-node=n2] button');
+  await clickLive(page, '#failover-nodes [data-node=n2] button');
   await answer(page, true, /Every group running on n2 is stopped there/);
   await waitFor('n2 in standby on n2', async () => (await groups(n2)).standby.includes('n2'), 15_000);
   await page.waitForSelector('#failover-nodes [data-node=n2] [data-standby=true]');
@@ -188,7 +197,7 @@ test('console failover: standby and unstandby, a refused move says why and chang
   assert.equal((await moves()).length, 0, 'no move was recorded');
 
   // Unstandby n2; a move cancelled at its confirmation sends nothing.
-  await page.click('#failover-nodes [data-node=n2] button');
+  await clickLive(page, '#failover-nodes [data-node=n2] button');
   await answer(page, true, /may run groups again/);
   await waitFor('n2 out of standby on n2', async () => !(await groups(n2)).standby.includes('n2'), 15_000);
   await page.select('#control-node', 'n3');
@@ -210,7 +219,7 @@ test('console failover: standby and unstandby, a refused move says why and chang
   assert.match(await text(page, '#groups-table [data-group=web] .constraints'), /^move n3 until /);
 
   // Clear from the row: the constraint goes everywhere, the group stays where it runs.
-  await page.click('#groups-table [data-group=web] button[aria-label="Clear web"]');
+  await clickLive(page, '#groups-table [data-group=web] button[aria-label="Clear web"]');
   await answer(page, true, /stays where it runs now/);
   await waitFor('the move cleared on n2', async () => (await groups(n2)).groups[0]!.constraints.length === 0, 15_000);
   await page.waitForFunction(() => document.querySelector('#groups-table [data-group=web] .constraints')?.textContent === 'none');
@@ -224,22 +233,22 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await answer(page, true, /web never runs on n1 for 1h/);
   await waitFor('the ban on n2', async () => (await web()).constraints.some((constraint) => constraint.kind === 'ban' && constraint.node === 'n1'), 15_000);
   await page.waitForFunction(() => /^ban n1 until /.test(document.querySelector('#groups-table [data-group=web] .constraints')?.textContent ?? ''));
-  await page.click('#groups-table [data-group=web] button[aria-label="Cleanup web"]');
+  await clickLive(page, '#groups-table [data-group=web] button[aria-label="Cleanup web"]');
   await answer(page, true, /fail counts on every node are reset/);
   await page.waitForFunction(() => /Clean up web: done/.test(document.getElementById('failover-message')?.textContent ?? ''));
-  await page.click('#groups-table [data-group=web] button[aria-label="Unmanage web"]');
+  await clickLive(page, '#groups-table [data-group=web] button[aria-label="Unmanage web"]');
   await answer(page, true, /No start or stop script runs for web/);
   await waitFor('web unmanaged on n2', async () => !(await web()).managed, 15_000);
   await page.waitForSelector('#groups-table [data-group=web] button[aria-label="Manage web"]');
-  await page.click('#groups-table [data-group=web] button[aria-label="Manage web"]');
+  await clickLive(page, '#groups-table [data-group=web] button[aria-label="Manage web"]');
   await answer(page, true, /Failover takes web back/);
   await waitFor('web managed on n2', async () => (await web()).managed, 15_000);
   await page.waitForSelector('#maintenance-state[data-on=false]');
-  await page.click('#maintenance-toggle');
+  await clickLive(page, '#maintenance-toggle');
   await answer(page, true, /No failover script runs anywhere/);
   await waitFor('maintenance on n2', async () => (await groups(n2)).maintenance, 15_000);
   await page.waitForSelector('#maintenance-state[data-on=true]');
-  await page.click('#maintenance-toggle');
+  await clickLive(page, '#maintenance-toggle');
   await answer(page, true, /Failover acts again/);
   await waitFor('maintenance off on n2', async () => !(await groups(n2)).maintenance, 15_000);
   await page.waitForSelector('#maintenance-state[data-on=false]');

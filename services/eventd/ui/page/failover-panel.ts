@@ -6,14 +6,29 @@ import { constraintText, failoverEventText, groupControl, knownNodes, maintenanc
 import type { FailoverStatus, GroupView, MemberView } from '../logic/types.js';
 import { ApiFailure, get, request } from './api.js';
 import { confirmControl } from './confirm.js';
-import { clock, fill, h } from './dom.js';
+import { clock, fill, h, KeyedRows } from './dom.js';
 import type { Panel } from './panel.js';
 import type { ConsoleState } from './state.js';
 
 const epochClock = (ms: number) => clock(new Date(ms).toISOString());
 
-/** Replaces a select's options, keeping what was chosen while it still exists. */
+/** What one row shows: a row is made again only when this changes. */
+interface GroupItem {
+  group: GroupView;
+  maintenance: boolean;
+}
+interface NodeItem {
+  node: string;
+  standby: boolean;
+  member: MemberView['state'] | undefined;
+  runs: string[];
+}
+
+/** Replaces a select's options when they changed (an open list is left alone), keeping what was chosen while it still exists. */
 function options(select: HTMLSelectElement, values: string[], empty: string): void {
+  const list = JSON.stringify(values);
+  if (select.dataset['values'] === list) return;
+  select.dataset['values'] = list;
   const chosen = select.value;
   fill(select, h('option', { value: '' }, empty), values.map((value) => h('option', { value, selected: value === chosen }, value)));
 }
@@ -22,15 +37,11 @@ export function failoverPanel(state: ConsoleState): Panel {
   const message = h('p', { class: 'muted', id: 'failover-message', 'aria-live': 'polite' });
   const failure = h('p', { class: 'form-error', id: 'failover-error', role: 'alert' });
   const maintenance = h('div', { id: 'failover-maintenance', class: 'toolbar' });
-  const groupsBox = h('div', {});
-  const nodesBox = h('div', {});
   const history = h('div', { id: 'failover-history' });
   const groupPicker = h('select', { id: 'control-group', name: 'group' });
   const nodePicker = h('select', { id: 'control-node', name: 'node' });
   const lifetime = h('input', { type: 'text', id: 'control-lifetime', name: 'lifetime', placeholder: '30m (optional)', autocomplete: 'off', spellcheck: 'false' });
   let configured = true;
-  /** What the tables show now: unchanged data leaves them (and the keyboard focus in them) alone. */
-  let shown = '';
   let queued: ReturnType<typeof setTimeout> | undefined;
 
   /** Asks, sends, says what happened; a refusal is shown with the daemon's own words and code. */
@@ -84,14 +95,14 @@ export function failoverPanel(state: ConsoleState): Panel {
     nodePicker.focus();
   };
 
-  const groupRow = (group: GroupView, status: FailoverStatus) => {
+  const groupRow = ({ group, maintenance: inMaintenance }: GroupItem) => {
     const button = (label: string, control: ControlRequest, danger = false) =>
       h('button', { type: 'button', class: danger ? 'danger' : '', 'aria-label': `${label} ${group.name}`, onclick: () => void act(control) }, label);
     const failures = Object.entries(group.failures);
     return h(
       'tr',
       { 'data-group': group.name },
-      h('th', { scope: 'row' }, group.name, group.managed ? null : h('div', { class: 'muted' }, status.maintenance ? 'maintenance' : 'unmanaged')),
+      h('th', { scope: 'row' }, group.name, group.managed ? null : h('div', { class: 'muted' }, inMaintenance ? 'maintenance' : 'unmanaged')),
       h('td', { 'data-owner': group.owner ?? '' }, group.owner ?? h('span', { class: 'muted' }, 'none')),
       h('td', {}, group.target ?? ''),
       h('td', {}, group.local),
@@ -110,39 +121,44 @@ export function failoverPanel(state: ConsoleState): Panel {
         h('button', { type: 'button', 'aria-label': `move ${group.name}`, onclick: () => chooseGroup(group.name) }, 'Move…'),
         group.constraints.length > 0 ? button('Clear', groupControl('clear', group.name)) : null,
         button('Cleanup', groupControl('cleanup', group.name)),
-        group.managed || status.maintenance ? button('Unmanage', groupControl('unmanage', group.name), true) : null,
+        group.managed || inMaintenance ? button('Unmanage', groupControl('unmanage', group.name), true) : null,
         group.managed ? null : button('Manage', groupControl('manage', group.name)),
       ),
     );
   };
 
-  const nodeRow = (node: string, status: FailoverStatus, members: MemberView[]) => {
-    const standby = status.standby.includes(node);
-    const member = members.find((candidate) => candidate.name === node);
+  const nodeRow = ({ node, standby, member, runs }: NodeItem) => {
     const control = nodeControl(standby ? 'unstandby' : 'standby', node);
     return h(
       'tr',
       { 'data-node': node },
       h('th', { scope: 'row' }, node),
-      h('td', {}, member ? h('span', { class: `badge ${member.state === 'down' ? 'event' : 'armed'}` }, member.state) : h('span', { class: 'muted' }, 'unknown')),
+      h('td', {}, member ? h('span', { class: `badge ${member === 'down' ? 'event' : 'armed'}` }, member) : h('span', { class: 'muted' }, 'unknown')),
       h('td', { 'data-standby': String(standby) }, standby ? h('span', { class: 'badge pending' }, 'standby') : 'online'),
-      h('td', {}, status.groups.filter((group) => group.owner === node).map((group) => group.name).join(', ')),
+      h('td', {}, runs.join(', ')),
       h('td', {}, h('button', { type: 'button', class: standby ? '' : 'danger', 'aria-label': `${standby ? 'unstandby' : 'standby'} ${node}`, onclick: () => void act(control) }, standby ? 'Unstandby' : 'Standby')),
     );
   };
 
-  const table = (id: string, caption: string, headers: string[], rows: HTMLTableRowElement[], empty: string) =>
-    h(
+  const table = (id: string, caption: string, headers: string[]) => {
+    const body = h('tbody', {});
+    const element = h(
       'div',
       { class: 'table-wrap' },
-      h(
-        'table',
-        { id },
-        h('caption', {}, caption),
-        h('thead', {}, h('tr', {}, headers.map((label) => h('th', { scope: 'col' }, label)))),
-        h('tbody', {}, rows.length > 0 ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, empty))),
-      ),
+      h('table', { id }, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((label) => h('th', { scope: 'col' }, label)))), body),
     );
+    return { element, body, columns: headers.length };
+  };
+  const groupsTable = table('groups-table', 'Groups', ['Group', 'Owner', 'Placement', 'Here', 'Moves and bans', 'Fail counts', 'Reports', '']);
+  const nodesTable = table('failover-nodes', 'Nodes', ['Node', 'Member', 'Standby', 'Runs', '']);
+  const groupRows = new KeyedRows<GroupItem>(groupsTable.body, groupRow, groupsTable.columns);
+  const nodeRows = new KeyedRows<NodeItem>(nodesTable.body, nodeRow, nodesTable.columns);
+  const notConfigured = h('p', { class: 'empty', hidden: true }, 'Failover is not configured on this daemon (no "failover" section in its config).');
+  const maintenanceState = h('span', { id: 'maintenance-state' });
+  const maintenanceToggle = h('button', { type: 'button', id: 'maintenance-toggle' });
+  let maintenanceOn = false;
+  maintenanceToggle.addEventListener('click', () => void act(maintenanceControl(!maintenanceOn)));
+  fill(maintenance, maintenanceState, maintenanceToggle);
 
   const refresh = async () => {
     let status: FailoverStatus;
@@ -151,38 +167,40 @@ export function failoverPanel(state: ConsoleState): Panel {
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.status !== 404) throw error;
       configured = false;
-      shown = '';
-      fill(groupsBox, h('p', { class: 'empty' }, 'Failover is not configured on this daemon (no "failover" section in its config).'));
-      moveForm.hidden = true;
-      fill(nodesBox);
-      fill(maintenance);
+      for (const part of [groupsTable.element, nodesTable.element, moveForm, maintenance]) part.hidden = true;
+      notConfigured.hidden = false;
       return;
     }
     configured = true;
-    moveForm.hidden = false;
     let members: MemberView[] = [];
     try {
       members = (await get<{ members: MemberView[] }>('/members')).members;
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.code !== 'EVENTD_ERR_NO_CLUSTER') throw error;
     }
+    for (const part of [groupsTable.element, nodesTable.element, moveForm, maintenance]) part.hidden = false;
+    notConfigured.hidden = true;
     const nodes = knownNodes(members.map((member) => member.name), status.groups, status.standby);
-    const key = JSON.stringify([status, members.map((member) => [member.name, member.state])]);
-    if (key === shown) return;
-    shown = key;
     options(groupPicker, status.groups.map((group) => group.name), 'choose a group');
     options(nodePicker, nodes, 'choose a node');
-    const switchTo = maintenanceControl(!status.maintenance);
-    fill(
-      maintenance,
-      h('span', { id: 'maintenance-state', 'data-on': String(status.maintenance), class: `badge ${status.maintenance ? 'pending' : 'armed'}` }, status.maintenance ? 'maintenance: no failover script runs' : 'managed'),
-      h('button', { type: 'button', id: 'maintenance-toggle', class: status.maintenance ? '' : 'danger', onclick: () => void act(switchTo) }, switchTo.title),
+    maintenanceOn = status.maintenance;
+    maintenanceState.dataset['on'] = String(status.maintenance);
+    maintenanceState.className = `badge ${status.maintenance ? 'pending' : 'armed'}`;
+    maintenanceState.textContent = status.maintenance ? 'maintenance: no failover script runs' : 'managed';
+    maintenanceToggle.className = status.maintenance ? '' : 'danger';
+    maintenanceToggle.textContent = maintenanceControl(!status.maintenance).title;
+    groupRows.update(status.groups.map((group) => ({ group, maintenance: status.maintenance })), (item) => item.group.name, (item) => JSON.stringify(item), 'No groups configured.');
+    nodeRows.update(
+      nodes.map((node) => ({
+        node,
+        standby: status.standby.includes(node),
+        member: members.find((candidate) => candidate.name === node)?.state,
+        runs: status.groups.filter((group) => group.owner === node).map((group) => group.name),
+      })),
+      (item) => item.node,
+      (item) => JSON.stringify(item),
+      'No node known yet.',
     );
-    fill(
-      groupsBox,
-      table('groups-table', 'Groups', ['Group', 'Owner', 'Placement', 'Here', 'Moves and bans', 'Fail counts', 'Reports', ''], status.groups.map((group) => groupRow(group, status)), 'No groups configured.'),
-    );
-    fill(nodesBox, table('failover-nodes', 'Nodes', ['Node', 'Member', 'Standby', 'Runs', ''], nodes.map((node) => nodeRow(node, status, members)), 'No node known yet.'));
   };
 
   const renderHistory = () =>
@@ -200,12 +218,13 @@ export function failoverPanel(state: ConsoleState): Panel {
     'section',
     { 'aria-labelledby': 'failover-title' },
     h('h2', { id: 'failover-title' }, 'Failover'),
+    notConfigured,
     maintenance,
     failure,
     message,
-    groupsBox,
+    groupsTable.element,
     moveForm,
-    nodesBox,
+    nodesTable.element,
     h('h3', {}, 'History'),
     history,
   );

@@ -7,13 +7,18 @@ import { formErrors } from '../logic/field-errors.js';
 import type { ConsoleEvent, SilenceView } from '../logic/types.js';
 import { ApiFailure, get, request } from './api.js';
 import { confirmControl } from './confirm.js';
-import { clock, fill, h } from './dom.js';
+import { clock, fill, h, KeyedRows } from './dom.js';
 import type { Panel } from './panel.js';
 import type { ConsoleState } from './state.js';
 
 const fields = ['subscription', 'class', 'node', 'resource', 'duration', 'comment'] as const;
 type Field = (typeof fields)[number];
 const isPlace = (name: string): name is Field | 'matchers' => name === 'matchers' || (fields as readonly string[]).includes(name);
+/** What one row shows: a row is made again only when this changes. */
+interface SilenceItem {
+  silence: SilenceView;
+  muted: number;
+}
 const labels: Record<Field, string> = { subscription: 'Condition', class: 'Class', node: 'Node', resource: 'Resource', duration: 'Duration', comment: 'Comment' };
 
 export function silencesPanel(state: ConsoleState): Panel {
@@ -124,29 +129,33 @@ export function silencesPanel(state: ConsoleState): Panel {
     await refresh();
   };
 
+  const silenceRow = ({ silence, muted: count }: SilenceItem) =>
+    h(
+      'tr',
+      { 'data-silence': silence.id, 'data-state': silence.state },
+      h('td', {}, h('span', { class: `badge ${silence.state === 'active' ? 'pending' : silence.state === 'expired' ? '' : 'armed'}` }, silence.state)),
+      h('td', {}, matchersText(silence.matchers), h('div', { class: 'muted mono' }, silence.id)),
+      h('td', {}, h('time', { datetime: silence.startsAt }, clock(silence.startsAt)), h('div', { class: 'muted', 'data-from': silence.startsAt })),
+      h('td', {}, h('time', { datetime: silence.endsAt }, clock(silence.endsAt)), h('div', { class: 'muted', 'data-from': silence.endsAt })),
+      h('td', {}, silence.comment),
+      h('td', {}, silence.createdBy, h('div', { class: 'muted' }, `on ${silence.node}`)),
+      h('td', { class: 'num', 'data-muted': String(count) }, String(count)),
+      h('td', {}, silence.state === 'expired' ? null : h('button', { type: 'button', class: 'danger', 'aria-label': `expire silence ${silence.id}`, onclick: () => void expire(silence) }, 'Expire')),
+    );
+  const rows = new KeyedRows<SilenceItem>(body, silenceRow, 8);
+
   const muted = (id: string) => state.events.list().filter((event) => event.silenced === id).length;
 
   const render = () => {
-    const now = Date.now();
-    fill(
-      body,
-      silences.length === 0
-        ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, showExpired.checked ? 'No silences.' : 'No active or pending silence.'))
-        : silences.map((silence) =>
-            h(
-              'tr',
-              { 'data-silence': silence.id, 'data-state': silence.state },
-              h('td', {}, h('span', { class: `badge ${silence.state === 'active' ? 'pending' : silence.state === 'expired' ? '' : 'armed'}` }, silence.state)),
-              h('td', {}, matchersText(silence.matchers), h('div', { class: 'muted mono' }, silence.id)),
-              h('td', {}, h('time', { datetime: silence.startsAt }, clock(silence.startsAt)), h('div', { class: 'muted' }, fromNow(silence.startsAt, now))),
-              h('td', {}, h('time', { datetime: silence.endsAt }, clock(silence.endsAt)), h('div', { class: 'muted' }, fromNow(silence.endsAt, now))),
-              h('td', {}, silence.comment),
-              h('td', {}, silence.createdBy, h('div', { class: 'muted' }, `on ${silence.node}`)),
-              h('td', { class: 'num', 'data-muted': String(muted(silence.id)) }, String(muted(silence.id))),
-              h('td', {}, silence.state === 'expired' ? null : h('button', { type: 'button', class: 'danger', 'aria-label': `expire silence ${silence.id}`, onclick: () => void expire(silence) }, 'Expire')),
-            ),
-          ),
+    rows.update(
+      silences.map((silence) => ({ silence, muted: muted(silence.id) })),
+      (item) => item.silence.id,
+      (item) => JSON.stringify(item),
+      showExpired.checked ? 'No silences.' : 'No active or pending silence.',
     );
+    // "in 1h 59m", "5s ago": moved on in place, so the rows stay.
+    const now = Date.now();
+    for (const element of body.querySelectorAll<HTMLElement>('[data-from]')) element.textContent = fromNow(element.dataset['from'] ?? '', now);
   };
 
   const suggest = (name: Field, values: string[]) => fill(suggestions.get(name)!, [...new Set(values)].sort().map((value) => h('option', { value })));
