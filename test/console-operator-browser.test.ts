@@ -171,6 +171,12 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await waitFor('web running on n1', () => runningOn() === 'n1', 30_000);
 
   const { page, scriptErrors } = await signedIn(t, n1.url);
+  // The Cluster panel: the three members, quorum, and the view's history in words.
+  await page.click('#tab-cluster');
+  await page.waitForSelector('#members-table [data-member=n3]');
+  assert.deepEqual(await page.$$eval('#members-table [data-member]', (rows) => rows.map((row) => row.getAttribute('data-member'))), ['n1', 'n2', 'n3']);
+  assert.equal(await text(page, '#quorum'), 'quorum');
+  await page.waitForFunction(() => [...document.querySelectorAll('#panel-cluster ul.history li')].some((li) => /^\d\d:\d\d:\d\d up n[123] \(reported by n[123]\)$/.test(li.textContent ?? '')));
   await page.click('#tab-failover');
   await page.waitForSelector('#groups-table [data-group=web] [data-owner=n1]');
   await page.waitForSelector('#failover-nodes [data-node=n3]');

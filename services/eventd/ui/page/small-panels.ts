@@ -17,10 +17,25 @@ const table = (id: string, headers: string[], rows: HTMLTableRowElement[], empty
     ),
   );
 
-const historyList = (events: ConsoleEvent[], empty: string) =>
+/** The view's history: a Node event is a member going down (event) or up (rearm), in `attrs.state`, as its reporter saw it. */
+const viewHistory = (events: ConsoleEvent[]) =>
   events.length === 0
-    ? h('p', { class: 'empty' }, empty)
-    : h('ul', { class: 'history' }, events.slice(0, 50).map((event) => h('li', {}, h('time', { datetime: event.time }, clock(event.time)), ` ${event.class} ${event.resource} on ${event.node}: `, h('span', { class: `badge ${event.type}` }, event.type), ` ${event.subscriptionName}`)));
+    ? h('p', { class: 'empty' }, 'No Node or Cluster events seen yet.')
+    : h(
+        'ul',
+        { class: 'history' },
+        events.slice(0, 50).map((event) => {
+          const said = typeof event.attrs['state'] === 'string' ? event.attrs['state'] : event.type === 'event' ? 'down' : 'up';
+          return h(
+            'li',
+            {},
+            h('time', { datetime: event.time }, clock(event.time)),
+            ' ',
+            h('span', { class: `badge ${event.type}` }, event.class === 'Node' ? said : event.type),
+            ` ${event.class === 'Node' ? event.resource : `${event.class} ${event.resource}`} (reported by ${event.node})`,
+          );
+        }),
+      );
 
 export function clusterPanel(state: ConsoleState): Panel {
   const body = h('div', {});
@@ -55,7 +70,7 @@ export function clusterPanel(state: ConsoleState): Panel {
       if (!(error instanceof ApiFailure) || error.code !== 'EVENTD_ERR_NO_CLUSTER') throw error;
       fill(body, h('p', { class: 'empty' }, 'This daemon is a single node: it has no "cluster" config.'));
     }
-    fill(history, historyList(state.events.list().filter((event) => event.class === 'Node' || event.class === 'Cluster'), 'No Node or Cluster events seen yet.'));
+    fill(history, viewHistory(state.events.list().filter((event) => event.class === 'Node' || event.class === 'Cluster')));
   };
   const element = h('section', { 'aria-labelledby': 'cluster-title' }, h('h2', { id: 'cluster-title' }, 'Cluster'), body, h('h3', {}, 'View history'), history);
   return { id: 'cluster', title: 'Cluster', element, refresh, pollMs: 2_000, onEvent: (event) => void (event.class === 'Node' || event.class === 'Cluster' ? refresh() : undefined) };
