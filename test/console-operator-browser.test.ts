@@ -128,7 +128,8 @@ test('console silences: made in the form, it mutes a crossing\'s action (the eve
   await page.click('#tab-silences');
   await clickLive(page, `[data-silence="${silence.id}"] button`);
   await answer(page, false, /responses again/);
-  assert.match(await text(page, '#silences-message'), /cancelled/);
+  // The dialog's close event comes a task after it is hidden: wait for what the page says.
+  await page.waitForFunction(() => /cancelled, nothing was sent/.test(document.getElementById('silences-message')?.textContent ?? ''));
   assert.equal((await daemon.request<{ silences: unknown[] }>('GET', '/v1/silences')).body.silences.length, 1, 'still active');
   await clickLive(page, `[data-silence="${silence.id}"] button`);
   await answer(page, true, /swap-high/);
@@ -209,7 +210,7 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await page.select('#control-node', 'n3');
   await page.click('#control-move');
   await answer(page, false, /started on n3/);
-  assert.match(await text(page, '#failover-message'), /cancelled, nothing was sent/);
+  await page.waitForFunction(() => /cancelled, nothing was sent/.test(document.getElementById('failover-message')?.textContent ?? ''));
   assert.equal((await moves()).length, 0);
 
   // The move confirmed: GET /v1/groups on another node shows it, the group runs on n3, the page shows its owner and constraint.

@@ -21,7 +21,8 @@ export function confirmControl(control: Pick<ControlRequest, 'title' | 'conseque
       if (open.open) open.close();
       resolve(answer);
     };
-    const closed = () => done(false);
+    // Escape closes it; a close event still queued from the dialog before finds this one open and is ignored.
+    const closed = () => void (open.open ? undefined : done(false));
     open.addEventListener('close', closed);
     cancel.addEventListener('click', () => done(false));
     ok.addEventListener('click', () => done(true));
