@@ -182,6 +182,13 @@ test('console failover: standby and unstandby, a refused move says why and chang
   await page.waitForSelector('#groups-table [data-group=web] [data-owner=n1]');
   await page.waitForSelector('#failover-nodes [data-node=n3]');
 
+  // A poll that finds the same data leaves the rows and the pickers' options as they are (a click or an open list survives it).
+  const row = await page.$('#failover-nodes [data-node=n3]');
+  const option = await page.$('#control-node option[value=n3]');
+  for (let polls = 0; polls < 2; polls++) await page.waitForResponse((response) => new URL(response.url()).pathname === '/ui/v1/groups', { timeout: 15_000 });
+  assert.equal(await row!.evaluate((element) => element.isConnected), true, 'the row was kept');
+  assert.equal(await option!.evaluate((element) => element.isConnected), true, 'the option was kept');
+
   // Standby n2 from the page: confirmed, then every node knows it.
   await clickLive(page, '#failover-nodes [data-node=n2] button');
   await answer(page, true, /Every group running on n2 is stopped there/);
