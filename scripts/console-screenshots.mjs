@@ -2,10 +2,11 @@
 // Screenshots of every console panel for docs/ (README "Console"): starts the
 // three-node demo (npm run demo), signs in with the link `eventctl ui` prints,
 // creates a condition from a preset in the form, moves n1's recorded swap
-// across it, and photographs each panel at 1280x800 and one at phone width.
+// across it, silences n2's, opens a failover move's confirmation, and
+// photographs each panel at 1280x800 and one at phone width.
 // Usage: npm run build && node scripts/console-screenshots.mjs [OUT_DIR]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 
@@ -27,10 +28,12 @@ const ctl = (...args) => execFileSync(process.execPath, ['bin/eventctl', '--api'
 let browser;
 try {
   await until('the demo', async () => (await fetch(`${api}/healthz`)).ok);
-  await until('three members', async () => (await (await fetch(`${api}/v1/members`)).json()).members.filter((m) => m.state !== 'down').length === 3);
+  // The API asks for a token even on loopback: n1 generated one into its data folder at first start.
+  const auth = { authorization: `Bearer ${readFileSync('examples/cluster-3/run/n1/data/api-token', 'utf8').trim()}` };
+  await until('three members', async () => (await (await fetch(`${api}/v1/members`, { headers: auth })).json()).members.filter((m) => m.state !== 'down').length === 3);
   // An action, so the Actions panel has a run to show.
   await fetch(`${api}/v1/subscriptions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'swap-notify', class: 'PagingSpace', where: '$resource = "total"', expr: 'percentUsed > 75', rearm: 'percentUsed < 60', actions: [{ run: '/bin/echo', args: ['swap is high on', '$EVENTD_NODE'], timeout: '5s' }] }),
   });
   const link = ctl('ui').trim();
@@ -50,6 +53,24 @@ try {
   await page.waitForSelector('[data-subscription=paging-space-low] [data-state=fired]', { timeout: 30_000 });
   await page.waitForSelector('[data-subscription=swap-notify] [data-state=fired]', { timeout: 30_000 });
   await page.screenshot({ path: join(outDir, 'console-conditions.png') });
+  // A silence made in the form mutes n2's crossing: the Events and Silences panels show it.
+  await page.click('#tab-silences');
+  await page.type('#silence-subscription', 'paging-space-low');
+  await page.type('#silence-node', 'n2');
+  await page.type('#silence-comment', 'n2: swap disk being replaced');
+  await page.click('#silence-create');
+  await page.waitForSelector('#silences-body tr[data-state=active]');
+  execFileSync('sh', ['examples/cluster-3/set-swap.sh', 'n2', '95']);
+  await page.waitForSelector('#silences-body [data-muted="1"]', { timeout: 30_000 });
+  // The confirmation a failover control asks for, then cancelled.
+  await page.click('#tab-failover');
+  await page.waitForSelector('#groups-table [data-group]');
+  await page.select('#control-group', 'demo-service');
+  await page.select('#control-node', 'n2');
+  await page.click('#control-move');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.screenshot({ path: join(outDir, 'console-failover-confirm.png') });
+  await page.keyboard.press('Escape');
   for (const panel of ['cluster', 'events', 'resources', 'actions', 'failover', 'silences']) {
     await page.click(`#tab-${panel}`);
     if (panel === 'resources') await page.waitForSelector('#resource-chart canvas', { timeout: 20_000 });
@@ -61,6 +82,8 @@ try {
     await page.screenshot({ path: join(outDir, `console-${panel}.png`) });
   }
   await page.setViewport({ width: 390, height: 844, isMobile: true });
+  // A change to isMobile reloads the page: wait for the panels again.
+  await page.waitForSelector('#tab-conditions');
   await page.click('#tab-conditions');
   await new Promise((resolve) => setTimeout(resolve, 700));
   await page.screenshot({ path: join(outDir, 'console-phone.png') });

@@ -28,7 +28,8 @@ export function formErrors(body: unknown, fields: readonly string[]): FormErrors
     const pointer = details?.['pointer'];
     place(named, typeof pointer === 'string' ? `${message}\n${pointer}` : message);
   } else if (Array.isArray(problems) && problems.every((problem) => typeof problem === 'string')) {
-    for (const problem of problems) place(/^([\w.]+):/.exec(problem)?.[1], problem);
+    // "(root): must have required property 'comment'" names its field at the end.
+    for (const problem of problems) place(/^([\w.]+):/.exec(problem)?.[1] ?? /required property '([\w.]+)'/.exec(problem)?.[1], problem);
   } else {
     place(/^([\w.]+):/.exec(message)?.[1], message);
   }

@@ -1,6 +1,6 @@
 // The API shapes the console reads: the daemon's own response types
 // (api/responses.ts), type-only, so the bundle carries none of the daemon's code.
-import type { ActionRunInfo, ClassInfo, GroupList, MemberList, Preset, ResourceInfo } from '../../api/responses.js';
+import type { ActionRunInfo, ClassInfo, GroupList, MemberList, Preset, ResourceInfo, SilenceList } from '../../api/responses.js';
 import type { AttributeSpec, EventRecord, Subscription } from '../../types.js';
 
 export type { Attrs, AttrValue } from '../../types.js';
@@ -13,6 +13,8 @@ export type PresetView = Preset;
 export type MemberView = MemberList['members'][number];
 export type ActionRunView = ActionRunInfo;
 export type GroupView = GroupList['groups'][number];
+export type FailoverStatus = GroupList;
+export type SilenceView = SilenceList['silences'][number];
 
 export interface ThresholdStateView {
   node: string;

@@ -42,3 +42,34 @@ export function clock(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour12: false });
 }
+
+/**
+ * A table body refreshed by polling whose rows are kept while their data
+ * stay the same: a row under the pointer or holding the focus is not
+ * replaced by an identical one (a click across a refresh would be lost).
+ */
+export class KeyedRows<T> {
+  private rows = new Map<string, { key: string; row: HTMLTableRowElement }>();
+
+  constructor(
+    private readonly body: HTMLTableSectionElement,
+    private readonly make: (item: T) => HTMLTableRowElement,
+    private readonly columns: number,
+  ) {}
+
+  /** `id` names a row, `key` is what it shows: a row whose key changed is made again. */
+  update(items: readonly T[], id: (item: T) => string, key: (item: T) => string, empty: string): void {
+    const next = new Map<string, { key: string; row: HTMLTableRowElement }>();
+    for (const item of items) {
+      const name = id(item);
+      const shows = key(item);
+      const held = this.rows.get(name);
+      next.set(name, held && held.key === shows ? held : { key: shows, row: this.make(item) });
+    }
+    this.rows = next;
+    const wanted = next.size > 0 ? [...next.values()].map((entry) => entry.row) : [h('tr', {}, h('td', { colspan: this.columns, class: 'empty' }, empty))];
+    const current = [...this.body.children];
+    if (wanted.length === current.length && wanted.every((row, index) => row === current[index])) return;
+    this.body.replaceChildren(...wanted);
+  }
+}

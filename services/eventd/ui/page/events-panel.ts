@@ -50,19 +50,24 @@ export function eventsPanel(state: ConsoleState): Panel {
   const row = (event: ConsoleEvent) =>
     h(
       'details',
-      { class: `event-row ${event.type}`, role: 'listitem', 'data-event-id': event.id },
+      { class: `event-row ${event.type}`, role: 'listitem', 'data-event-id': event.id, 'data-silenced': event.silenced },
       h(
         'summary',
         {},
         h('time', { datetime: event.time }, clock(event.time)),
-        h('span', { class: `badge ${event.type}` }, event.type),
+        h('span', {}, h('span', { class: `badge ${event.type}` }, event.type), event.silenced ? h('span', { class: 'badge silenced', title: `silence ${event.silenced}: its responses did not run` }, 'silenced') : null),
         h('span', { class: 'name' }, event.subscriptionName),
         h('span', {}, event.class),
         h('span', { class: 'mono' }, event.resource),
         h('span', {}, event.node),
       ),
+      h('div', { class: 'toolbar row-actions' }, h('button', { type: 'button', class: 'silence-like', onclick: () => silenceLike(event) }, 'Silence like this')),
       h('pre', { class: 'json' }, JSON.stringify(event, null, 2)),
     );
+  const silenceLike = (event: ConsoleEvent) => {
+    state.silenceLike?.(event);
+    location.hash = '#silences';
+  };
 
   const updateStatus = () => {
     status.textContent = paused ? `paused: ${held} new event${held === 1 ? '' : 's'} held` : `${state.events.size} events`;

@@ -7,7 +7,9 @@ import { fill, h } from './dom.js';
 import { eventsPanel } from './events-panel.js';
 import type { Panel } from './panel.js';
 import { resourcesPanel } from './resources-panel.js';
-import { actionsPanel, clusterPanel, failoverPanel, silencesPanel } from './small-panels.js';
+import { failoverPanel } from './failover-panel.js';
+import { silencesPanel } from './silences-panel.js';
+import { actionsPanel, clusterPanel } from './small-panels.js';
 import { ConsoleState } from './state.js';
 
 const root = document.getElementById('app') ?? document.body;
@@ -51,7 +53,7 @@ function prompt(expired: boolean): void {
 
 function start(): void {
   const state = new ConsoleState();
-  const panels: Panel[] = [clusterPanel(state), conditionsPanel(state), eventsPanel(state), resourcesPanel(state), actionsPanel(state), failoverPanel(state), silencesPanel()];
+  const panels: Panel[] = [clusterPanel(state), conditionsPanel(state), eventsPanel(state), resourcesPanel(state), actionsPanel(state), failoverPanel(state), silencesPanel(state)];
   const streamBadge = h('span', { id: 'stream-state', class: 'badge pending', role: 'status', 'aria-live': 'polite' }, 'connecting');
   const failure = h('p', { class: 'form-error', role: 'alert', id: 'panel-error' });
   const tabs = h('nav', { class: 'tabs', role: 'tablist', 'aria-label': 'panels' });

@@ -1,5 +1,5 @@
-// The read-mostly panels: Cluster, Actions, Failover, Silences.
-import type { ActionRunView, ConsoleEvent, GroupView, MemberView } from '../logic/types.js';
+// The read-only panels: Cluster and Actions.
+import type { ActionRunView, ConsoleEvent, MemberView } from '../logic/types.js';
 import { ApiFailure, get } from './api.js';
 import { clock, fill, h, relativeTime } from './dom.js';
 import type { Panel } from './panel.js';
@@ -17,10 +17,25 @@ const table = (id: string, headers: string[], rows: HTMLTableRowElement[], empty
     ),
   );
 
-const historyList = (events: ConsoleEvent[], empty: string) =>
+/** The view's history: a Node event is a member going down (event) or up (rearm), in `attrs.state`, as its reporter saw it. */
+const viewHistory = (events: ConsoleEvent[]) =>
   events.length === 0
-    ? h('p', { class: 'empty' }, empty)
-    : h('ul', { class: 'history' }, events.slice(0, 50).map((event) => h('li', {}, h('time', { datetime: event.time }, clock(event.time)), ` ${event.class} ${event.resource} on ${event.node}: `, h('span', { class: `badge ${event.type}` }, event.type), ` ${event.subscriptionName}`)));
+    ? h('p', { class: 'empty' }, 'No Node or Cluster events seen yet.')
+    : h(
+        'ul',
+        { class: 'history' },
+        events.slice(0, 50).map((event) => {
+          const said = typeof event.attrs['state'] === 'string' ? event.attrs['state'] : event.type === 'event' ? 'down' : 'up';
+          return h(
+            'li',
+            {},
+            h('time', { datetime: event.time }, clock(event.time)),
+            ' ',
+            h('span', { class: `badge ${event.type}` }, event.class === 'Node' ? said : event.type),
+            ` ${event.class === 'Node' ? event.resource : `${event.class} ${event.resource}`} (reported by ${event.node})`,
+          );
+        }),
+      );
 
 export function clusterPanel(state: ConsoleState): Panel {
   const body = h('div', {});
@@ -55,7 +70,7 @@ export function clusterPanel(state: ConsoleState): Panel {
       if (!(error instanceof ApiFailure) || error.code !== 'EVENTD_ERR_NO_CLUSTER') throw error;
       fill(body, h('p', { class: 'empty' }, 'This daemon is a single node: it has no "cluster" config.'));
     }
-    fill(history, historyList(state.events.list().filter((event) => event.class === 'Node' || event.class === 'Cluster'), 'No Node or Cluster events seen yet.'));
+    fill(history, viewHistory(state.events.list().filter((event) => event.class === 'Node' || event.class === 'Cluster')));
   };
   const element = h('section', { 'aria-labelledby': 'cluster-title' }, h('h2', { id: 'cluster-title' }, 'Cluster'), body, h('h3', {}, 'View history'), history);
   return { id: 'cluster', title: 'Cluster', element, refresh, pollMs: 2_000, onEvent: (event) => void (event.class === 'Node' || event.class === 'Cluster' ? refresh() : undefined) };
@@ -87,7 +102,13 @@ export function actionsPanel(state: ConsoleState): Panel {
             h('td', {}, state.subscriptionName(run.subscription)),
             h('td', { class: 'mono' }, run.eventId),
             h('td', { class: 'mono' }, actionText(run.spec)),
-            h('td', {}, h('span', { class: `badge ${run.status === 'ok' ? 'armed' : run.status === 'failed' || run.status === 'timeout' ? 'event' : 'pending'}` }, run.status)),
+            h(
+              'td',
+              { 'data-status': run.status, 'data-reason': run.reason ?? undefined },
+              h('span', { class: `badge ${run.status === 'ok' ? 'armed' : run.status === 'failed' || run.status === 'timeout' ? 'event' : 'pending'}` }, run.status),
+              // Why it did not run: silenced (by which silence), outside its window, inhibited, flapping.
+              run.reason ? h('div', { class: 'muted' }, `${run.reason}${run.detail ? ` ${run.detail}` : ''}`) : null,
+            ),
             h('td', { class: 'num' }, run.exitCode ?? run.signal ?? ''),
             h('td', { class: 'num' }, duration(run)),
             h(
@@ -105,42 +126,4 @@ export function actionsPanel(state: ConsoleState): Panel {
   };
   const element = h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), body);
   return { id: 'actions', title: 'Actions', element, refresh, pollMs: 3_000 };
-}
-
-export function failoverPanel(state: ConsoleState): Panel {
-  const body = h('div', {});
-  const history = h('div', {});
-  const refresh = async () => {
-    try {
-      const { groups } = await get<{ groups: GroupView[] }>('/groups');
-      fill(
-        body,
-        table(
-          'groups-table',
-          ['Group', 'Owner', 'Placement', 'Here'],
-          groups.map((group) =>
-            h('tr', { 'data-group': group.name }, h('th', { scope: 'row' }, group.name), h('td', {}, group.owner ?? h('span', { class: 'muted' }, 'none')), h('td', {}, group.target ?? ''), h('td', {}, group.local)),
-          ),
-          'No groups configured.',
-        ),
-        h('p', { class: 'muted' }, 'Move, standby and cleanup come here once the daemon has those operations.'),
-      );
-    } catch (error) {
-      if (!(error instanceof ApiFailure) || error.status !== 404) throw error;
-      fill(body, h('p', { class: 'empty' }, 'Failover is not configured on this daemon.'));
-    }
-    fill(history, historyList(state.events.list().filter((event) => event.class.startsWith('Failover')), 'No failover events seen yet.'));
-  };
-  const element = h('section', { 'aria-labelledby': 'failover-title' }, h('h2', { id: 'failover-title' }, 'Failover'), body, h('h3', {}, 'History'), history);
-  return { id: 'failover', title: 'Failover', element, refresh, pollMs: 3_000, onEvent: (event) => void (event.class.startsWith('Failover') ? refresh() : undefined) };
-}
-
-export function silencesPanel(): Panel {
-  const element = h(
-    'section',
-    { 'aria-labelledby': 'silences-title' },
-    h('h2', { id: 'silences-title' }, 'Silences'),
-    h('p', { class: 'empty' }, 'Not available yet: this daemon has no silences API. Silences will be listed, created and expired here once it has.'),
-  );
-  return { id: 'silences', title: 'Silences', element, refresh: async () => undefined };
 }

@@ -9,6 +9,8 @@ export class ConsoleState {
   readonly conditions = new ConditionStates();
   subscriptions: SubscriptionView[] = [];
   classes: ClassView[] = [];
+  /** Set by the Silences panel: fills its form from an event (the Events panel's "Silence like this"). */
+  silenceLike: ((event: ConsoleEvent) => void) | undefined;
 
   async loadClasses(): Promise<void> {
     this.classes = (await get<{ classes: ClassView[] }>('/classes')).classes;
