@@ -36,6 +36,8 @@ import { SampleHistory } from './sample-history.js';
 import type { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
+import { EventClasses } from './messaging/event-classes.js';
+import { RaiseService } from './messaging/raise.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
@@ -154,11 +156,17 @@ export class Daemon {
       plan: { response: (name) => responses.lookup(name), mute: (event) => inhibitRules.muting(event) },
       observe: (event) => inhibitRules.observe(event),
     });
+    const eventClasses = new EventClasses(config.events.classes);
     // Producers wake when a subscription names their class; the registry reaches them through this hand-off,
     // and they hand samples to the evaluator, made below, only once they are woken (after start).
     const registry = new SubscriptionRegistry({
-      onClassNeeded: (className) => producers.wake(className),
-      onClassIdle: (className) => producers.sleep(className),
+      // A raised class has no producer: its samples are the raises.
+      onClassNeeded: (className) => {
+        if (!eventClasses.has(className)) producers.wake(className);
+      },
+      onClassIdle: (className) => {
+        if (!eventClasses.has(className)) producers.sleep(className);
+      },
     });
     // A cluster: the core gives every event its identity and fills the log with what it delivers.
     const cluster = config.cluster
@@ -204,14 +212,15 @@ export class Daemon {
       },
     });
     await producers.load();
+    eventClasses.checkAgainst(producers.manifests().map((manifest) => manifest.class));
     producers.watch();
     const subscriptions: SubscriptionService = new SubscriptionService({
       node: config.node,
       store,
       registry,
       logger,
-      manifest: (className) => producers.manifest(className),
-      knownClasses: () => producers.manifests().map((manifest) => manifest.class),
+      manifest: (className) => producers.manifest(className) ?? eventClasses.manifest(className),
+      knownClasses: () => [...producers.manifests(), ...eventClasses.manifests()].map((manifest) => manifest.class),
       onDeleted: (id) => evaluator.forget(id),
       onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
       responseExists: (name) => responses.lookup(name) !== undefined,
@@ -233,6 +242,10 @@ export class Daemon {
       services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
       fatal,
     });
+    const raise = new RaiseService({
+      node: config.node, clustered: cluster !== undefined, classes: eventClasses, store, log, recorder, feed,
+      submit: (className, samples) => evaluator.submit(className, samples),
+    });
     subscriptions.restore();
     for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
     if (cluster) await cluster.start();
@@ -243,7 +256,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

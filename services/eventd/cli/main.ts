@@ -9,6 +9,7 @@ import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
 import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
+import { raiseCommands } from './commands/raise.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { inhibitCommands } from './commands/inhibit.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
     .option('--json', 'machine output: the API JSON as is (with events --follow: one event per line)');
   subscriptionCommands(program);
   eventCommands(program);
+  raiseCommands(program);
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);
