@@ -38,6 +38,7 @@ import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
 import { EventClasses } from './messaging/event-classes.js';
 import { RaiseService } from './messaging/raise.js';
+import { tagsKey, TagService } from './messaging/tags.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
@@ -186,16 +187,23 @@ export class Daemon {
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
     function replicated(id: string, value: Json | null): void {
       if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
+      else if (id.startsWith(tagsKey)) tags.applyReplicated(id.slice(tagsKey.length), value);
       else if (id.startsWith(silenceKey)) silences.applyReplicated(id.slice(silenceKey.length), isSilence(value) ? value : null);
       else if (id.startsWith(inhibitKey)) inhibitRules.applyReplicated(id.slice(inhibitKey.length), isInhibitRule(value) ? value : null);
       else subscriptions.applyReplicated(id, value);
     }
+    const tags: TagService = new TagService({
+      node: config.node, configured: config.tags, store, logger,
+      ...(cluster ? { publish: (own) => cluster.putEntry(tagsKey + config.node, own) } : {}),
+      onChange: () => subscriptions.placeTagScoped(),
+    });
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
     const history = new SampleHistory();
     const evaluator = new Evaluator({
       node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
       silencing: (draft) => silences.silencing(draft),
       onFault: (id) => subscriptions.suspend(id),
+      tags: () => tags.mine(),
     });
     const producers = new ProducerHost({
       node: config.node,
@@ -224,6 +232,7 @@ export class Daemon {
       onDeleted: (id) => evaluator.forget(id),
       onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
       responseExists: (name) => responses.lookup(name) !== undefined,
+      tagsHold: (wanted) => tags.matchesHere(wanted),
       health: evaluator.health,
       latestSamples: (className) => evaluator.latestSamples(className),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
@@ -249,6 +258,7 @@ export class Daemon {
     subscriptions.restore();
     for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
     if (cluster) await cluster.start();
+    tags.announce();
     await consumers.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
@@ -256,7 +266,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

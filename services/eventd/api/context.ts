@@ -13,6 +13,7 @@ import type { Store } from '../store/index.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import type { EventClasses } from '../messaging/event-classes.js';
 import type { RaiseService } from '../messaging/raise.js';
+import type { TagService } from '../messaging/tags.js';
 import type { ProducerManifest } from '../types.js';
 
 /** What the routes need from the daemon; the API owns no state of its own. */
@@ -45,6 +46,8 @@ export interface ApiContext {
   /** Raising events of declared classes (absent: no POST /v1/events, e.g. in unit tests). */
   raise?: RaiseService;
   eventClasses?: EventClasses;
+  /** This node's tags and its peers' (absent in unit tests). */
+  tags?: TagService;
   producers: {
     manifests(): ProducerManifest[];
     awake(): string[];

@@ -10,6 +10,7 @@ import { eventCommands } from './commands/events.js';
 import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
 import { raiseCommands } from './commands/raise.js';
+import { tagCommands } from './commands/tags.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { inhibitCommands } from './commands/inhibit.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   subscriptionCommands(program);
   eventCommands(program);
   raiseCommands(program);
+  tagCommands(program);
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);
