@@ -19,6 +19,7 @@ import { installCleanupHandlers, onCleanup, runCleanup } from './lib/cleanup.js'
 import { startCpuLoad } from './lib/cpu-load.js';
 import { isNodeDown, type Arrival } from './lib/event-streams.js';
 import { EventdCluster } from './lib/eventd-cluster.js';
+import { measureRaises, type RaiseDelivery } from './lib/raise-phases.js';
 import { measureDetection, measureIdle, measurePropagation, soak, subscribe, type DetectionRun, type IdleTraffic, type Propagation, type Soak } from './lib/eventd-phases.js';
 import { ensureSerf, SerfCluster } from './lib/serf.js';
 import { measureCliStartup, measureFailed, measureSerfIdle, measureUserEvents, type SerfDelivery, type SerfDetectionRun, type SerfIdle } from './lib/serf-phases.js';
@@ -72,6 +73,7 @@ interface EventdResults {
   strayDowns: Arrival[];
   problems: { node: string; level: number; msg: string }[];
   malformed: number;
+  raises: RaiseDelivery[];
 }
 
 interface SerfResults {
@@ -90,6 +92,11 @@ async function runEventd(dir: string): Promise<EventdResults> {
   const subscription = await subscribe(cluster);
   step(`eventd: ${crossings} threshold crossings (+${warmup} warm-up), origins in turn`);
   const propagation = await measurePropagation(cluster, subscription, crossings, warmup);
+  const raises: RaiseDelivery[] = [];
+  for (const order of ['fifo', 'agreed'] as const) {
+    step(`eventd: ${serfEvents} raised events (${order}, +${warmup} warm-up), origins in turn`);
+    raises.push(await measureRaises(cluster, order, serfEvents, warmup));
+  }
   const strayDowns = streams.arrivals.filter((a) => isNodeDown(a));
   step(`eventd: kill -9 x${repeats}`);
   const detection = await measureDetection(cluster, repeats);
@@ -111,7 +118,7 @@ async function runEventd(dir: string): Promise<EventdResults> {
   }
   const problems = cluster.problems();
   await cluster.stop();
-  return { propagation, detection, idle, soak: soakResult, loadHow, strayDowns, problems, malformed: streams.malformed };
+  return { propagation, detection, idle, soak: soakResult, loadHow, strayDowns, problems, malformed: streams.malformed, raises };
 }
 
 async function runSerf(dir: string): Promise<SerfResults | string> {
@@ -154,6 +161,10 @@ function report(eventd: EventdResults, serf: SerfResults | string, machine: stri
     { metric: 'propagation origin -> other node, max', eventd: Math.max(...p.toOthers), serf: d ? Math.max(...d.toOthers) : NaN, format: ms },
     { metric: 'trigger -> delivered on a node, p50', eventd: median(p.writeToNode), serf: median(d?.invokeToHandler ?? []), format: ms },
     { metric: 'trigger -> delivered on all 5, p50', eventd: median(p.writeToAll), serf: median(d?.invokeToAll ?? []), format: ms },
+    ...eventd.raises.flatMap((r): Row[] => [
+      { metric: `raise (${r.order}) -> on all ${nodeCount}, p50 (Serf: serf event -> every handler)`, eventd: median(r.toAll), serf: median(d?.invokeToAll ?? []), format: ms },
+      { metric: `raise (${r.order}) -> on all ${nodeCount}, p99`, eventd: percentile(r.toAll, 0.99), serf: percentile(d?.invokeToAll ?? [], 0.99), format: ms },
+    ]),
     { metric: `kill -9 -> down on every survivor, median of ${repeats}`, eventd: eventdDetection, serf: serfDetection, format: ms, target: '< 1 s', met: eventdDetection < 1000 },
     { metric: 'idle messages sent per node per second', eventd: eventdFrames, serf: serfPackets, format: num },
     { metric: 'idle bytes sent per node per second', eventd: eventdBytes, serf: serfBytes, format: num },
@@ -175,6 +186,7 @@ function report(eventd: EventdResults, serf: SerfResults | string, machine: stri
   out.push(`  propagation: eventd = event on a node's SSE stream - on the origin's stream (${p.crossings} crossings x ${nodeCount - 1} nodes, clocked in this process);`);
   out.push(`               Serf = handler line on an agent - the origin agent's handler line (${serfEvents} user events x ${nodeCount - 1} agents, date +%s%N in the handler)`);
   out.push(`  trigger: eventd = swap file written -> SSE stream (includes the wait for the next ${periodMs} ms sample); Serf = \`serf event\` invoked -> handler line (includes the CLI and its RPC)`);
+  out.push(`  raise: eventd = POST /v1/events sent -> the event on the last node's SSE stream (${serfEvents} raises per order, lost: ${eventd.raises.map((r) => `${r.order} ${r.lost}`).join(', ')}); Serf = \`serf event\` invoked -> the last agent's handler line`);
   out.push('  kill -9: SIGKILL sent -> Node down event on the stream (eventd) / member-failed handler line (Serf), slowest survivor of each run');
   out.push('  idle: eventd = eventd_cluster_frames_total and eventd_cluster_bytes_total{direction="sent"} on /metrics; Serf = memberlist.udp.sent / .tcp.sent statsd counters (bytes sealed, as on the wire)');
   out.push('');

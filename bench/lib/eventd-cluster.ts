@@ -1,6 +1,7 @@
 // N real eventd daemons on loopback forming one cluster (the same config as
 // the end-to-end tests: own data dir, own recorded proc root, UDP on
 // 127.0.0.1), with the benchmark's SSE stream open on each.
+import { benchEventClasses } from './raise-phases.js';
 import { join } from 'node:path';
 import { clusterConfig, clusterKey, freeUdpPorts } from '../../test/helpers/cluster.js';
 import { authHeader } from '../../test/helpers/api-token.js';
@@ -33,7 +34,7 @@ export class EventdCluster {
     const key = clusterKey();
     const ports = await freeUdpPorts(count);
     const peers = ports.map((port) => `127.0.0.1:${port}`);
-    const extra = { producers: { PagingSpace: { periodMs } } };
+    const extra = { producers: { PagingSpace: { periodMs } }, events: { classes: benchEventClasses } };
     const nodes = ports.map((port, index): EventdNode => {
       const name = `n${index + 1}`;
       const nodeDir = join(dir, name);

@@ -13,7 +13,7 @@ import type { InhibitRule } from './responses/inhibit.js';
 import { EventdError, isEventdError } from './errors.js';
 import { producerSettingsSchema } from './producers/settings-check.js';
 import { compileSchema, describeErrors, loadSchema, validator } from './schema.js';
-import type { ProducerManifest } from './types.js';
+import type { AttributeSpec, ProducerManifest } from './types.js';
 
 /** The daemon's configuration after defaults, validated once and frozen. */
 export interface Config {
@@ -42,11 +42,28 @@ export interface Config {
   readonly smtp?: Readonly<SmtpSettings>;
   /** Inhibition rules; none when absent. */
   readonly inhibit: readonly InhibitRule[];
-  readonly events: { readonly maxCount: number; readonly maxAgeMs: number };
+  readonly events: { readonly maxCount: number; readonly maxAgeMs: number; readonly classes: Readonly<Record<string, EventClassSpec>> };
+  /** This node's tags as configured (eventctl tags set overrides them at run time, persisted). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Query handlers by query name. */
+  readonly queries: Readonly<Record<string, QueryHandlerSpec>>;
   /** Peers, keys and timing of the cluster; absent, a single node. */
   readonly cluster?: ClusterSettings;
   /** Per consumer config key present in the file: that consumer's settings (its `settings()` of the section). */
   readonly consumers: Readonly<Record<string, unknown>>;
+}
+
+/** A class of raised events (events.classes.<Class>): its typed attributes, like a producer manifest's. */
+export interface EventClassSpec {
+  readonly description?: string;
+  readonly attributes: Readonly<Record<string, AttributeSpec>>;
+}
+
+/** queries.<name>: the script that answers, the payload on its stdin. */
+export interface QueryHandlerSpec {
+  readonly run: string;
+  readonly args: readonly string[];
+  readonly timeoutMs: number;
 }
 
 /** A bearer token for TCP and who holding it is, for createdBy and the audit. */
@@ -73,6 +90,7 @@ export const defaults = {
   eventsMaxCount: 1_000_000,
   eventsMaxAgeMs: 30 * 24 * 3_600_000,
   stopTimeout: '10s',
+  queryHandlerTimeout: '5s',
 } as const;
 
 export interface ConfigOverrides {
@@ -94,7 +112,9 @@ type RawConfig = {
   actions?: { concurrency?: number; outputLimitBytes?: number; user?: string; retry?: { maxAttempts?: number; maxAge?: string; initialBackoff?: string; maxBackoff?: string } };
   smtp?: SmtpSettings;
   inhibit?: InhibitRule[];
-  events?: { maxCount?: number; maxAgeMs?: number };
+  events?: { maxCount?: number; maxAgeMs?: number; classes?: Record<string, EventClassSpec> };
+  tags?: Record<string, string>;
+  queries?: Record<string, { run: string; args?: string[]; timeout?: string }>;
   cluster?: RawCluster;
 } & Record<string, unknown>;
 
@@ -175,11 +195,29 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     events: {
       maxCount: input.events?.maxCount ?? defaults.eventsMaxCount,
       maxAgeMs: input.events?.maxAgeMs ?? defaults.eventsMaxAgeMs,
+      classes: input.events?.classes ?? {},
     },
+    tags: input.tags ?? {},
+    queries: queryHandlers(input.queries ?? {}, baseDir, source),
     ...(input.cluster === undefined ? {} : { cluster: clusterSettings(input.cluster, source) }),
     consumers: consumerSettings(input, plugins, baseDir, source),
   };
   return deepFreeze(config);
+}
+
+function queryHandlers(raw: NonNullable<RawConfig['queries']>, baseDir: string, source: string): Record<string, QueryHandlerSpec> {
+  const handlers: Record<string, QueryHandlerSpec> = {};
+  for (const [name, spec] of Object.entries(raw)) {
+    let timeoutMs: number;
+    try {
+      timeoutMs = parseDuration(spec.timeout ?? defaults.queryHandlerTimeout, `queries.${name}.timeout`);
+    } catch (error) {
+      throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: ${(error as Error).message}`, { field: `queries.${name}.timeout` });
+    }
+    // A bare name is looked up on PATH (like an action's run); a path is relative to the config's folder.
+    handlers[name] = { run: spec.run.includes('/') ? resolve(baseDir, spec.run) : spec.run, args: spec.args ?? [], timeoutMs };
+  }
+  return handlers;
 }
 
 function retryPolicy(raw: NonNullable<NonNullable<RawConfig['actions']>['retry']>, source: string): RetryPolicy {

@@ -36,6 +36,9 @@ import { SampleHistory } from './sample-history.js';
 import type { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
+import { EventClasses } from './messaging/event-classes.js';
+import { RaiseService } from './messaging/raise.js';
+import { tagsKey, TagService } from './messaging/tags.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
@@ -154,11 +157,17 @@ export class Daemon {
       plan: { response: (name) => responses.lookup(name), mute: (event) => inhibitRules.muting(event) },
       observe: (event) => inhibitRules.observe(event),
     });
+    const eventClasses = new EventClasses(config.events.classes);
     // Producers wake when a subscription names their class; the registry reaches them through this hand-off,
     // and they hand samples to the evaluator, made below, only once they are woken (after start).
     const registry = new SubscriptionRegistry({
-      onClassNeeded: (className) => producers.wake(className),
-      onClassIdle: (className) => producers.sleep(className),
+      // A raised class has no producer: its samples are the raises.
+      onClassNeeded: (className) => {
+        if (!eventClasses.has(className)) producers.wake(className);
+      },
+      onClassIdle: (className) => {
+        if (!eventClasses.has(className)) producers.sleep(className);
+      },
     });
     // A cluster: the core gives every event its identity and fills the log with what it delivers.
     const cluster = config.cluster
@@ -178,16 +187,23 @@ export class Daemon {
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
     function replicated(id: string, value: Json | null): void {
       if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
+      else if (id.startsWith(tagsKey)) tags.applyReplicated(id.slice(tagsKey.length), value);
       else if (id.startsWith(silenceKey)) silences.applyReplicated(id.slice(silenceKey.length), isSilence(value) ? value : null);
       else if (id.startsWith(inhibitKey)) inhibitRules.applyReplicated(id.slice(inhibitKey.length), isInhibitRule(value) ? value : null);
       else subscriptions.applyReplicated(id, value);
     }
+    const tags: TagService = new TagService({
+      node: config.node, configured: config.tags, store, logger,
+      ...(cluster ? { publish: (own) => cluster.putEntry(tagsKey + config.node, own) } : {}),
+      onChange: () => subscriptions.placeTagScoped(),
+    });
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
     const history = new SampleHistory();
     const evaluator = new Evaluator({
       node: config.node, store, registry, metrics, log, recorder, logger: logger.child({ component: 'evaluator' }),
       silencing: (draft) => silences.silencing(draft),
       onFault: (id) => subscriptions.suspend(id),
+      tags: () => tags.mine(),
     });
     const producers = new ProducerHost({
       node: config.node,
@@ -204,17 +220,19 @@ export class Daemon {
       },
     });
     await producers.load();
+    eventClasses.checkAgainst(producers.manifests().map((manifest) => manifest.class));
     producers.watch();
     const subscriptions: SubscriptionService = new SubscriptionService({
       node: config.node,
       store,
       registry,
       logger,
-      manifest: (className) => producers.manifest(className),
-      knownClasses: () => producers.manifests().map((manifest) => manifest.class),
+      manifest: (className) => producers.manifest(className) ?? eventClasses.manifest(className),
+      knownClasses: () => [...producers.manifests(), ...eventClasses.manifests()].map((manifest) => manifest.class),
       onDeleted: (id) => evaluator.forget(id),
       onReplicatedRefused: () => metrics.clusterSubscriptionsRefused.inc(),
       responseExists: (name) => responses.lookup(name) !== undefined,
+      tagsHold: (wanted) => tags.matchesHere(wanted),
       health: evaluator.health,
       latestSamples: (className) => evaluator.latestSamples(className),
       ...(cluster ? { cluster: { put: (subscription) => cluster.putSubscription(subscription), delete: (id) => cluster.deleteSubscription(id) } } : {}),
@@ -233,9 +251,14 @@ export class Daemon {
       services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
       fatal,
     });
+    const raise = new RaiseService({
+      node: config.node, clustered: cluster !== undefined, classes: eventClasses, store, log, recorder, feed,
+      submit: (className, samples) => evaluator.submit(className, samples),
+    });
     subscriptions.restore();
     for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
     if (cluster) await cluster.start();
+    tags.announce();
     await consumers.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
@@ -243,7 +266,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));

@@ -45,7 +45,8 @@ export interface RawSample {
 export type EventType = 'event' | 'rearm' | 'flapping' | 'flapping-end' | 'error';
 /** What an action's `on` names: flapping runs the actions of `event`, flapping-end those of `rearm`. */
 export type CrossingType = 'event' | 'rearm';
-export type Scope = 'local' | 'cluster' | string[];
+/** `{ tags }`: evaluated on the nodes whose tags hold every one given, placed again as tags change. */
+export type Scope = 'local' | 'cluster' | string[] | { tags: Record<string, string> };
 export type Order = 'fifo' | 'agreed';
 
 /** Where an action runs: the node that owns the subscription, the node the resource lives on, or every node. */

@@ -11,6 +11,9 @@ import type { SilenceService } from '../responses/silences.js';
 import type { SampleHistory } from '../sample-history.js';
 import type { Store } from '../store/index.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
+import type { EventClasses } from '../messaging/event-classes.js';
+import type { RaiseService } from '../messaging/raise.js';
+import type { TagService } from '../messaging/tags.js';
 import type { ProducerManifest } from '../types.js';
 
 /** What the routes need from the daemon; the API owns no state of its own. */
@@ -40,6 +43,11 @@ export interface ApiContext {
     view(): string[];
     members(): Member[];
   };
+  /** Raising events of declared classes (absent: no POST /v1/events, e.g. in unit tests). */
+  raise?: RaiseService;
+  eventClasses?: EventClasses;
+  /** This node's tags and its peers' (absent in unit tests). */
+  tags?: TagService;
   producers: {
     manifests(): ProducerManifest[];
     awake(): string[];

@@ -140,7 +140,8 @@ export interface PresetList {
 
 export interface MemberList {
   view: string[];
-  members: Member[];
+  /** With each member's tags as this node knows them. */
+  members: (Member & { tags?: Record<string, string> })[];
 }
 
 export interface GroupList {

@@ -14,6 +14,8 @@ import { consumerRoutes } from './routes/consumers.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { memberRoutes } from './routes/members.js';
+import { raiseRoutes } from './routes/raise.js';
+import { tagRoutes } from './routes/tags.js';
 import { presetRoutes } from './routes/presets.js';
 import { responseRoutes } from './routes/responses.js';
 import { silenceRoutes } from './routes/silences.js';
@@ -44,6 +46,8 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   healthRoutes(app, context);
   subscriptionRoutes(app, context);
   eventRoutes(app, context);
+  raiseRoutes(app, context);
+  tagRoutes(app, context);
   catalogRoutes(app, context);
   actionRoutes(app, context);
   responseRoutes(app, context);

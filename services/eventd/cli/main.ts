@@ -9,6 +9,8 @@ import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
 import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
+import { raiseCommands } from './commands/raise.js';
+import { tagCommands } from './commands/tags.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { inhibitCommands } from './commands/inhibit.js';
@@ -32,6 +34,8 @@ function buildProgram(): Command {
     .option('--json', 'machine output: the API JSON as is (with events --follow: one event per line)');
   subscriptionCommands(program);
   eventCommands(program);
+  raiseCommands(program);
+  tagCommands(program);
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);

@@ -28,6 +28,8 @@ export interface EvaluatorOptions {
   health?: SubscriptionHealth;
   /** After the commit of a batch in which the subscription ran out of budget (the registry lets its producer sleep). */
   onFault?: (subscription: string) => void;
+  /** This node's tags, bound as $tags. */
+  tags?: () => Readonly<Record<string, string>>;
 }
 
 interface PendingFault {
@@ -142,7 +144,7 @@ export class Evaluator {
       const resourceKey = sampleId(sample);
       const nodeResource = sample.node + '\u0000' + sample.resource;
       const prev = latest.get(resourceKey) ?? this.latest.get(resourceKey);
-      const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class };
+      const bindings: Bindings = { prev, node: sample.node, resource: sample.resource, class: sample.class, tags: this.options.tags?.() ?? {} };
       for (const compiled of subscriptions) {
         // Out of budget earlier in this batch: not evaluated again, here or after the commit.
         if (faults.size > 0 && faults.has(compiled.subscription.id)) continue;

@@ -58,12 +58,13 @@ export function compileExpression(source: string, field: string, attributes?: Cl
     fast: false,
     warnings,
     evaluate(attrs: Attrs, bindings: Bindings): Promise<unknown> {
-      // Bind exactly the four documented names, whatever else the caller's object holds.
+      // Bind exactly the documented names, whatever else the caller's object holds.
       return expression.evaluate(attrs, {
         prev: bindings.prev,
         node: bindings.node,
         resource: bindings.resource,
         class: bindings.class,
+        tags: bindings.tags ?? {},
       });
     },
   };

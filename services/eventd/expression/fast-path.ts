@@ -72,6 +72,7 @@ function variable(name: unknown): FastFn | undefined {
     case 'node': return (_, b) => b.node;
     case 'resource': return (_, b) => b.resource;
     case 'class': return (_, b) => b.class;
+    case 'tags': return (_, b) => b.tags ?? {};
     case '': return (attrs) => attrs;
     default: return undefined;
   }

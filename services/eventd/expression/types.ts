@@ -8,6 +8,8 @@ export interface Bindings {
   node: string;
   resource: string;
   class: string;
+  /** The evaluating node's tags (`$tags.role`); absent: none. */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Legal in jsonata but almost surely not what was meant (a number used as a condition): returned beside a 201. */

@@ -28,6 +28,8 @@ export interface SubscriptionServiceOptions {
   onDeleted: (id: string) => void;
   /** Whether a named response exists (a subscription may only name known ones). */
   responseExists: (name: string) => boolean;
+  /** This node's tags hold every one of `wanted` (scope `{ tags }`); absent: no tags, never. */
+  tagsHold?: (wanted: Readonly<Record<string, string>>) => boolean;
   /** Faults and per-resource errors on this node (the evaluator's). */
   health: SubscriptionHealth;
   /** The latest sample of each resource of a class seen here: a new expression is tried on them. */
@@ -250,7 +252,18 @@ export class SubscriptionService {
     const { scope } = subscription;
     if (scope === 'cluster') return true;
     if (scope === 'local') return subscription.node === undefined || subscription.node === this.options.node;
+    if (!Array.isArray(scope)) return this.options.tagsHold?.(scope.tags) ?? false;
     return scope.includes(this.options.node);
+  }
+
+  /** This node's tags changed: each tag-scoped subscription is evaluated here again, or no longer. */
+  placeTagScoped(): void {
+    for (const compiled of this.options.registry.all()) {
+      const { subscription } = compiled;
+      if (typeof subscription.scope !== 'object' || Array.isArray(subscription.scope)) continue;
+      this.options.registry.remove(subscription.id);
+      this.options.registry.add(compiled, this.evaluatedHere(subscription));
+    }
   }
 
   list(): Subscription[] {

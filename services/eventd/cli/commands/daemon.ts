@@ -1,4 +1,5 @@
 // classes, resources, status: what the daemon knows and how it is doing.
+import { tagsText } from './tags.js';
 import type { Command } from 'commander';
 import type { AttributeSpec } from '../../types.js';
 import type { ClassList, DaemonStatus, MemberList, ResourceList } from '../../api/responses.js';
@@ -37,9 +38,9 @@ export function daemonCommands(program: Command): void {
       const result = await context.client.get<MemberList>('/v1/members');
       if (context.json) return context.writeJson(result);
       const rows = result.members.map((m) => [
-        m.name, m.state, orNone(m.address), m.incarnation === null ? none : String(m.incarnation), m.lastHeardMs === null ? none : `${m.lastHeardMs}ms`,
+        m.name, m.state, orNone(m.address), m.incarnation === null ? none : String(m.incarnation), m.lastHeardMs === null ? none : `${m.lastHeardMs}ms`, tagsText(m.tags),
       ]);
-      context.write(table(['NAME', 'STATE', 'ADDRESS', 'INCARNATION', 'LAST HEARD'], rows));
+      context.write(table(['NAME', 'STATE', 'ADDRESS', 'INCARNATION', 'LAST HEARD', 'TAGS'], rows));
     });
 
   program

@@ -166,7 +166,8 @@ function describeSubscription(s: Subscription): string {
 
 function scopeText(value: Scope | undefined): string {
   if (value === undefined) return none;
-  return Array.isArray(value) ? value.join(',') : value;
+  if (Array.isArray(value)) return value.join(',');
+  return typeof value === 'string' ? value : `tags:${Object.entries(value.tags).map(([name, tag]) => `${name}=${tag}`).join(',')}`;
 }
 
 function actionsText(actions: readonly ActionSpec[] | undefined): string {

@@ -75,7 +75,7 @@ export function conditionsPanel(state: ConsoleState): Panel {
               h('th', { scope: 'row' }, subscription.name, h('div', { class: 'muted' }, subscription.class)),
               h('td', { class: 'mono' }, subscription.expr, subscription.where ? h('div', { class: 'muted' }, `where ${subscription.where}`) : null),
               h('td', { class: 'mono' }, subscription.rearm ?? h('span', { class: 'muted' }, `not (${subscription.expr})`)),
-              h('td', {}, Array.isArray(subscription.scope) ? subscription.scope.join(', ') : subscription.scope),
+              h('td', {}, Array.isArray(subscription.scope) ? subscription.scope.join(', ') : typeof subscription.scope === 'string' ? subscription.scope : Object.entries(subscription.scope.tags).map(([name, tag]) => `${name}=${tag}`).join(', ')),
               h('td', {}, subscription.order),
               h('td', {}, stateCell(subscription)),
               h('td', {}, button),
