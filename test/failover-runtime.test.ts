@@ -9,7 +9,7 @@ import type { EventRecord } from '../services/eventd/types.js';
 import { isEventdError } from '../services/eventd/errors.js';
 
 const group: GroupSettings = {
-  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, monitor: { class: 'Process', expr: 'running = 0' },
+  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, after: [], monitor: { class: 'Process', expr: 'running = 0' },
 };
 
 class FakeCluster {

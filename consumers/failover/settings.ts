@@ -18,6 +18,10 @@ export interface GroupSettings {
   stopBudgetMs: number;
   /** A node's fail count for the group resets after this long without a failure (Pacemaker failure-timeout); 0: never. */
   failureTimeoutMs: number;
+  /** Runs only where this group runs (a VIP with its service). */
+  colocateWith?: string;
+  /** Starts only once these groups run; a planned stop of one of them waits until this group stopped (Pacemaker ordering). */
+  after: string[];
   ip?: { address: string; prefixLength: number; interface: string };
   /** A local subscription whose events mean "unhealthy here". */
   monitor?: { class: string; expr: string; rearm?: string; where?: string; for?: number | string };
@@ -60,6 +64,7 @@ export const failoverConfigSchema = JSON.parse(readFileSync(new URL('./config.sc
 
 type RawGroup = {
   name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; leaseMs?: number; stopBudgetMs?: number; failureTimeout?: string;
+  colocateWith?: string; after?: string[];
   ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'];
 };
 type RawFailover = {
@@ -95,10 +100,13 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
       leaseMs,
       stopBudgetMs,
       failureTimeoutMs: group.failureTimeout === undefined ? 0 : parseDuration(group.failureTimeout, `${key}.failureTimeout`),
+      ...(group.colocateWith === undefined ? {} : { colocateWith: group.colocateWith }),
+      after: [...new Set(group.after ?? [])],
       ...(group.ip ? { ip: group.ip } : {}),
       ...(group.monitor ? { monitor: group.monitor } : {}),
     };
   });
+  checkConstraints(groups);
   return {
     groups,
     capacity: input.capacity ?? failoverDefaults.capacity,
@@ -110,6 +118,33 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     ...(input.fence ? { fence: fenceSettings(input.fence, configDir) } : {}),
     ...(input.watchdog ? { watchdog: { device: resolve(configDir, input.watchdog.device), timeoutMs: input.watchdog.timeoutMs } } : {}),
   };
+}
+
+/** colocateWith and after name other groups, and neither goes round in a circle (no order could satisfy it). */
+function checkConstraints(groups: readonly GroupSettings[]): void {
+  const index = new Map(groups.map((group, i) => [group.name, i]));
+  for (const [i, group] of groups.entries()) {
+    const key = `failover.groups[${i}]`;
+    if (group.colocateWith !== undefined) {
+      if (group.colocateWith === group.name) bad(`${key}.colocateWith`, 'a group cannot be colocated with itself');
+      if (!index.has(group.colocateWith)) bad(`${key}.colocateWith`, `no group "${group.colocateWith}" (groups: ${groups.map((g) => g.name).join(', ')})`);
+    }
+    for (const [j, name] of group.after.entries()) {
+      if (name === group.name) bad(`${key}.after[${j}]`, 'a group cannot start after itself');
+      if (!index.has(name)) bad(`${key}.after[${j}]`, `no group "${name}" (groups: ${groups.map((g) => g.name).join(', ')})`);
+    }
+  }
+  for (const [edge, next] of [['colocateWith', (g: GroupSettings) => (g.colocateWith === undefined ? [] : [g.colocateWith])], ['after', (g: GroupSettings) => g.after]] as const) {
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (name: string, path: string[]): void => {
+      if (state.get(name) === 'done') return;
+      if (state.get(name) === 'open') bad(`failover.groups[${index.get(name)}].${edge}`, `goes round in a circle: ${[...path.slice(path.indexOf(name)), name].join(' -> ')}`);
+      state.set(name, 'open');
+      for (const other of next(groups[index.get(name)!]!)) visit(other, [...path, name]);
+      state.set(name, 'done');
+    };
+    for (const group of groups) visit(group.name, []);
+  }
 }
 
 function fenceSettings(fence: { run: string; timeout?: string }, configDir: string): { run: string; timeoutMs: number } {

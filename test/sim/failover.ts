@@ -13,7 +13,7 @@ import { Rng } from './prng.js';
 import { generateSchedule, type Schedule, type ScheduleAction } from './schedules.js';
 import { runSchedule, type SimApp, type SimNodeApi } from './simulator.js';
 
-export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0 };
+export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, after: [] };
 export const watchdogTimeoutMs = 300;
 export const settings: FailoverSettings = {
   groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 2000,
