@@ -17,12 +17,14 @@
 //     repeated until nothing moves (each move strictly improves a rank), then
 //     step 2 runs again for groups still homeless, using the room freed.
 // Colocation (`colocateWith`): a group and the groups colocated with it form
-// a set placed as one, by its root's prefer list and move: every rule above
-// asks whether the node takes the whole set (each member allowed there, room
-// for all). When no node takes the whole set, the root is placed alone and
-// each member goes where its partner went if it fits there, else nowhere
-// (homelessReason says why). Colocation never puts a group where it could
-// not run alone.
+// a set, placed by its root (the member colocated with nothing): its move,
+// its stickiness, its prefer list. A set moves as one, and a homeless set
+// goes to the best node that takes all of it (every member allowed there,
+// room for all); with none, the root is placed alone. A member goes where its
+// root went when it may run and fits there, else nowhere (homelessReason
+// says why); a member's ban never moves a root that stays (move or ban the
+// root to move the set). Colocation never puts a group where it could not
+// run alone, and never two members of a set on different nodes.
 // The result is a fixed point: placing again with `current` = the result and
 // the same view returns the same result.
 import { EventdError } from '../../services/eventd/sdk/index.js';
@@ -97,6 +99,17 @@ export function place(input: PlacementInput): Map<string, string | null> {
     }
     return chosen;
   };
+  /** The root alone at `node` (or nowhere); members already current there stay if they fit, the others wait for the last step. */
+  const placeRoot = (set: ColocationSet, node: string | null): void => {
+    at.set(set.root.name, node);
+    for (const member of set.members.slice(1)) {
+      const partner = at.get(member.colocateWith!);
+      if (node === null || partner === null) at.set(member.name, null);
+      else if (partner !== node) at.delete(member.name);
+      else if (input.current.get(member.name) === node && eligible(member, node)) at.set(member.name, node);
+      else at.delete(member.name);
+    }
+  };
   const placeHomeless = (): void => {
     for (const set of sets) {
       if (isNode(at.get(set.root.name))) continue;
@@ -105,27 +118,25 @@ export function place(input: PlacementInput): Map<string, string | null> {
         assign(set, whole);
         continue;
       }
-      // No node takes the whole set: its root alone (sticky first), then each member where its partner went, if it fits.
+      // No node takes the whole set: its root alone (sticky first).
       const holder = input.current.get(set.root.name);
-      const node = holder !== undefined && eligible(set.root, holder) ? holder : best(set, (n) => eligible(set.root, n));
-      at.set(set.root.name, node);
-      for (const member of set.members.slice(1)) {
-        const partner = at.get(member.colocateWith!) ?? null;
-        at.set(member.name, partner !== null && eligible(member, partner) ? partner : null);
-      }
+      placeRoot(set, holder !== undefined && eligible(set.root, holder) ? holder : best(set, (n) => eligible(set.root, n)));
     }
   };
 
-  // 0. Moves, then 1. stickiness, heaviest set first; a set moves and stays as one (its root's move, else the
-  // first member's node that takes the whole set).
+  // 0. Moves, then 1. stickiness, heaviest set first. A set moves as one (its root's move) and stays on its
+  // root's node: whole when it fits and every member was there, else the root and the members already there
+  // that still fit (the others wait for step 4). A member that may not run there does not move its root.
   for (const set of sets) {
     const moved = input.moves?.get(set.root.name);
     if (moved !== undefined && setEligible(set, moved)) {
       assign(set, moved);
       continue;
     }
-    const sticky = set.members.map((member) => input.current.get(member.name)).find((node) => node !== undefined && setEligible(set, node));
-    assign(set, sticky ?? null);
+    const holder = input.current.get(set.root.name);
+    if (holder === undefined || !eligible(set.root, holder)) continue;
+    if (setEligible(set, holder) && set.members.every((member) => input.current.get(member.name) === holder)) assign(set, holder);
+    else placeRoot(set, holder);
   }
   // 2. Homeless sets.
   placeHomeless();
@@ -143,6 +154,14 @@ export function place(input: PlacementInput): Map<string, string | null> {
       }
     }
     placeHomeless();
+  }
+  // 4. Members left waiting go where their partner went, if they fit there, once everything else is placed.
+  for (const set of sets) {
+    for (const member of set.members.slice(1)) {
+      if (at.has(member.name)) continue;
+      const partner = at.get(member.colocateWith!) ?? null;
+      at.set(member.name, partner !== null && eligible(member, partner) ? partner : null);
+    }
   }
   return at;
 }
