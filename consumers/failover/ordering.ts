@@ -12,12 +12,16 @@ export interface ConstraintFolds {
 }
 
 /**
- * Whether `other` runs and stays: its owner reported it running and
- * placement keeps it there. A group `after` it runs only while this holds.
+ * Whether `other` runs and stays: its owner reported it running, placement
+ * keeps it there, and what it runs after runs and stays too (so a chain
+ * stops from its end). A group `after` it runs only while this holds.
+ * Recursion ends: the config refuses `after` in a circle.
  */
 export function settledRunning(folds: ConstraintFolds, other: string, placement: ReadonlyMap<string, string | null>): boolean {
   const owner = folds.ledger.owner(other);
-  return owner !== null && folds.ledger.lastState(other, owner) === 'running' && placement.get(other) === owner;
+  if (owner === null || folds.ledger.lastState(other, owner) !== 'running' || placement.get(other) !== owner) return false;
+  const group = folds.groups.find((g) => g.name === other);
+  return group === undefined || group.after.every((before) => settledRunning(folds, before, placement));
 }
 
 /** The groups of `after` that do not run and stay: `group` neither starts nor keeps running until they do. */

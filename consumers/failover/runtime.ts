@@ -256,8 +256,9 @@ export class FailoverRuntime {
         continue;
       }
       if (local.state === 'running') {
+        // What it runs after is stopping or gone: it stops too, once the groups after it have (a planned stop).
         const pending = afterPending(folds, group, placement);
-        if (pending.length > 0) this.local.stop(group, `${pending.join(', ')} no longer runs (after)`);
+        if (pending.length > 0 && activeDependents(folds, group.name, view).length === 0) this.local.stop(group, `${pending.join(', ')} no longer runs (after)`);
         continue;
       }
       if (this.correcting.has(group.name)) {
