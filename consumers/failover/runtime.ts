@@ -265,7 +265,8 @@ export class FailoverRuntime {
         if (this.ledger.lastState(group.name, me) !== 'stopped') continue;
         this.correcting.delete(group.name);
       }
-      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0)) continue;
+      // A node whose stop failed or overran claims nothing more: it pets its watchdog no more and is about to be reset.
+      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0) || this.local.unsafe) continue;
       if (owner === me) {
         // Ours in this node's ledger but not running here: a restart after a crash. The ledger may be stale (a
         // peer may have taken over while this node was down), so claim it again from itself: the agreed order
