@@ -8,7 +8,7 @@
 // Replay one seed with `node dist/test/sim/failover-replay.js SEED NODES`.
 import assert from 'node:assert/strict';
 import { test } from './helpers/node-test.js';
-import { checkConstraints, checkControl, checkFailover, group, runFailover, failoverSchedule, transitionMs } from './sim/failover.js';
+import { checkConstraints, checkControl, checkFailover, group, runFailover, failoverSchedule, staleMs, transitionMs } from './sim/failover.js';
 
 const seeds = 1000;
 
@@ -37,9 +37,11 @@ test(`failover in the simulator: never two holders at once (stalls past the leas
 
 test('the constraint and control checkers object to what breaks them', () => {
   const schedule = { ...failoverSchedule(1, 3), endAt: 10_000 };
-  const h = (group: string, node: string, from: number, to: number, stopped = true) => ({ group, node, from, runningAt: from + 10, to, stopped });
+  const h = (group: string, node: string, from: number, to: number, planned = true) => ({ group, node, from, runningAt: from + 10, to, planned });
   assert.equal(checkConstraints(schedule, [h('app', 'n2', 100, 900)]).length, 1, 'app with no svc at all');
-  assert.equal(checkConstraints(schedule, [h('svc', 'n1', 0, 500), h('app', 'n2', 600, 900)]).length, 1, 'app after svc was stopped');
+  assert.equal(checkConstraints(schedule, [h('svc', 'n1', 0, 500), h('app', 'n2', 600, 900)]).length, 1, 'app after a planned stop of svc');
+  assert.deepEqual(checkConstraints(schedule, [h('svc', 'n1', 0, 500, false), h('app', 'n2', 600, 900)]), [], 'app started before the crash of svc was known');
+  assert.equal(checkConstraints(schedule, [h('svc', 'n1', 0, 500, false), h('app', 'n2', 600 + staleMs, 9000)]).length, 1, 'app long after svc crashed');
   assert.deepEqual(checkConstraints(schedule, [h('svc', 'n1', 0, 500), h('app', 'n2', 200, 900)]), []);
   assert.equal(checkConstraints(schedule, [h('svc', 'n1', 0, 5000), h('vip', 'n2', 100, 100 + transitionMs + 1)]).length, 1, 'vip apart for too long');
   assert.deepEqual(checkConstraints(schedule, [h('svc', 'n1', 0, 5000), h('vip', 'n1', 100, 4000)]), []);
@@ -50,7 +52,7 @@ test('the constraint and control checkers object to what breaks them', () => {
 
 test('the failover checker objects to two holders at once, even across a partition, and not to one after the other', () => {
   const schedule = { ...failoverSchedule(1, 3), endAt: 5000 };
-  const h = (node: string, from: number, to: number, group = 'svc') => ({ group, node, from, runningAt: from, to, stopped: true });
+  const h = (node: string, from: number, to: number, group = 'svc') => ({ group, node, from, runningAt: from, to, planned: true });
   assert.equal(checkFailover(schedule, [h('n1', 100, 2000), h('n2', 500, 3000)]).length, 1);
   assert.equal(checkFailover(schedule, [h('n1', 100, 2000), h('n2', 1200, 3000)]).length, 1);
   assert.deepEqual(checkFailover(schedule, [h('n1', 100, 2000), h('n2', 2000, 3000), h('n1', 100, 200)]), []);

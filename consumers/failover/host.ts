@@ -16,6 +16,8 @@ export interface ScriptHandle {
 /** What the runtime needs from its surroundings. */
 export interface FailoverHost {
   readonly node: string;
+  /** A witness (eventd --witness): votes on claims, runs no group, is placed nothing. */
+  readonly witness?: boolean;
   /** Wall clock (event times). */
   now(): number;
   /** Monotonic ms: leases, silences and waits are measured on it. */

@@ -17,6 +17,7 @@ const outputLimitBytes = 16 * 1024;
 function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog | undefined): FailoverHost {
   return {
     node: ctx.node,
+    witness: ctx.witness,
     now: () => Date.now(),
     mono: () => performance.now(),
     leaseAgeMs: () => ctx.cluster?.leaseAgeMs() ?? 0,
@@ -67,6 +68,8 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
   // Votes and node records are the ledger's bookkeeping; the user's log shows group states and controls.
   internalClasses: [voteClass, nodeClass],
   configSchema: failoverConfigSchema,
+  // A witness votes on claims even when its config names no group: claims carry the lease their votes wait out.
+  witnessSection: { groups: [] },
   settings: failoverSettings,
   async start(ctx) {
     const settings = ctx.config;
@@ -83,7 +86,7 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
     const timer = setInterval(() => runtime.tick(), failoverTickMs);
-    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null }, 'failover started');
+    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null, witness: ctx.witness }, ctx.witness ? 'failover started as a witness: votes only' : 'failover started');
     for (const route of failoverRoutes(runtime)) ctx.routes.add(route);
     return {
       // onShutdown "stop": the groups here stop (and say so) before the daemon goes; "leave": peers take over once the lease lapses.

@@ -36,13 +36,14 @@ export class LocalGroups {
     return this.local.get(group)?.state ?? 'stopped';
   }
 
+  /** A claim names the claim it replaces and carries the group's lease, so a voter that does not run the group (a witness) knows what to wait out. */
   claim(group: GroupSettings, from: string | null, reason: string): void {
     const local = this.get(group.name);
     local.state = 'claiming';
     local.claimedAt = this.host.mono();
     local.reason = reason;
     const fromClaim = this.ledger.ownerClaim(group.name);
-    local.claimId = this.report(group, 'starting', reason, { ...(from === null ? {} : { from }), ...(fromClaim === null ? {} : { fromClaim }) });
+    local.claimId = this.report(group, 'starting', reason, { ...(from === null ? {} : { from }), ...(fromClaim === null ? {} : { fromClaim }), leaseMs: group.leaseMs });
   }
 
   /** A claim refused or without a majority in time: release it (so folds that granted it let go) and back off by rank. */
@@ -114,7 +115,7 @@ export class LocalGroups {
     this.report(group, 'failed', detail, { stopFailed: true });
   }
 
-  report(group: GroupSettings, state: GroupState, reason: string, extra: Record<string, string | boolean> = {}): string {
+  report(group: GroupSettings, state: GroupState, reason: string, extra: Record<string, string | number | boolean> = {}): string {
     const draft: EventDraft = {
       type: state === 'failed' || state === 'stopping' ? 'event' : 'rearm',
       subscription: 'failover',

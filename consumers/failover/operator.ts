@@ -20,8 +20,10 @@ export function placementOf(folds: Folds, view: readonly string[], now: number, 
 }
 
 /** What placement is fed: the owners as current, fail counts and bans as banned pairs, live moves and standby. */
-export function placementInputOf(folds: Folds, view: readonly string[], now: number, moves?: ReadonlyMap<string, string>): PlacementInput {
+export function placementInputOf(folds: Folds, agreedView: readonly string[], now: number, moves?: ReadonlyMap<string, string>): PlacementInput {
   const { settings, ledger, controls } = folds;
+  // A witness votes and runs nothing: it is never a place for a group.
+  const view = agreedView.filter((node) => !ledger.witness(node));
   const current = new Map<string, string>();
   const banned = new Set<string>();
   const moved = new Map(moves ?? []);
@@ -74,6 +76,7 @@ export function checkControl(folds: Folds, control: ControlAttrs, view: readonly
     throw new EventdError('EVENTD_ERR_UNSATISFIABLE', `cannot move ${group} to ${node}: ${reason}; nothing was changed`, { group, node, reason });
   };
   if (!view.includes(node)) why(`${node} is not in the view (${view.join(', ')})`);
+  if (ledger.witness(node)) why(`${node} is a witness: it runs no group`);
   if (controls.isStandby(node)) why(`${node} is in standby`);
   if (controls.banned(group, node, now)) why(`${group} is banned from ${node} (eventctl groups clear ${group})`);
   const failures = ledger.failures(group, node, now, groupNamed(settings, group).failureTimeoutMs);

@@ -40,7 +40,7 @@ import { LocalGroups, type Local } from './local-groups.js';
 import { Monitors } from './monitors.js';
 import { checkControl, placementOf } from './operator.js';
 import { activeDependents, afterPending, waitingFor } from './ordering.js';
-import type { FailoverSettings, GroupSettings } from './settings.js';
+import { failoverDefaults, type FailoverSettings, type GroupSettings } from './settings.js';
 import { groupViews, type GroupView } from './status.js';
 
 export { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
@@ -193,8 +193,10 @@ export class FailoverRuntime {
     const mono = this.host.mono();
     if (this.lastPassAt !== undefined && mono - this.lastPassAt > stallMs) this.listenUntil = mono + listenAfterStallMs;
     this.lastPassAt = mono;
-    this.monitors.ensure();
     this.vote();
+    // A witness votes, and that is all it does.
+    if (this.host.witness) return;
+    this.monitors.ensure();
     const viewKey = view.join(',');
     if (viewKey !== this.lastView) {
       this.lastView = viewKey;
@@ -327,7 +329,7 @@ export class FailoverRuntime {
       if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
       // A takeover gets this node's vote only once this node, too, knows the holder stopped or its lease lapsed.
       const claim = this.ledger.claim(claimId);
-      const group = claim && this.settings.groups.find((g) => g.name === claim.group);
+      const group = claim && this.groupOfClaim(claim);
       if (!claim || !group || !this.released(group, claim.from, claim.claimer, view)) continue;
       this.voted.add(claimId);
       this.host.raise({
@@ -335,6 +337,14 @@ export class FailoverRuntime {
         expr: 'vote', attrs: { claim: claimId, node: this.host.node }, time: new Date(this.host.now()).toISOString(),
       }, 'fifo');
     }
+  }
+
+  /** The group a claim is for: this node's settings of it, or (a witness that names no group) the lease the claim carries. */
+  private groupOfClaim(claim: { group: string; leaseMs?: number }): GroupSettings | undefined {
+    const group = this.settings.groups.find((g) => g.name === claim.group);
+    if (group) return group;
+    if (!this.host.witness) return undefined;
+    return { name: claim.group, weight: 0, prefer: [], start: '', stop: '', timeoutMs: 0, leaseMs: claim.leaseMs ?? failoverDefaults.leaseMs, stopBudgetMs: 0, failureTimeoutMs: 0, after: [] };
   }
 
   /** The group's monitor fired here: stop it, then report it failed (a start failure), so placement moves it after maxStartFailures. */
@@ -346,11 +356,14 @@ export class FailoverRuntime {
 
   /** This node's capacity and watchdog timeout, for every fold (peers wait for the watchdog before taking over). */
   private raiseNode(): void {
-    const watchdogMs = this.settings.watchdog?.timeoutMs ?? 0;
-    if (this.ledger.capacity(this.host.node) === this.settings.capacity && (this.ledger.watchdogMs(this.host.node) ?? 0) === watchdogMs) return;
+    const witness = this.host.witness === true;
+    const watchdogMs = witness ? 0 : this.settings.watchdog?.timeoutMs ?? 0;
+    const capacity = witness ? 0 : this.settings.capacity;
+    const me = this.host.node;
+    if (this.ledger.capacity(me) === capacity && (this.ledger.watchdogMs(me) ?? 0) === watchdogMs && this.ledger.witness(me) === witness) return;
     this.host.raise({
-      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.host.node, node: this.host.node,
-      expr: 'capacity', attrs: { capacity: this.settings.capacity, watchdogMs }, time: new Date(this.host.now()).toISOString(),
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: me, node: me,
+      expr: 'capacity', attrs: { capacity, watchdogMs, ...(witness ? { witness } : {}) }, time: new Date(this.host.now()).toISOString(),
     }, 'agreed');
   }
 

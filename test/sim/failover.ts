@@ -48,8 +48,8 @@ export interface Holding {
   /** When its start script succeeded (Infinity while starting). */
   runningAt: number;
   to: number;
-  /** A stop script ended it (not a crash or a reset). */
-  stopped: boolean;
+  /** A planned stop ended it (placement, a move): not a crash, a watchdog reset or a stop forced by a lapsing lease or lost quorum. */
+  planned: boolean;
 }
 
 export interface FailoverRun {
@@ -83,11 +83,11 @@ export function runFailover(seed: number, nodeCount: number): FailoverRun {
   let controlTried = false;
   const holdings: Holding[] = [];
   const open = new Map<string, Holding>();
-  const close = (node: string, t: number, name?: string, stopped = false): void => {
+  const close = (node: string, t: number, name?: string, planned = false): void => {
     for (const [key, holding] of open) {
       if (holding.node !== node || (name !== undefined && holding.group !== name)) continue;
       holding.to = t;
-      holding.stopped = stopped;
+      holding.planned = planned;
       open.delete(key);
     }
   };
@@ -119,11 +119,11 @@ export function runFailover(seed: number, nodeCount: number): FailoverRun {
         if (process.env['FAILOVER_SIM_DEBUG']) process.stdout.write(`${api.t()} ${node} raises ${recorded.event.origin}:${recorded.event.seq} ${draft.class} ${draft.resource} ${JSON.stringify(draft.attrs)} view=${api.view().join(',')}\n`);
         return `${recorded.event.origin}:${recorded.event.seq}`;
       },
-      run: (runGroup, action, _reason, _timeoutMs, done) => {
+      run: (runGroup, action, reason, _timeoutMs, done) => {
         const id = ++scriptIds;
         const key = `${node}:${runGroup.name}`;
         if (action === 'start' && !open.has(key)) {
-          const holding: Holding = { group: runGroup.name, node, from: api.t(), runningAt: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY, stopped: false };
+          const holding: Holding = { group: runGroup.name, node, from: api.t(), runningAt: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY, planned: false };
           open.set(key, holding);
           holdings.push(holding);
         }
@@ -131,7 +131,8 @@ export function runFailover(seed: number, nodeCount: number): FailoverRun {
           at: api.t() + rng.int(5, scriptMaxMs),
           id,
           done: (ok, detail) => {
-            if (action === 'stop') close(node, api.t(), runGroup.name, true);
+            // The runtime's forced stops say "fenced: ..." (lease lapsing, quorum lost).
+            if (action === 'stop') close(node, api.t(), runGroup.name, !reason.startsWith('fenced'));
             else if (open.get(key)?.runningAt === Number.POSITIVE_INFINITY) open.get(key)!.runningAt = api.t();
             done(ok, detail);
           },
@@ -203,12 +204,12 @@ export function runFailover(seed: number, nodeCount: number): FailoverRun {
   // No pet for longer than the watchdog's timeout: the machine reset then, and what it ran stopped with it.
   for (const holding of holdings) {
     const reset = resetAt(pets.get(holding.node)!, holding, schedule.endAt);
-    if (reset < holding.to) Object.assign(holding, { to: reset, stopped: false });
+    if (reset < holding.to) Object.assign(holding, { to: reset, planned: false });
   }
   // A crash ends the holding then (the host died with it); the app only learns of it at the restart.
   for (const holding of holdings) {
     const crash = schedule.actions.find((a) => a.t >= holding.from && ((a.kind === 'crash' && a.node === holding.node) || (a.kind === 'heal' && a.keepDown.includes(holding.node))));
-    if (crash && crash.t < holding.to) Object.assign(holding, { to: crash.t, stopped: false });
+    if (crash && crash.t < holding.to) Object.assign(holding, { to: crash.t, planned: false });
   }
   const holdersAtEnd: Record<string, string[]> = {};
   for (const name of settings.groups.map((g) => g.name)) {
@@ -249,15 +250,17 @@ export function checkFailover(schedule: Schedule, holdings: readonly Holding[]):
 
 /**
  * app never starts unless svc runs: some holding of svc was running by
- * then and had not been stopped (a crash or reset of its node is not known
- * at once: allowed for staleMs). vip never runs on one node while svc runs
- * on another for longer than transitionMs.
+ * then and had not been stopped by a planned stop (a planned stop of svc
+ * waits for app to stop first). An end nobody could wait for (a crash, a
+ * watchdog reset, a stop forced by a lapsing lease) is known elsewhere only
+ * once the agreed order says so: allowed for staleMs. vip never runs on one
+ * node while svc runs on another for longer than transitionMs.
  */
 export function checkConstraints(schedule: Schedule, holdings: readonly Holding[]): string[] {
   const problems: string[] = [];
   const of = (name: string) => holdings.filter((h) => h.group === name);
   for (const start of of(ordered.name)) {
-    const ran = of(group.name).some((svc) => svc.runningAt <= start.from && (svc.to > start.from || (!svc.stopped && start.from - svc.to <= staleMs)));
+    const ran = of(group.name).some((svc) => svc.runningAt <= start.from && (svc.to > start.from || (!svc.planned && start.from - svc.to <= staleMs)));
     if (!ran) problems.push(`seed ${schedule.seed}: ${start.node} started ${ordered.name} at ${start.from} ms while ${group.name} ran nowhere`);
   }
   for (const v of of(colocated.name)) {
