@@ -58,7 +58,7 @@ class Cluster {
         warn: () => {},
         monitor: () => 'monitor-sub',
       };
-      const settings: FailoverSettings = { groups, capacity: 100, fenceMs: 0, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0 };
+      const settings: FailoverSettings = { groups, capacity: 100, fenceMs: 0, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, garpRefreshMs: 0 };
       this.runtimes.set(name, new FailoverRuntime(host, settings));
     }
     for (const runtime of this.runtimes.values()) runtime.start([]);

@@ -41,6 +41,8 @@ export interface FailoverHost {
   monitor(group: GroupSettings): string;
   /** Runs failover.fence against `target` (EVENTD_FENCE_NODE); absent when none is configured. */
   fence?(target: string, reason: string, done: (ok: boolean, detail: string) => void): void;
+  /** Announces a running group's `ip` again (gratuitous ARP); `done` once it finished. Absent: no announcements (the simulator). */
+  announce?(group: GroupSettings, reason: string, done: () => void): void;
   /** Pets the watchdog device; absent when none is configured. */
   pet?(): void;
 }

@@ -8,7 +8,7 @@ import { groupClass, nodeClass, voteClass } from './ledger.js';
 import { failoverRoutes } from './routes.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
 import { actionEnvBase } from './script-env.js';
-import { failoverConfigSchema, failoverSettings, type FailoverSettings } from './settings.js';
+import { failoverConfigSchema, failoverSettings, ipTakeoverScript, type FailoverSettings } from './settings.js';
 import { Watchdog } from './watchdog.js';
 
 const outputLimitBytes = 16 * 1024;
@@ -42,6 +42,15 @@ function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog |
         done(result.status === 'ok', result.status === 'ok' ? 'ok' : `${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`);
       });
       return { kill: () => script.kill() };
+    },
+    // Gratuitous ARP again, by the bundled ip-takeover script (whatever the group's own start script is).
+    announce: (group, reason, done) => {
+      const script = runScript({ run: ipTakeoverScript, args: ['announce'], env: actionEnvBase(group, 'announce', ctx.node, reason), input: '', timeoutMs: 10_000, outputLimitBytes });
+      void script.result.then((result) => {
+        if (result.status !== 'ok') ctx.logger.warn({ group: group.name, status: result.status, stderr: result.stderr }, `failover ${group.name}: announcing ${group.ip?.address} failed`);
+        else ctx.logger.debug({ group: group.name, reason }, `failover ${group.name}: announced ${group.ip?.address} (${reason})`);
+        done();
+      });
     },
     warn: (message, details) => ctx.logger.warn(details, message),
     monitor: (group) => ctx.ensureSubscription({ name: `failover-${group.name}-monitor`, ...group.monitor! }),

@@ -34,6 +34,7 @@
 import type { EventRecord } from '../../services/eventd/sdk/index.js';
 import { controlClass, Controls, type ControlAttrs } from './controls.js';
 import { Fencer } from './fencing.js';
+import { Announcer } from './garp.js';
 import { failoverTickMs, leaseMarginMs, type FailoverHost } from './host.js';
 import { groupClass, Ledger, nodeClass, voteClass } from './ledger.js';
 import { LocalGroups, type Local } from './local-groups.js';
@@ -57,6 +58,7 @@ export class FailoverRuntime {
   readonly controls = new Controls();
   private readonly local: LocalGroups;
   private readonly monitors: Monitors;
+  private readonly announcer: Announcer;
   /** When the agreed view last changed (mono): placing a homeless group waits for it to hold still for fenceMs. */
   private viewSince = 0;
   private lastView = '';
@@ -86,6 +88,7 @@ export class FailoverRuntime {
     this.ledger = new Ledger(() => this.host.size(), (name) => settings.groups.find((g) => g.name === name)?.failureTimeoutMs ?? 0);
     this.local = new LocalGroups(host, settings, this.ledger);
     this.monitors = new Monitors(host, settings.groups);
+    this.announcer = new Announcer(host, settings);
   }
 
   /** Folds the log so far; reports left by an earlier life of this node are corrected (nothing runs here now). */
@@ -202,6 +205,7 @@ export class FailoverRuntime {
       this.lastView = viewKey;
       this.viewSince = mono;
     }
+    this.announcer.pass(view, mono, (group) => (this.controls.managed(group) ? this.local.state(group) : 'unmanaged'));
     const quorum = this.host.hasQuorum();
     const leaseAge = this.host.leaseAgeMs();
     const placement = this.placement();

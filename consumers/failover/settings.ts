@@ -44,6 +44,8 @@ export interface FailoverSettings {
   onShutdown: 'stop' | 'leave';
   /** After a start with no group running anywhere, no group is placed until every configured node is in the view or this has passed. */
   startupWaitMs: number;
+  /** The holder of a group with `ip` announces it again (gratuitous ARP) this often, and whenever the view changes; 0: only on view changes. */
+  garpRefreshMs: number;
   watchdog?: WatchdogSettings;
   /** A fence agent run by a takeover's winner against the lost holder before it starts the group. */
   fence?: { run: string; timeoutMs: number };
@@ -54,6 +56,8 @@ export const failoverDefaults = {
   // A lease rests on acks that come back in the peers' heartbeats: up to two heartbeat periods (2 x 200 ms)
   // plus the network old when they arrive. 800 ms leaves 400 ms, of which the stop budget takes 150.
   leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
+  // Two ARP packets a minute per address: nothing for a network, and a stale neighbour entry lasts at most that.
+  garpRefreshMs: 60_000,
 } as const;
 
 /** The bundled IP takeover script, beside this module in the built tree. */
@@ -69,7 +73,7 @@ type RawGroup = {
 };
 type RawFailover = {
   groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number; leaseMs?: number; stopBudgetMs?: number;
-  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
+  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; garpRefreshMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
 };
 
 /** The section after the schema passed it; start and stop scripts resolved against `configDir`. */
@@ -115,6 +119,7 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     maxStartFailures: input.maxStartFailures ?? failoverDefaults.maxStartFailures,
     onShutdown: input.onShutdown ?? failoverDefaults.onShutdown,
     startupWaitMs: input.startupWaitMs ?? failoverDefaults.startupWaitMs,
+    garpRefreshMs: input.garpRefreshMs ?? failoverDefaults.garpRefreshMs,
     ...(input.fence ? { fence: fenceSettings(input.fence, configDir) } : {}),
     ...(input.watchdog ? { watchdog: { device: resolve(configDir, input.watchdog.device), timeoutMs: input.watchdog.timeoutMs } } : {}),
   };

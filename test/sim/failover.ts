@@ -26,7 +26,7 @@ export const colocated: GroupSettings = { ...group, name: 'vip', colocateWith: '
 export const ordered: GroupSettings = { ...group, name: 'app', after: ['svc'] };
 export const watchdogTimeoutMs = 300;
 export const settings: FailoverSettings = {
-  groups: [group, colocated, ordered], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 2000,
+  groups: [group, colocated, ordered], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 2000, garpRefreshMs: 0,
   watchdog: { device: 'sim', timeoutMs: watchdogTimeoutMs },
 };
 /** The longest a script takes in the simulator. */
