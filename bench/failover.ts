@@ -179,7 +179,6 @@ function makeTrio(label: string, hosts: readonly string[], vip: string, witness?
 
 const trio = makeTrio('eventd', ['h1', 'h2', 'h3'], eventdVip);
 const daemons = trio.daemons;
-const eventdHosts = trio.hosts;
 const eventdMonitor = trio.monitor;
 
 async function eventdSettled(of: Trio = trio, timeoutMs = 30_000): Promise<string> {
