@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from './helpers/node-test.js';
-import { bannedKey, DEFAULT_CAPACITY, place, type PlacementGroup, type PlacementInput } from '../consumers/failover/placement.js';
+import { bannedKey, DEFAULT_CAPACITY, homelessReason, place, type PlacementGroup, type PlacementInput } from '../consumers/failover/placement.js';
 import { isEventdError } from '../services/eventd/errors.js';
 
 function input(partial: Partial<PlacementInput> & Pick<PlacementInput, 'view' | 'groups'>): PlacementInput {
@@ -360,5 +360,154 @@ describe('failover placement: standby, bans and moves', () => {
     const base = input({ view: ['n1', 'n2', 'n3'], groups, current: new Map([['web', 'n1'], ['db', 'n3']]), capacities: new Map([['n3', 50]]) });
     assert.equal(place({ ...base, moves: new Map([['web', 'n2']]) }).get('web'), 'n2');
     assert.equal(place({ ...base, moves: new Map([['web', 'n3']]) }).get('web'), 'n1', 'n3 holds 50, web needs 60');
+  });
+});
+
+// ---- constraints: colocateWith ----
+
+/** Some groups colocated with an earlier one (so never in a circle). */
+function withColocation(random: Random, source: PlacementInput): PlacementInput {
+  const groups = source.groups.map((group, i) => (i > 0 && random() < 0.35 ? { ...group, colocateWith: source.groups[int(random, i)]!.name } : group));
+  return { ...source, groups };
+}
+
+/** The root of a group's colocation chain. */
+function rootOf(source: PlacementInput, name: string): string {
+  let at = source.groups.find((g) => g.name === name)!;
+  while (at.colocateWith !== undefined) at = source.groups.find((g) => g.name === at.colocateWith)!;
+  return at.name;
+}
+
+function allowedOn(source: PlacementInput, group: string, node: string): boolean {
+  return source.view.includes(node) && !source.standby?.has(node) && !source.banned.has(bannedKey(group, node));
+}
+
+describe('failover placement: colocateWith', () => {
+  test('a VIP goes where its service goes, and moves with it', () => {
+    const groups = [{ name: 'web', weight: 10, prefer: ['n2'] }, { name: 'vip', weight: 1, prefer: ['n3'], colocateWith: 'web' }];
+    const base = input({ view: ['n1', 'n2', 'n3'], groups });
+    assert.deepEqual(pairs(place(base)), [['vip', 'n2'], ['web', 'n2']], 'the set follows the root\'s prefer list, not the member\'s');
+    assert.deepEqual(pairs(place({ ...base, moves: new Map([['web', 'n1']]) })), [['vip', 'n1'], ['web', 'n1']]);
+    assert.deepEqual(pairs(place({ ...base, view: ['n1', 'n3'] })), [['vip', 'n1'], ['web', 'n1']]);
+  });
+
+  test('a member that may not run on the preferred node takes the whole set elsewhere; with nowhere for both, the root alone and a reason', () => {
+    const groups = [{ name: 'web', weight: 10, prefer: ['n2'] }, { name: 'vip', weight: 1, colocateWith: 'web' }];
+    const base = input({ view: ['n1', 'n2'], groups, banned: new Set([bannedKey('vip', 'n2')]) });
+    assert.deepEqual(pairs(place(base)), [['vip', 'n1'], ['web', 'n1']]);
+    const nowhere = { ...base, banned: new Set([bannedKey('vip', 'n2'), bannedKey('vip', 'n1')]) };
+    const answer = place(nowhere);
+    assert.deepEqual(pairs(answer), [['vip', null], ['web', 'n2']]);
+    assert.equal(homelessReason(nowhere, answer, 'vip'), 'colocated with web on n2, but vip is banned from n2 (or failed there too often)');
+    assert.equal(homelessReason(nowhere, answer, 'web'), undefined);
+    const full = input({ view: ['n1'], groups, capacities: new Map([['n1', 5]]) });
+    assert.match(homelessReason(full, place(full), 'web')!, /^no eligible node: n1 has 5 free for weight 10$/);
+    assert.equal(homelessReason(full, place(full), 'vip'), 'colocated with web, which is placed nowhere');
+  });
+
+  test('the root\'s stickiness wins: a member banned from its node is placed nowhere, with the reason, and does not move the root', () => {
+    const groups = [{ name: 'web', weight: 10, prefer: ['n1'] }, { name: 'vip', weight: 1, colocateWith: 'web' }];
+    const source = input({ view: ['n1', 'n2'], groups, current: new Map([['web', 'n2'], ['vip', 'n2']]), banned: new Set([bannedKey('vip', 'n2')]) });
+    const answer = place(source);
+    assert.deepEqual(pairs(answer), [['vip', null], ['web', 'n2']]);
+    assert.match(homelessReason(source, answer, 'vip')!, /colocated with web on n2, but vip is banned from n2/);
+    // A VIP that was not running yet joins its service where it runs.
+    assert.deepEqual(pairs(place(input({ view: ['n1', 'n2'], groups, current: new Map([['web', 'n2']]) }))), [['vip', 'n2'], ['web', 'n2']]);
+  });
+
+  test('colocateWith in a circle or naming no group is a config error', () => {
+    const isBadConfig = (error: unknown) => isEventdError(error) && error.code === 'EVENTD_ERR_BAD_CONFIG';
+    assert.throws(() => place(input({ view: ['n1'], groups: [{ name: 'a', weight: 1, colocateWith: 'b' }, { name: 'b', weight: 1, colocateWith: 'a' }] })), isBadConfig);
+    assert.throws(() => place(input({ view: ['n1'], groups: [{ name: 'a', weight: 1, colocateWith: 'nope' }] })), isBadConfig);
+  });
+
+  test(`${RUNS} inputs with colocation, standby, bans, moves or failback: colocated groups never apart, invariants hold, order-independent, a fixed point`, () => {
+    const random = mulberry32(0x5eed06);
+    let together = 0;
+    let split = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const controlled = withControls(random, randomInput(random));
+      // Moves with failback are no fixed point even without colocation: failback can free a move's target after the move was judged.
+      const source = withColocation(random, controlled.failback ? { ...controlled, moves: new Map() } : controlled);
+      const answer = place(source);
+      const label = `run ${run}`;
+      const load = loads(source, answer);
+      for (const [node, used] of load) assert.ok(source.view.includes(node) && used <= capacityOf(source, node), `${label}: ${node} runs ${used}`);
+      for (const group of source.groups) {
+        const node = answer.get(group.name) ?? null;
+        if (node !== null) assert.ok(allowedOn(source, group.name, node), `${label}: ${group.name} on ${node}, where it may not run`);
+        // A root (or a group alone) is homeless only when no node allows it and has room.
+        else if (group.colocateWith === undefined) {
+          for (const candidate of source.view) {
+            const free = capacityOf(source, candidate) - (load.get(candidate) ?? 0);
+            assert.ok(!allowedOn(source, group.name, candidate) || free < group.weight, `${label}: ${group.name} (${group.weight}) homeless but ${candidate} has ${free} free`);
+          }
+        }
+      }
+      for (const group of source.groups) {
+        const node = answer.get(group.name) ?? null;
+        const reason = homelessReason(source, answer, group.name);
+        assert.equal(reason === undefined, node !== null, `${label}: ${group.name} at ${node} has reason ${reason}`);
+        if (group.colocateWith === undefined) continue;
+        const partner = answer.get(group.colocateWith) ?? null;
+        if (node !== null) {
+          assert.equal(node, partner, `${label}: ${group.name} on ${node}, its partner ${group.colocateWith} on ${partner}`);
+          together++;
+        } else if (partner !== null) {
+          // Apart only because it cannot run on its partner's node.
+          const free = capacityOf(source, partner) - (load.get(partner) ?? 0);
+          assert.ok(!allowedOn(source, group.name, partner) || free < group.weight, `${label}: ${group.name} homeless though ${partner} (${group.colocateWith}'s) has ${free} free`);
+          split++;
+        }
+      }
+      assert.deepEqual(pairs(place({ ...reordered(random, source), groups: shuffled(random, source.groups), standby: source.standby!, moves: source.moves! })), pairs(answer), `${label}: reordered`);
+      assert.deepEqual(pairs(place({ ...source, current: placed(answer) })), pairs(answer), `${label}: fixed point`);
+    }
+    assert.ok(together > RUNS / 2 && split > 0, `colocated pairs placed together ${together}, split by bans or room ${split}`);
+  });
+
+  test(`${RUNS} inputs: a set alone in the cluster runs on one node whenever some node takes all of it`, () => {
+    const random = mulberry32(0x5eed07);
+    let whole = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const source = withColocation(random, randomInput(random));
+      const roots = source.groups.filter((g) => g.colocateWith === undefined);
+      if (roots.length === 0) continue;
+      const root = pick(random, roots).name;
+      const groups = source.groups.filter((g) => rootOf(source, g.name) === root);
+      const alone = { ...source, groups, current: new Map<string, string>() };
+      const weight = groups.reduce((sum, g) => sum + g.weight, 0);
+      const fits = alone.view.some((node) => groups.every((g) => allowedOn(alone, g.name, node)) && weight <= capacityOf(alone, node));
+      const answer = place(alone);
+      const nodes = new Set(groups.map((g) => answer.get(g.name) ?? null));
+      if (fits) {
+        assert.ok(nodes.size === 1 && !nodes.has(null), `run ${run}: ${groups.map((g) => `${g.name}@${answer.get(g.name)}`).join(' ')} though a node takes all ${weight}`);
+        if (groups.length > 1) whole++;
+      }
+    }
+    assert.ok(whole > 50, `sets of two or more placed whole: ${whole}`);
+  });
+
+  test(`${RUNS} inputs: a moved set is on its node whenever that node takes the whole set`, () => {
+    const random = mulberry32(0x5eed08);
+    let honoured = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const source = withColocation(random, withControls(random, { ...randomInput(random), failback: false }));
+      const answer = place(source);
+      for (const group of source.groups) {
+        const target = source.moves!.get(group.name);
+        if (target === undefined || group.colocateWith !== undefined) continue;
+        const members = source.groups.filter((g) => rootOf(source, g.name) === group.name);
+        if (members.every((g) => answer.get(g.name) === target)) {
+          honoured++;
+          continue;
+        }
+        const others = source.groups.filter((g) => !members.includes(g) && answer.get(g.name) === target).reduce((sum, g) => sum + g.weight, 0);
+        const weight = members.reduce((sum, g) => sum + g.weight, 0);
+        assert.ok(members.some((g) => !allowedOn(source, g.name, target)) || others + weight > capacityOf(source, target),
+          `run ${run}: ${group.name} moved to ${target} but its set is at ${members.map((g) => `${g.name}@${answer.get(g.name)}`).join(' ')}`);
+      }
+    }
+    assert.ok(honoured > RUNS / 5, `moves honoured: ${honoured}`);
   });
 });

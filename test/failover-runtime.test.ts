@@ -9,7 +9,7 @@ import type { EventRecord } from '../services/eventd/types.js';
 import { isEventdError } from '../services/eventd/errors.js';
 
 const group: GroupSettings = {
-  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, monitor: { class: 'Process', expr: 'running = 0' },
+  name: 'svc', weight: 1, prefer: ['n1', 'n2', 'n3'], start: '/x', stop: '/x', timeoutMs: 1000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, after: [], monitor: { class: 'Process', expr: 'running = 0' },
 };
 
 class FakeCluster {
@@ -67,7 +67,7 @@ class FakeCluster {
         warn: () => {},
         monitor: () => 'monitor-sub',
       };
-      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, ...settings }));
+      this.runtimes.set(name, new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, garpRefreshMs: 0, ...settings }));
     }
     for (const runtime of this.runtimes.values()) runtime.start([]);
   }
@@ -189,7 +189,7 @@ test('a restarted node corrects the report its earlier life left (no starting or
     },
     run: () => ({ kill: () => {} }),
   };
-  new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0 }).start(history);
+  new FailoverRuntime(host, { groups: [group], capacity: 100, fenceMs: 500, failback: false, maxStartFailures: 3, onShutdown: 'stop', startupWaitMs: 0, garpRefreshMs: 0 }).start(history);
   assert.deepEqual(raised.filter((e) => e.class === 'FailoverGroup').map((e) => [e.attrs['state'], e.attrs['reason']]), [['stopped', 'eventd restarted: not running here']]);
 });
 

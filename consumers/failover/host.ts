@@ -16,6 +16,8 @@ export interface ScriptHandle {
 /** What the runtime needs from its surroundings. */
 export interface FailoverHost {
   readonly node: string;
+  /** A witness (eventd --witness): votes on claims, runs no group, is placed nothing. */
+  readonly witness?: boolean;
   /** Wall clock (event times). */
   now(): number;
   /** Monotonic ms: leases, silences and waits are measured on it. */
@@ -39,6 +41,8 @@ export interface FailoverHost {
   monitor(group: GroupSettings): string;
   /** Runs failover.fence against `target` (EVENTD_FENCE_NODE); absent when none is configured. */
   fence?(target: string, reason: string, done: (ok: boolean, detail: string) => void): void;
+  /** Announces a running group's `ip` again (gratuitous ARP); `done` once it finished. Absent: no announcements (the simulator). */
+  announce?(group: GroupSettings, reason: string, done: () => void): void;
   /** Pets the watchdog device; absent when none is configured. */
   pet?(): void;
 }

@@ -8,7 +8,7 @@ import { groupClass, nodeClass, voteClass } from './ledger.js';
 import { failoverRoutes } from './routes.js';
 import { failoverTickMs, FailoverRuntime, type FailoverHost } from './runtime.js';
 import { actionEnvBase } from './script-env.js';
-import { failoverConfigSchema, failoverSettings, type FailoverSettings } from './settings.js';
+import { failoverConfigSchema, failoverSettings, ipTakeoverScript, type FailoverSettings } from './settings.js';
 import { Watchdog } from './watchdog.js';
 
 const outputLimitBytes = 16 * 1024;
@@ -17,6 +17,7 @@ const outputLimitBytes = 16 * 1024;
 function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog | undefined): FailoverHost {
   return {
     node: ctx.node,
+    witness: ctx.witness,
     now: () => Date.now(),
     mono: () => performance.now(),
     leaseAgeMs: () => ctx.cluster?.leaseAgeMs() ?? 0,
@@ -41,6 +42,15 @@ function daemonHost(ctx: ConsumerContext<FailoverSettings>, watchdog: Watchdog |
         done(result.status === 'ok', result.status === 'ok' ? 'ok' : `${result.status}${result.exitCode === null ? '' : ` (exit ${result.exitCode})`}`);
       });
       return { kill: () => script.kill() };
+    },
+    // Gratuitous ARP again, by the bundled ip-takeover script (whatever the group's own start script is).
+    announce: (group, reason, done) => {
+      const script = runScript({ run: ipTakeoverScript, args: ['announce'], env: actionEnvBase(group, 'announce', ctx.node, reason), input: '', timeoutMs: 10_000, outputLimitBytes });
+      void script.result.then((result) => {
+        if (result.status !== 'ok') ctx.logger.warn({ group: group.name, status: result.status, stderr: result.stderr }, `failover ${group.name}: announcing ${group.ip?.address} failed`);
+        else ctx.logger.debug({ group: group.name, reason }, `failover ${group.name}: announced ${group.ip?.address} (${reason})`);
+        done();
+      });
     },
     warn: (message, details) => ctx.logger.warn(details, message),
     monitor: (group) => ctx.ensureSubscription({ name: `failover-${group.name}-monitor`, ...group.monitor! }),
@@ -67,6 +77,8 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
   // Votes and node records are the ledger's bookkeeping; the user's log shows group states and controls.
   internalClasses: [voteClass, nodeClass],
   configSchema: failoverConfigSchema,
+  // A witness votes on claims even when its config names no group: claims carry the lease their votes wait out.
+  witnessSection: { groups: [] },
   settings: failoverSettings,
   async start(ctx) {
     const settings = ctx.config;
@@ -83,7 +95,7 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
     const timer = setInterval(() => runtime.tick(), failoverTickMs);
-    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null }, 'failover started');
+    ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null, witness: ctx.witness }, ctx.witness ? 'failover started as a witness: votes only' : 'failover started');
     for (const route of failoverRoutes(runtime)) ctx.routes.add(route);
     return {
       // onShutdown "stop": the groups here stop (and say so) before the daemon goes; "leave": peers take over once the lease lapses.

@@ -47,10 +47,11 @@ export class Ledger {
   private readonly groups = new Map<string, GroupLedger>();
   private readonly capacities = new Map<string, number>();
   private readonly watchdogs = new Map<string, number>();
+  private readonly witnesses = new Set<string>();
   /** Claims seen, by event id: granted or not in this fold. */
   private readonly claims = new Map<string, boolean>();
   /** Per claim: its group and claimer, whether the claimer has since stopped or failed it, and who voted for it. */
-  private readonly claimInfo = new Map<string, { group: string; claimer: string; from: string | null; closed: boolean; votes: Set<string> }>();
+  private readonly claimInfo = new Map<string, { group: string; claimer: string; from: string | null; leaseMs?: number; closed: boolean; votes: Set<string> }>();
 
   /**
    * `size`: the configured cluster size (a majority of it confirms a claim);
@@ -68,6 +69,8 @@ export class Ledger {
       if (typeof capacity === 'number') this.capacities.set(event.resource, capacity);
       const watchdogMs = event.attrs['watchdogMs'];
       if (typeof watchdogMs === 'number') this.watchdogs.set(event.resource, watchdogMs);
+      if (event.attrs['witness'] === true) this.witnesses.add(event.resource);
+      else this.witnesses.delete(event.resource);
       return;
     }
     if (event.class === controlClass) {
@@ -93,7 +96,8 @@ export class Ledger {
         const granted = group.ownerClaim === fromClaim && group.owner === from && !(group.stuck && from !== node);
         this.claims.set(event.id, granted);
         const info = this.claimInfo.get(event.id);
-        this.claimInfo.set(event.id, { group: event.resource, claimer: node, from, closed: false, votes: info?.votes ?? new Set() });
+        const leaseMs = typeof event.attrs['leaseMs'] === 'number' ? event.attrs['leaseMs'] : undefined;
+        this.claimInfo.set(event.id, { group: event.resource, claimer: node, from, ...(leaseMs === undefined ? {} : { leaseMs }), closed: false, votes: info?.votes ?? new Set() });
         if (info) this.vote(event.id, undefined);
         if (granted) this.supersede(group, event.id, node);
         break;
@@ -165,10 +169,11 @@ export class Ledger {
     return (this.claimInfo.get(claimId)?.votes.size ?? 0) * 2 > this.size();
   }
 
-  /** The claim's group, claimer and the node it takes over from; undefined before the claim itself arrived. */
-  claim(claimId: string): { group: string; claimer: string; from: string | null } | undefined {
+  /** The claim's group, claimer, the node it takes over from and the claimer's lease of the group; undefined before the claim itself arrived. */
+  claim(claimId: string): { group: string; claimer: string; from: string | null; leaseMs?: number } | undefined {
     const info = this.claimInfo.get(claimId);
-    return info === undefined || info.claimer === '' ? undefined : { group: info.group, claimer: info.claimer, from: info.from };
+    if (info === undefined || info.claimer === '') return undefined;
+    return { group: info.group, claimer: info.claimer, from: info.from, ...(info.leaseMs === undefined ? {} : { leaseMs: info.leaseMs }) };
   }
 
   /** The latest state `node` reported for `group`. */
@@ -215,6 +220,11 @@ export class Ledger {
 
   capacity(node: string): number | undefined {
     return this.capacities.get(node);
+  }
+
+  /** Whether the node announced itself a witness: it runs no group. */
+  witness(node: string): boolean {
+    return this.witnesses.has(node);
   }
 
   /** The watchdog timeout the node announced (0: none); undefined before it announced anything. */

@@ -5,7 +5,7 @@
 import { EventdError } from '../../services/eventd/sdk/index.js';
 import type { ControlAttrs, Controls } from './controls.js';
 import type { Ledger } from './ledger.js';
-import { bannedKey, DEFAULT_CAPACITY, place } from './placement.js';
+import { bannedKey, DEFAULT_CAPACITY, place, type PlacementInput } from './placement.js';
 import type { FailoverSettings, GroupSettings } from './settings.js';
 
 export interface Folds {
@@ -16,7 +16,14 @@ export interface Folds {
 
 /** The placement every node computes from the same folds, view and clock (expiries and failureTimeout at `now`). */
 export function placementOf(folds: Folds, view: readonly string[], now: number, moves?: ReadonlyMap<string, string>): Map<string, string | null> {
+  return place(placementInputOf(folds, view, now, moves));
+}
+
+/** What placement is fed: the owners as current, fail counts and bans as banned pairs, live moves and standby. */
+export function placementInputOf(folds: Folds, agreedView: readonly string[], now: number, moves?: ReadonlyMap<string, string>): PlacementInput {
   const { settings, ledger, controls } = folds;
+  // A witness votes and runs nothing: it is never a place for a group.
+  const view = agreedView.filter((node) => !ledger.witness(node));
   const current = new Map<string, string>();
   const banned = new Set<string>();
   const moved = new Map(moves ?? []);
@@ -33,16 +40,16 @@ export function placementOf(folds: Folds, view: readonly string[], now: number, 
   }
   const capacities = new Map<string, number>();
   for (const node of view) capacities.set(node, ledger.capacity(node) ?? DEFAULT_CAPACITY);
-  return place({
+  return {
     view,
-    groups: settings.groups.map((group) => ({ name: group.name, weight: group.weight, prefer: group.prefer })),
+    groups: settings.groups.map((group) => ({ name: group.name, weight: group.weight, prefer: group.prefer, ...(group.colocateWith === undefined ? {} : { colocateWith: group.colocateWith }) })),
     capacities,
     current,
     banned,
     failback: settings.failback,
     standby: new Set(controls.standby()),
     moves: moved,
-  });
+  };
 }
 
 export function groupNamed(settings: FailoverSettings, name: string): GroupSettings {
@@ -69,11 +76,37 @@ export function checkControl(folds: Folds, control: ControlAttrs, view: readonly
     throw new EventdError('EVENTD_ERR_UNSATISFIABLE', `cannot move ${group} to ${node}: ${reason}; nothing was changed`, { group, node, reason });
   };
   if (!view.includes(node)) why(`${node} is not in the view (${view.join(', ')})`);
+  if (ledger.witness(node)) why(`${node} is a witness: it runs no group`);
   if (controls.isStandby(node)) why(`${node} is in standby`);
   if (controls.banned(group, node, now)) why(`${group} is banned from ${node} (eventctl groups clear ${group})`);
   const failures = ledger.failures(group, node, now, groupNamed(settings, group).failureTimeoutMs);
   if (failures >= settings.maxStartFailures) why(`${group} failed ${failures} times there (eventctl groups cleanup ${group} ${node})`);
+  const partner = groupNamed(settings, group).colocateWith;
+  if (partner !== undefined) why(`it is colocated with ${partner} and goes where ${partner} goes (move ${partner} instead)`);
   if (!controls.managed(group)) why(controls.maintenance() ? 'the cluster is in maintenance' : `${group} is unmanaged`);
-  const placed = placementOf(folds, view, now, new Map([[group, node]])).get(group);
-  if (placed !== node) why(`not enough capacity on ${node} for weight ${groupNamed(settings, group).weight}`);
+  // A set moves as one: a member that may not run there makes the move unsatisfiable too.
+  const members = settings.groups.filter((g) => colocatedWith(settings, g.name, group));
+  for (const member of members) {
+    if (controls.banned(member.name, node, now) || ledger.failures(member.name, node, now, member.failureTimeoutMs) >= settings.maxStartFailures) {
+      why(`${member.name} (colocated with ${group}) may not run on ${node} (banned or failed there; eventctl groups clear/cleanup ${member.name})`);
+    }
+  }
+  const placedSet = placementOf(folds, view, now, new Map([[group, node]]));
+  const weight = [groupNamed(settings, group), ...members].reduce((sum, g) => sum + g.weight, 0);
+  if (placedSet.get(group) !== node) why(`not enough capacity on ${node} for weight ${weight}${members.length > 0 ? ` (${group} with ${members.map((g) => g.name).join(', ')})` : ''}`);
+  const left = members.filter((g) => placedSet.get(g.name) !== node);
+  if (left.length > 0) why(`${left.map((g) => g.name).join(', ')} (colocated with ${group}) cannot run on ${node}`);
+}
+
+/** Whether `name` is colocated with `root`, directly or through other groups. */
+function colocatedWith(settings: FailoverSettings, name: string, root: string): boolean {
+  const seen = new Set<string>();
+  let at = groupNamed(settings, name).colocateWith;
+  while (at !== undefined && !seen.has(at)) {
+    if (at === root) return true;
+    seen.add(at);
+    const partner: string = at;
+    at = settings.groups.find((g) => g.name === partner)?.colocateWith;
+  }
+  return false;
 }

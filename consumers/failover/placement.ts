@@ -16,6 +16,15 @@
 //     in its prefer list that is eligible once the homeless groups are placed;
 //     repeated until nothing moves (each move strictly improves a rank), then
 //     step 2 runs again for groups still homeless, using the room freed.
+// Colocation (`colocateWith`): a group and the groups colocated with it form
+// a set, placed by its root (the member colocated with nothing): its move,
+// its stickiness, its prefer list. A set moves as one, and a homeless set
+// goes to the best node that takes all of it (every member allowed there,
+// room for all); with none, the root is placed alone. A member goes where its
+// root went when it may run and fits there, else nowhere (homelessReason
+// says why); a member's ban never moves a root that stays (move or ban the
+// root to move the set). Colocation never puts a group where it could not
+// run alone, and never two members of a set on different nodes.
 // The result is a fixed point: placing again with `current` = the result and
 // the same view returns the same result.
 import { EventdError } from '../../services/eventd/sdk/index.js';
@@ -27,8 +36,10 @@ export interface PlacementGroup {
   name: string;
   /** What the group uses of a node's capacity; >= 0. */
   weight: number;
-  /** Nodes to try first, best first. */
+  /** Nodes to try first, best first (of a colocated group: unused, it goes where its partner goes). */
   prefer?: readonly string[];
+  /** Runs only on the node its partner group runs on (a VIP with its service). */
+  colocateWith?: string;
 }
 
 export interface PlacementInput {
@@ -59,57 +70,170 @@ export function place(input: PlacementInput): Map<string, string | null> {
   const view = [...new Set(input.view)].sort(byName);
   const inView = new Set(view);
   const groups = checkedGroups(input.groups);
+  const sets = colocationSets(groups);
   const capacity = (node: string): number => input.capacities.get(node) ?? DEFAULT_CAPACITY;
   const at = new Map<string, string | null>();
   // Loads are summed in group order, never incrementally: the same assignment
   // gives the same float on every node, and adding a group never lowers it.
-  const load = (node: string, plus?: PlacementGroup): number =>
-    groups.reduce((sum, g) => (g === plus || at.get(g.name) === node ? sum + g.weight : sum), 0);
+  const load = (node: string, plus: ReadonlySet<PlacementGroup> = new Set()): number =>
+    groups.reduce((sum, g) => (plus.has(g) || at.get(g.name) === node ? sum + g.weight : sum), 0);
   const free = (node: string): number => capacity(node) - load(node);
-  const eligible = (group: PlacementGroup, node: string): boolean =>
-    inView.has(node) && !input.standby?.has(node) && !input.banned.has(bannedKey(group.name, node)) && load(node, group) <= capacity(node);
+  const allowed = (group: PlacementGroup, node: string): boolean =>
+    inView.has(node) && !input.standby?.has(node) && !input.banned.has(bannedKey(group.name, node));
+  const eligible = (group: PlacementGroup, node: string): boolean => allowed(group, node) && load(node, new Set([group])) <= capacity(node);
+  /** The whole set fits there: every member allowed, room for all of them. */
+  const setEligible = (set: ColocationSet, node: string): boolean =>
+    set.members.every((member) => allowed(member, node)) && load(node, new Set(set.members)) <= capacity(node);
   const rank = (group: PlacementGroup, node: string): number => {
     const index = (group.prefer ?? []).indexOf(node);
     return index < 0 ? Infinity : index;
   };
+  const assign = (set: ColocationSet, node: string | null): void => {
+    for (const member of set.members) at.set(member.name, node);
+  };
+  const best = (set: ColocationSet, fits: (node: string) => boolean): string | null => {
+    let chosen: string | null = null;
+    for (const node of view) {
+      if (!fits(node)) continue;
+      if (chosen === null || better(rank(set.root, node), free(node), node, rank(set.root, chosen), free(chosen), chosen)) chosen = node;
+    }
+    return chosen;
+  };
+  /** The root alone at `node` (or nowhere); members already current there stay if they fit, the others wait for the last step. */
+  const placeRoot = (set: ColocationSet, node: string | null): void => {
+    at.set(set.root.name, node);
+    for (const member of set.members.slice(1)) {
+      const partner = at.get(member.colocateWith!);
+      if (node === null || partner === null) at.set(member.name, null);
+      else if (partner !== node) at.delete(member.name);
+      else if (input.current.get(member.name) === node && eligible(member, node)) at.set(member.name, node);
+      else at.delete(member.name);
+    }
+  };
   const placeHomeless = (): void => {
-    for (const group of groups) {
-      if (isNode(at.get(group.name))) continue;
-      let best: string | null = null;
-      for (const node of view) {
-        if (!eligible(group, node)) continue;
-        if (best === null || better(rank(group, node), free(node), node, rank(group, best), free(best), best)) best = node;
+    for (const set of sets) {
+      if (isNode(at.get(set.root.name))) continue;
+      const whole = best(set, (node) => setEligible(set, node));
+      if (whole !== null) {
+        assign(set, whole);
+        continue;
       }
-      at.set(group.name, best);
+      // No node takes the whole set: its root alone (sticky first).
+      const holder = input.current.get(set.root.name);
+      placeRoot(set, holder !== undefined && eligible(set.root, holder) ? holder : best(set, (n) => eligible(set.root, n)));
     }
   };
 
-  // 0. Moves, then 1. stickiness, heaviest group first.
-  for (const group of groups) {
-    const moved = input.moves?.get(group.name);
-    const holder = input.current.get(group.name);
-    at.set(group.name, moved !== undefined && eligible(group, moved) ? moved : holder !== undefined && eligible(group, holder) ? holder : null);
+  // 0. Moves, then 1. stickiness, heaviest set first. A set moves as one (its root's move) and stays on its
+  // root's node: whole when it fits and every member was there, else the root and the members already there
+  // that still fit (the others wait for step 4). A member that may not run there does not move its root.
+  for (const set of sets) {
+    const moved = input.moves?.get(set.root.name);
+    if (moved !== undefined && setEligible(set, moved)) {
+      assign(set, moved);
+      continue;
+    }
+    const holder = input.current.get(set.root.name);
+    if (holder === undefined || !eligible(set.root, holder)) continue;
+    if (setEligible(set, holder) && set.members.every((member) => input.current.get(member.name) === holder)) assign(set, holder);
+    else placeRoot(set, holder);
   }
-  // 2. Homeless groups.
+  // 2. Homeless sets.
   placeHomeless();
-  // 3. Failback: only to a strictly better prefer rank, so the loop ends.
+  // 3. Failback: only to a strictly better prefer rank of the root, so the loop ends.
   if (input.failback) {
     for (let moved = true; moved; ) {
       moved = false;
-      for (const group of groups) {
-        const holder = at.get(group.name);
-        if (!isNode(holder) || input.moves?.get(group.name) === holder) continue;
-        const target = (group.prefer ?? []).find(
-          (node, index) => index < rank(group, holder) && eligible(group, node),
-        );
+      for (const set of sets) {
+        const holder = at.get(set.root.name);
+        if (!isNode(holder) || input.moves?.get(set.root.name) === holder) continue;
+        const target = (set.root.prefer ?? []).find((node, index) => index < rank(set.root, holder) && setEligible(set, node));
         if (target === undefined) continue;
-        at.set(group.name, target);
+        assign(set, target);
         moved = true;
       }
     }
     placeHomeless();
   }
+  // 4. Members left waiting go where their partner went, if they fit there, once everything else is placed.
+  for (const set of sets) {
+    for (const member of set.members.slice(1)) {
+      if (at.has(member.name)) continue;
+      const partner = at.get(member.colocateWith!) ?? null;
+      at.set(member.name, partner !== null && eligible(member, partner) ? partner : null);
+    }
+  }
   return at;
+}
+
+/** A group and every group colocated with it (directly or through others): they run on one node. */
+interface ColocationSet {
+  /** The group that colocates with nothing; its prefer list and move place the set. */
+  root: PlacementGroup;
+  /** The root first, then the others, each after its partner. */
+  members: PlacementGroup[];
+  weight: number;
+}
+
+/** The colocation sets, heaviest first, then by root name (a set of one is the group alone, as before constraints). */
+function colocationSets(groups: readonly PlacementGroup[]): ColocationSet[] {
+  const byNameMap = new Map(groups.map((group) => [group.name, group]));
+  const rootOf = (group: PlacementGroup): PlacementGroup => {
+    const seen = new Set<string>();
+    let at = group;
+    while (at.colocateWith !== undefined) {
+      if (seen.has(at.name)) {
+        throw new EventdError('EVENTD_ERR_BAD_CONFIG', `failover group "${group.name}": colocateWith goes round in a circle (${[...seen].join(' -> ')})`, { group: group.name });
+      }
+      seen.add(at.name);
+      const partner = byNameMap.get(at.colocateWith);
+      if (!partner) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `failover group "${at.name}": colocateWith names no group "${at.colocateWith}"`, { group: at.name });
+      at = partner;
+    }
+    return at;
+  };
+  const sets = new Map<string, ColocationSet>();
+  for (const group of groups) {
+    const root = rootOf(group);
+    let set = sets.get(root.name);
+    if (!set) {
+      set = { root, members: [], weight: 0 };
+      sets.set(root.name, set);
+    }
+    set.weight += group.weight;
+  }
+  // Members in partner order: breadth first from the root, siblings in group order (heaviest, then name).
+  for (const set of sets.values()) {
+    set.members = [set.root];
+    for (let i = 0; i < set.members.length; i++) {
+      const partner = set.members[i]!.name;
+      for (const group of groups) if (group.colocateWith === partner) set.members.push(group);
+    }
+  }
+  return [...sets.values()].sort((a, b) => b.weight - a.weight || byName(a.root.name, b.root.name));
+}
+
+/** Why `group` is placed nowhere in `answer` (a line for eventctl groups); undefined when it is placed. */
+export function homelessReason(input: PlacementInput, answer: ReadonlyMap<string, string | null>, group: string): string | undefined {
+  if (isNode(answer.get(group))) return undefined;
+  const groups = new Map(input.groups.map((g) => [g.name, g]));
+  const self = groups.get(group);
+  if (!self) return undefined;
+  const used = (node: string): number => input.groups.reduce((sum, g) => (answer.get(g.name) === node ? sum + g.weight : sum), 0);
+  const why = (node: string): string => {
+    if (!input.view.includes(node)) return `${node} is not in the view`;
+    if (input.standby?.has(node)) return `${node} is in standby`;
+    if (input.banned.has(bannedKey(group, node))) return `${group} is banned from ${node} (or failed there too often)`;
+    const free = (input.capacities.get(node) ?? DEFAULT_CAPACITY) - used(node);
+    return `${node} has ${free} free for weight ${self.weight}`;
+  };
+  if (self.colocateWith !== undefined) {
+    const partnerAt = answer.get(self.colocateWith) ?? null;
+    if (partnerAt === null) return `colocated with ${self.colocateWith}, which is placed nowhere`;
+    return `colocated with ${self.colocateWith} on ${partnerAt}, but ${why(partnerAt)}`;
+  }
+  if (input.view.length === 0) return 'no node in the view';
+  return `no eligible node: ${[...new Set(input.view)].sort(byName).map(why).join('; ')}`;
 }
 
 function isNode(node: string | null | undefined): node is string {

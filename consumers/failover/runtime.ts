@@ -22,19 +22,30 @@
 // - a node that just woke from a stall of its own judges no silence until
 //   it has listened for a while (queued frames are read after timers).
 //
+// Constraints: placement keeps colocated groups on one node; a group claims
+// and starts only once its `after` groups run (and a colocated one once its
+// partner is owned here), stops when they no longer run, and a planned stop
+// of a group waits until the groups after it have stopped (ordering.ts).
+// Forced stops (lease lapsing, quorum lost) never wait: safety first.
+//
 // Sans-IO like the cluster core: the host (index.ts in the daemon, the
 // simulator in tests) supplies the clocks, the view, the acks, raising
 // events and running scripts, and calls tick() on its own timer.
-import type { EventDraft, EventRecord } from '../../services/eventd/sdk/index.js';
-import { controlClass, Controls, type Constraint, type ControlAttrs } from './controls.js';
-import { groupClass, Ledger, nodeClass, voteClass, type GroupState } from './ledger.js';
+import type { EventRecord } from '../../services/eventd/sdk/index.js';
+import { controlClass, Controls, type ControlAttrs } from './controls.js';
 import { Fencer } from './fencing.js';
+import { Announcer } from './garp.js';
+import { failoverTickMs, leaseMarginMs, type FailoverHost } from './host.js';
+import { groupClass, Ledger, nodeClass, voteClass } from './ledger.js';
+import { LocalGroups, type Local } from './local-groups.js';
+import { Monitors } from './monitors.js';
 import { checkControl, placementOf } from './operator.js';
-import type { FailoverSettings, GroupSettings } from './settings.js';
-
-import { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
+import { activeDependents, afterPending, waitingFor } from './ordering.js';
+import { failoverDefaults, type FailoverSettings, type GroupSettings } from './settings.js';
+import { groupViews, type GroupView } from './status.js';
 
 export { failoverTickMs, leaseMarginMs, type FailoverHost, type ScriptHandle } from './host.js';
+export type { GroupView } from './status.js';
 /** A claim without a majority of votes by then is given up (and retried after a backoff). */
 const claimTimeoutMs = 3000;
 /** A pause of this node's own loop longer than this is a stall: silences are not judged until it has listened again. */
@@ -42,53 +53,23 @@ const stallMs = 250;
 /** How long a node listens after a stall before it judges any silence. */
 const listenAfterStallMs = 600;
 
-interface Local {
-  state: 'stopped' | 'claiming' | 'starting' | 'running' | 'stopping';
-  claimId?: string | undefined;
-  claimedAt?: number;
-  /** Why this node claimed it: the start script's EVENTD_REASON. */
-  reason?: string;
-  /** No new claim before this time (after a claim that found no majority). */
-  backoffUntil?: number;
-  script?: ScriptHandle | undefined;
-  /** Bumped at each script start, so a killed script's late completion is ignored. */
-  run: number;
-}
-
-export interface GroupView {
-  name: string;
-  owner: string | null;
-  target: string | null;
-  local: string;
-  /** false while unmanaged (or the cluster is in maintenance): no script runs, state is still reported. */
-  managed: boolean;
-  /** Live operator moves and bans, with their expiry. */
-  constraints: Constraint[];
-  /** Fail counts per node (within failureTimeout). */
-  failures: Record<string, number>;
-  reports: Array<ReturnType<Ledger['reports']>[number] & { inView: boolean }>;
-}
-
 export class FailoverRuntime {
   readonly ledger: Ledger;
   readonly controls = new Controls();
+  private readonly local: LocalGroups;
+  private readonly monitors: Monitors;
+  private readonly announcer: Announcer;
   /** When the agreed view last changed (mono): placing a homeless group waits for it to hold still for fenceMs. */
   private viewSince = 0;
   private lastView = '';
-  private readonly local = new Map<string, Local>();
   private stopped = false;
   /** SIGTERM: nothing new is claimed; the groups here are being stopped. */
   private draining = false;
-  /** A stop failed or overran its lease: what it left running is unknown, so the watchdog is petted no more. */
-  private unsafe = false;
   private startedAt = 0;
   private lastPassAt: number | undefined;
   /** After a stall of this node's own loop: no silence is judged before this (mono). */
   private listenUntil = 0;
   private readonly voted = new Set<string>();
-  /** Monitor subscription id -> its group. */
-  private readonly monitors = new Map<string, GroupSettings>();
-  private monitorWarnedAt = -Infinity;
   private ticking = false;
   private again = false;
   /** Resolves drain() once nothing runs here. */
@@ -102,10 +83,12 @@ export class FailoverRuntime {
     private readonly host: FailoverHost,
     readonly settings: FailoverSettings,
   ) {
-    for (const group of settings.groups) this.local.set(group.name, { state: 'stopped', run: 0 });
     const fence = host.fence;
     this.fencer = settings.fence && fence ? new Fencer({ ...host, fence: (target, reason, done) => fence(target, reason, done) }) : undefined;
     this.ledger = new Ledger(() => this.host.size(), (name) => settings.groups.find((g) => g.name === name)?.failureTimeoutMs ?? 0);
+    this.local = new LocalGroups(host, settings, this.ledger);
+    this.monitors = new Monitors(host, settings.groups);
+    this.announcer = new Announcer(host, settings);
   }
 
   /** Folds the log so far; reports left by an earlier life of this node are corrected (nothing runs here now). */
@@ -120,7 +103,7 @@ export class FailoverRuntime {
       const last = this.ledger.lastState(group.name, this.host.node);
       if (last !== 'starting' && last !== 'running' && last !== 'stopping') continue;
       this.correcting.add(group.name);
-      this.report(group, 'stopped', 'eventd restarted: not running here');
+      this.local.report(group, 'stopped', 'eventd restarted: not running here');
     }
     this.tick();
   }
@@ -129,8 +112,9 @@ export class FailoverRuntime {
   observe(events: EventRecord[]): void {
     let relevant = false;
     for (const event of events) {
-      if (event.type === 'event' && event.node === this.host.node && this.monitors.has(event.subscription)) {
-        this.unhealthy(this.monitors.get(event.subscription)!, event);
+      const unhealthy = this.monitors.unhealthy(event);
+      if (unhealthy) {
+        this.unhealthy(unhealthy, event);
         continue;
       }
       if (event.class === controlClass) this.controls.apply(event);
@@ -146,14 +130,9 @@ export class FailoverRuntime {
     this.stopped = true;
   }
 
-  /** onShutdown "stop": stops every group running here and resolves once each stop is over (or failed). */
+  /** onShutdown "stop": stops every group running here (the groups after others first) and resolves once each stop is over (or failed). */
   drain(): Promise<void> {
     this.draining = true;
-    for (const group of this.settings.groups) {
-      const local = this.local.get(group.name)!;
-      if (local.state === 'running' || local.state === 'starting') this.stopGroup(group, 'eventd stopping');
-      else if (local.state === 'claiming') this.dropClaim(group, local, 'eventd stopping');
-    }
     return new Promise((resolve) => {
       this.drained = resolve;
       this.tick();
@@ -162,30 +141,21 @@ export class FailoverRuntime {
 
   /** This node's state of a group: what the simulator's checker reads. */
   localState(group: string): Local['state'] {
-    return this.local.get(group)?.state ?? 'stopped';
+    return this.local.state(group);
   }
 
   /** Whether this node pets its watchdog now (the simulator's checker reads it too). */
   pettable(): boolean {
-    if (this.unsafe) return false;
+    if (this.local.unsafe) return false;
     const age = this.host.leaseAgeMs();
-    return this.settings.groups.every((group) => this.local.get(group.name)!.state === 'stopped' || this.local.get(group.name)!.state === 'claiming' || age < group.leaseMs);
+    return this.settings.groups.every((group) => {
+      const state = this.local.state(group.name);
+      return state === 'stopped' || state === 'claiming' || age < group.leaseMs;
+    });
   }
 
   groups(): GroupView[] {
-    const placement = this.placement();
-    const view = this.host.view();
-    const now = this.host.now();
-    return this.settings.groups.map((group) => ({
-      name: group.name,
-      owner: this.ledger.owner(group.name),
-      target: placement.get(group.name) ?? null,
-      local: this.local.get(group.name)!.state,
-      managed: this.controls.managed(group.name),
-      constraints: this.controls.constraints(group.name, now),
-      failures: Object.fromEntries(view.map((node) => [node, this.ledger.failures(group.name, node, now, group.failureTimeoutMs)]).filter(([, n]) => n !== 0)),
-      reports: this.ledger.reports(group.name).map((report) => ({ ...report, inView: view.includes(report.node) })),
-    }));
+    return groupViews(this, this.host.view(), this.host.now());
   }
 
   /** What GET /v1/groups answers. */
@@ -212,7 +182,8 @@ export class FailoverRuntime {
       this.ticking = false;
     }
     if (!this.stopped && this.pettable()) this.host.pet?.();
-    if (this.drained && [...this.local.values()].every((local) => local.state === 'stopped')) {
+    // An unmanaged group is left as it is, also at shutdown (Pacemaker's unmanaged resources are too).
+    if (this.drained && this.settings.groups.every((group) => this.local.state(group.name) === 'stopped' || !this.controls.managed(group.name))) {
       this.drained();
       this.drained = undefined;
     }
@@ -225,18 +196,22 @@ export class FailoverRuntime {
     const mono = this.host.mono();
     if (this.lastPassAt !== undefined && mono - this.lastPassAt > stallMs) this.listenUntil = mono + listenAfterStallMs;
     this.lastPassAt = mono;
-    this.ensureMonitors();
     this.vote();
+    // A witness votes, and that is all it does.
+    if (this.host.witness) return;
+    this.monitors.ensure();
     const viewKey = view.join(',');
     if (viewKey !== this.lastView) {
       this.lastView = viewKey;
       this.viewSince = mono;
     }
+    this.announcer.pass(view, mono, (group) => (this.controls.managed(group) ? this.local.state(group) : 'unmanaged'));
     const quorum = this.host.hasQuorum();
     const leaseAge = this.host.leaseAgeMs();
     const placement = this.placement();
+    const folds = { groups: this.settings.groups, ledger: this.ledger };
     for (const group of this.settings.groups) {
-      const local = this.local.get(group.name)!;
+      const local = this.local.get(group.name);
       const owner = this.ledger.owner(group.name);
       const leaseLeft = group.leaseMs - leaseAge;
       // Unmanaged (or maintenance): hands off; whatever runs keeps running, nothing is started or stopped.
@@ -244,54 +219,80 @@ export class FailoverRuntime {
       const moved = this.controls.moveOf(group.name, this.host.now());
       if (local.state === 'stopping') {
         // The stop must be over before the lease lapses: past that, peers may be taking over.
-        if (leaseLeft <= failoverTickMs) this.overran(group);
+        if (leaseLeft <= failoverTickMs) this.local.overran(group);
         continue;
       }
       if (local.state === 'running' || local.state === 'starting') {
         if (!quorum) {
-          this.stopGroup(group, 'fenced: lost quorum');
+          this.local.stop(group, 'fenced: lost quorum');
           continue;
         }
         if (leaseLeft < group.stopBudgetMs + failoverTickMs) {
-          this.stopGroup(group, `fenced: lease lapsing (a majority acknowledged no heartbeat within ${group.leaseMs} ms)`);
+          this.local.stop(group, `fenced: lease lapsing (a majority acknowledged no heartbeat within ${group.leaseMs} ms)`);
           continue;
         }
       }
-      if (!quorum || this.draining) {
-        if (local.state === 'claiming') this.dropClaim(group, local, this.draining ? 'eventd stopping' : 'lost quorum');
+      if (this.draining) {
+        if (local.state === 'claiming') this.local.dropClaim(group, 'eventd stopping');
+        // The groups after this one stop first when they run here too (peers' are not waited for: this node is going).
+        else if ((local.state === 'running' || local.state === 'starting') && !this.dependentsHere(group)) this.local.stop(group, 'eventd stopping');
+        continue;
+      }
+      if (!quorum) {
+        if (local.state === 'claiming') this.local.dropClaim(group, 'lost quorum');
         continue;
       }
       if (local.state === 'claiming' && local.claimId !== undefined) {
         if (this.ledger.confirmed(local.claimId) && owner === me) {
           // Won; a holder not known to be stopped gets its lease to lapse first.
           const from = this.ledger.claim(local.claimId)?.from ?? null;
+          // The groups it runs after may have stopped since the claim: let go rather than start before them.
+          const waiting = waitingFor(folds, group, me, placement);
+          if (waiting !== undefined) this.local.dropClaim(group, waiting);
           // And only with a lease that leaves room for a start and a stop.
-          if (this.released(group, from, me, view, true) && leaseLeft >= group.stopBudgetMs + 2 * failoverTickMs) this.startGroup(group);
-        } else if (this.ledger.granted(local.claimId) === false || mono - (local.claimedAt ?? mono) > claimTimeoutMs) this.giveUp(group, local, view, mono);
+          else if (this.released(group, from, me, view, true) && leaseLeft >= group.stopBudgetMs + 2 * failoverTickMs) this.local.start(group);
+        } else if (this.ledger.granted(local.claimId) === false || mono - (local.claimedAt ?? mono) > claimTimeoutMs) this.local.giveUp(group, view, mono);
         continue;
       }
       const target = placement.get(group.name) ?? null;
       if (local.state === 'running' && (owner !== me || target !== me)) {
-        this.stopGroup(group, owner !== me ? `${owner ?? 'nobody'} owns it` : moved === target && target !== null ? `moved by operator to ${target}` : this.controls.isStandby(me) ? 'node in standby' : `placement moved it to ${target ?? 'nowhere'}`);
+        // A planned stop waits for the groups after this one (peers' too) to stop first; a group another node owns stops at once.
+        if (owner === me && activeDependents(folds, group.name, view).length > 0) continue;
+        this.local.stop(group, owner !== me ? `${owner ?? 'nobody'} owns it` : moved === target && target !== null ? `moved by operator to ${target}` : this.controls.isStandby(me) ? 'node in standby' : `placement moved it to ${target ?? 'nowhere'}`);
+        continue;
+      }
+      if (local.state === 'running') {
+        // What it runs after is stopping or gone: it stops too, once the groups after it have (a planned stop).
+        const pending = afterPending(folds, group, placement);
+        if (pending.length > 0 && activeDependents(folds, group.name, view).length === 0) this.local.stop(group, `${pending.join(', ')} no longer runs (after)`);
         continue;
       }
       if (this.correcting.has(group.name)) {
         if (this.ledger.lastState(group.name, me) !== 'stopped') continue;
         this.correcting.delete(group.name);
       }
-      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0)) continue;
+      // A node whose stop failed or overran claims nothing more: it pets its watchdog no more and is about to be reset.
+      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0) || this.local.unsafe) continue;
       if (owner === me) {
         // Ours in this node's ledger but not running here: a restart after a crash. The ledger may be stale (a
         // peer may have taken over while this node was down), so claim it again from itself: the agreed order
         // and the votes say whether it still is ours.
-        this.claim(group, me, 'restarted: claiming it back');
-      } else if (owner === null) {
-        if (moved === me) this.claim(group, null, 'moved by operator');
-        else if (this.mayPlace(view, mono)) this.claim(group, null, 'placed here');
+        this.local.claim(group, me, 'restarted: claiming it back');
+        continue;
+      }
+      if (waitingFor(folds, group, me, placement) !== undefined) continue;
+      if (owner === null) {
+        if (moved === me) this.local.claim(group, null, 'moved by operator');
+        else if (this.mayPlace(view, mono)) this.local.claim(group, null, 'placed here');
       } else if (!view.includes(owner) && this.released(group, owner, me, view)) {
-        this.claim(group, owner, `taking over from ${owner}`);
+        this.local.claim(group, owner, `taking over from ${owner}`);
       }
     }
+  }
+
+  /** Whether a group after `group` still runs, starts or stops here (a drain stops those first). */
+  private dependentsHere(group: GroupSettings): boolean {
+    return this.settings.groups.some((other) => other.after.includes(group.name) && this.local.state(other.name) !== 'stopped');
   }
 
   /** A homeless group is placed once the view held still for fenceMs and, after a start, the whole cluster is in it or startupWaitMs passed. */
@@ -332,7 +333,7 @@ export class FailoverRuntime {
       if (this.ledger.hasVoted(claimId, this.host.node) || this.voted.has(claimId)) continue;
       // A takeover gets this node's vote only once this node, too, knows the holder stopped or its lease lapsed.
       const claim = this.ledger.claim(claimId);
-      const group = claim && this.settings.groups.find((g) => g.name === claim.group);
+      const group = claim && this.groupOfClaim(claim);
       if (!claim || !group || !this.released(group, claim.from, claim.claimer, view)) continue;
       this.voted.add(claimId);
       this.host.raise({
@@ -342,126 +343,31 @@ export class FailoverRuntime {
     }
   }
 
-  /** Makes the monitor subscriptions once the daemon can (subscriptions are restored after consumers start). */
-  private ensureMonitors(): void {
-    for (const group of this.settings.groups) {
-      if (!group.monitor || [...this.monitors.values()].includes(group)) continue;
-      try {
-        this.monitors.set(this.host.monitor(group), group);
-      } catch (error) {
-        if (this.host.mono() - this.monitorWarnedAt > 60_000) {
-          this.monitorWarnedAt = this.host.mono();
-          this.host.warn(`failover group ${group.name}: monitor not set up yet: ${String(error)}`, { group: group.name });
-        }
-      }
-    }
+  /** The group a claim is for: this node's settings of it, or (a witness that names no group) the lease the claim carries. */
+  private groupOfClaim(claim: { group: string; leaseMs?: number }): GroupSettings | undefined {
+    const group = this.settings.groups.find((g) => g.name === claim.group);
+    if (group) return group;
+    if (!this.host.witness) return undefined;
+    return { name: claim.group, weight: 0, prefer: [], start: '', stop: '', timeoutMs: 0, leaseMs: claim.leaseMs ?? failoverDefaults.leaseMs, stopBudgetMs: 0, failureTimeoutMs: 0, after: [] };
   }
 
   /** The group's monitor fired here: stop it, then report it failed (a start failure), so placement moves it after maxStartFailures. */
   private unhealthy(group: GroupSettings, event: EventRecord): void {
-    const local = this.local.get(group.name)!;
-    if (local.state !== 'running' && local.state !== 'starting') return;
-    this.stopGroup(group, `monitor ${event.subscriptionName} fired on ${event.resource}`, true);
-  }
-
-  private claim(group: GroupSettings, from: string | null, reason: string): void {
-    const local = this.local.get(group.name)!;
-    local.state = 'claiming';
-    local.claimedAt = this.host.mono();
-    local.reason = reason;
-    const fromClaim = this.ledger.ownerClaim(group.name);
-    local.claimId = this.report(group, 'starting', reason, { ...(from === null ? {} : { from }), ...(fromClaim === null ? {} : { fromClaim }) });
-  }
-
-  /** A claim refused or without a majority in time: release it (so folds that granted it let go) and back off by rank. */
-  private giveUp(group: GroupSettings, local: Local, view: string[], mono: number): void {
-    const refused = this.ledger.granted(local.claimId!) === false;
-    this.dropClaim(group, local, 'claim not confirmed by a majority', refused);
-    const rank = Math.max(0, view.indexOf(this.host.node));
-    local.backoffUntil = mono + this.settings.fenceMs + 250 * (rank + 1);
-  }
-
-  private dropClaim(group: GroupSettings, local: Local, reason: string, refused = false): void {
-    local.state = 'stopped';
-    local.claimId = undefined;
-    if (!refused) this.report(group, 'stopped', reason);
-  }
-
-  private startGroup(group: GroupSettings): void {
-    const local = this.local.get(group.name)!;
-    local.state = 'starting';
-    const run = ++local.run;
-    local.script = this.host.run(group, 'start', local.reason ?? 'placed here', group.timeoutMs, (ok, detail) => {
-      if (local.run !== run) return;
-      local.script = undefined;
-      if (ok) {
-        local.state = 'running';
-        this.report(group, 'running', 'start succeeded');
-      } else {
-        local.state = 'stopped';
-        this.host.warn(`failover group ${group.name}: start failed (${detail})`, { group: group.name });
-        this.report(group, 'failed', `start ${detail}`);
-      }
-    });
-  }
-
-  /** `failure`: the group was unhealthy here; once stopped it is reported failed (a failed start), not stopped. */
-  private stopGroup(group: GroupSettings, reason: string, failure = false): void {
-    const local = this.local.get(group.name)!;
-    local.script?.kill();
-    local.state = 'stopping';
-    this.report(group, 'stopping', reason);
-    const run = ++local.run;
-    local.script = this.host.run(group, 'stop', reason, group.timeoutMs, (ok, detail) => {
-      if (local.run !== run) return;
-      local.script = undefined;
-      local.state = 'stopped';
-      if (ok) this.report(group, failure ? 'failed' : 'stopped', reason);
-      else this.stopFailed(group, `stop ${detail}`);
-    });
-  }
-
-  /**
-   * The lease lapses with the stop still running: peers may take over from
-   * now on (they count on the watchdog), so this node pets it no more and
-   * its machine resets. The stop goes on (killing it would leave a service
-   * half stopped); its end is still reported.
-   */
-  private overran(group: GroupSettings): void {
-    if (this.unsafe) return;
-    this.unsafe = true;
-    this.host.warn(`failover group ${group.name}: its stop outlasted the lease; the watchdog is no longer petted`, { group: group.name });
-  }
-
-  private stopFailed(group: GroupSettings, detail: string): void {
-    // What the stop left running is unknown: with a watchdog, this node resets itself; peers wait for that.
-    this.unsafe = true;
-    this.host.warn(`failover group ${group.name}: ${detail}; it stays here until this node is down`, { group: group.name });
-    this.report(group, 'failed', detail, { stopFailed: true });
-  }
-
-  private report(group: GroupSettings, state: GroupState, reason: string, extra: Record<string, string | boolean> = {}): string {
-    const draft: EventDraft = {
-      type: state === 'failed' || state === 'stopping' ? 'event' : 'rearm',
-      subscription: 'failover',
-      subscriptionName: 'failover',
-      class: groupClass,
-      resource: group.name,
-      node: this.host.node,
-      expr: `state = "${state}"`,
-      attrs: { node: this.host.node, state, reason, ...extra },
-      time: new Date(this.host.now()).toISOString(),
-    };
-    return this.host.raise(draft, 'agreed');
+    const state = this.local.state(group.name);
+    if (state !== 'running' && state !== 'starting') return;
+    this.local.stop(group, `monitor ${event.subscriptionName} fired on ${event.resource}`, true);
   }
 
   /** This node's capacity and watchdog timeout, for every fold (peers wait for the watchdog before taking over). */
   private raiseNode(): void {
-    const watchdogMs = this.settings.watchdog?.timeoutMs ?? 0;
-    if (this.ledger.capacity(this.host.node) === this.settings.capacity && (this.ledger.watchdogMs(this.host.node) ?? 0) === watchdogMs) return;
+    const witness = this.host.witness === true;
+    const watchdogMs = witness ? 0 : this.settings.watchdog?.timeoutMs ?? 0;
+    const capacity = witness ? 0 : this.settings.capacity;
+    const me = this.host.node;
+    if (this.ledger.capacity(me) === capacity && (this.ledger.watchdogMs(me) ?? 0) === watchdogMs && this.ledger.witness(me) === witness) return;
     this.host.raise({
-      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: this.host.node, node: this.host.node,
-      expr: 'capacity', attrs: { capacity: this.settings.capacity, watchdogMs }, time: new Date(this.host.now()).toISOString(),
+      type: 'rearm', subscription: 'failover', subscriptionName: 'failover', class: nodeClass, resource: me, node: me,
+      expr: 'capacity', attrs: { capacity, watchdogMs, ...(witness ? { witness } : {}) }, time: new Date(this.host.now()).toISOString(),
     }, 'agreed');
   }
 

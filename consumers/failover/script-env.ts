@@ -1,7 +1,7 @@
 import type { GroupSettings } from './settings.js';
 
 /** The environment of a group's start and stop scripts. */
-export function actionEnvBase(group: GroupSettings, action: 'start' | 'stop', node: string, reason: string): Record<string, string> {
+export function actionEnvBase(group: GroupSettings, action: 'start' | 'stop' | 'announce', node: string, reason: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('EVENTD_')) env[key] = value;
   return {

@@ -18,6 +18,10 @@ export interface GroupSettings {
   stopBudgetMs: number;
   /** A node's fail count for the group resets after this long without a failure (Pacemaker failure-timeout); 0: never. */
   failureTimeoutMs: number;
+  /** Runs only where this group runs (a VIP with its service). */
+  colocateWith?: string;
+  /** Starts only once these groups run; a planned stop of one of them waits until this group stopped (Pacemaker ordering). */
+  after: string[];
   ip?: { address: string; prefixLength: number; interface: string };
   /** A local subscription whose events mean "unhealthy here". */
   monitor?: { class: string; expr: string; rearm?: string; where?: string; for?: number | string };
@@ -40,6 +44,8 @@ export interface FailoverSettings {
   onShutdown: 'stop' | 'leave';
   /** After a start with no group running anywhere, no group is placed until every configured node is in the view or this has passed. */
   startupWaitMs: number;
+  /** The holder of a group with `ip` announces it again (gratuitous ARP) this often, and whenever the view changes; 0: only on view changes. */
+  garpRefreshMs: number;
   watchdog?: WatchdogSettings;
   /** A fence agent run by a takeover's winner against the lost holder before it starts the group. */
   fence?: { run: string; timeoutMs: number };
@@ -50,6 +56,8 @@ export const failoverDefaults = {
   // A lease rests on acks that come back in the peers' heartbeats: up to two heartbeat periods (2 x 200 ms)
   // plus the network old when they arrive. 800 ms leaves 400 ms, of which the stop budget takes 150.
   leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
+  // Two ARP packets a minute per address: nothing for a network, and a stale neighbour entry lasts at most that.
+  garpRefreshMs: 60_000,
 } as const;
 
 /** The bundled IP takeover script, beside this module in the built tree. */
@@ -60,11 +68,12 @@ export const failoverConfigSchema = JSON.parse(readFileSync(new URL('./config.sc
 
 type RawGroup = {
   name: string; weight?: number; prefer?: string[]; start?: string; stop?: string; timeout?: string; leaseMs?: number; stopBudgetMs?: number; failureTimeout?: string;
+  colocateWith?: string; after?: string[];
   ip?: GroupSettings['ip']; monitor?: GroupSettings['monitor'];
 };
 type RawFailover = {
   groups: RawGroup[]; capacity?: number; fenceMs?: number; failback?: boolean; maxStartFailures?: number; leaseMs?: number; stopBudgetMs?: number;
-  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
+  onShutdown?: 'stop' | 'leave'; startupWaitMs?: number; garpRefreshMs?: number; watchdog?: WatchdogSettings; fence?: { run: string; timeout?: string };
 };
 
 /** The section after the schema passed it; start and stop scripts resolved against `configDir`. */
@@ -95,10 +104,13 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
       leaseMs,
       stopBudgetMs,
       failureTimeoutMs: group.failureTimeout === undefined ? 0 : parseDuration(group.failureTimeout, `${key}.failureTimeout`),
+      ...(group.colocateWith === undefined ? {} : { colocateWith: group.colocateWith }),
+      after: [...new Set(group.after ?? [])],
       ...(group.ip ? { ip: group.ip } : {}),
       ...(group.monitor ? { monitor: group.monitor } : {}),
     };
   });
+  checkConstraints(groups);
   return {
     groups,
     capacity: input.capacity ?? failoverDefaults.capacity,
@@ -107,9 +119,37 @@ export function failoverSettings(raw: unknown, configDir: string): FailoverSetti
     maxStartFailures: input.maxStartFailures ?? failoverDefaults.maxStartFailures,
     onShutdown: input.onShutdown ?? failoverDefaults.onShutdown,
     startupWaitMs: input.startupWaitMs ?? failoverDefaults.startupWaitMs,
+    garpRefreshMs: input.garpRefreshMs ?? failoverDefaults.garpRefreshMs,
     ...(input.fence ? { fence: fenceSettings(input.fence, configDir) } : {}),
     ...(input.watchdog ? { watchdog: { device: resolve(configDir, input.watchdog.device), timeoutMs: input.watchdog.timeoutMs } } : {}),
   };
+}
+
+/** colocateWith and after name other groups, and neither goes round in a circle (no order could satisfy it). */
+function checkConstraints(groups: readonly GroupSettings[]): void {
+  const index = new Map(groups.map((group, i) => [group.name, i]));
+  for (const [i, group] of groups.entries()) {
+    const key = `failover.groups[${i}]`;
+    if (group.colocateWith !== undefined) {
+      if (group.colocateWith === group.name) bad(`${key}.colocateWith`, 'a group cannot be colocated with itself');
+      if (!index.has(group.colocateWith)) bad(`${key}.colocateWith`, `no group "${group.colocateWith}" (groups: ${groups.map((g) => g.name).join(', ')})`);
+    }
+    for (const [j, name] of group.after.entries()) {
+      if (name === group.name) bad(`${key}.after[${j}]`, 'a group cannot start after itself');
+      if (!index.has(name)) bad(`${key}.after[${j}]`, `no group "${name}" (groups: ${groups.map((g) => g.name).join(', ')})`);
+    }
+  }
+  for (const [edge, next] of [['colocateWith', (g: GroupSettings) => (g.colocateWith === undefined ? [] : [g.colocateWith])], ['after', (g: GroupSettings) => g.after]] as const) {
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (name: string, path: string[]): void => {
+      if (state.get(name) === 'done') return;
+      if (state.get(name) === 'open') bad(`failover.groups[${index.get(name)}].${edge}`, `goes round in a circle: ${[...path.slice(path.indexOf(name)), name].join(' -> ')}`);
+      state.set(name, 'open');
+      for (const other of next(groups[index.get(name)!]!)) visit(other, [...path, name]);
+      state.set(name, 'done');
+    };
+    for (const group of groups) visit(group.name, []);
+  }
 }
 
 function fenceSettings(fence: { run: string; timeout?: string }, configDir: string): { run: string; timeoutMs: number } {

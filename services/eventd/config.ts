@@ -19,6 +19,8 @@ import type { AttributeSpec, ProducerManifest } from './types.js';
 export interface Config {
   readonly node: string;
   readonly dataDir: string;
+  /** A voter only: no producers, and consumers run in their witness mode (failover votes, runs no group). */
+  readonly witness: boolean;
   readonly procRoot: string;
   readonly sysRoot: string;
   readonly log: { readonly level: string };
@@ -97,11 +99,14 @@ export interface ConfigOverrides {
   node?: string;
   port?: number;
   dataDir?: string;
+  /** eventd --witness */
+  witness?: boolean;
 }
 
 type RawConfig = {
   node?: string;
   dataDir?: string;
+  witness?: boolean;
   procRoot?: string;
   sysRoot?: string;
   log?: { level?: string };
@@ -120,7 +125,7 @@ type RawConfig = {
 
 /** What plugins add to the config schema: each consumer's section, each producer's settings under producers.<Class>. */
 export interface PluginConfigSchemas {
-  consumers: readonly Pick<ConsumerPlugin, 'configKey' | 'configSchema' | 'settings'>[];
+  consumers: readonly Pick<ConsumerPlugin, 'configKey' | 'configSchema' | 'settings' | 'witnessSection'>[];
   producers: readonly { class: string; configSchema: ProducerManifest['configSchema'] }[];
 }
 
@@ -166,9 +171,12 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
       `${source}: api.token: required because api.host ${host} is not a loopback address`,
     );
   }
+  const witness = overrides.witness ?? input.witness ?? false;
+  if (witness && input.cluster === undefined) throw new EventdError('EVENTD_ERR_BAD_CONFIG', `${source}: witness: a witness votes in a cluster; give it the cluster section of the others`, { key: 'witness' });
   const config: Config = {
     node: overrides.node ?? input.node ?? hostname(),
     dataDir: resolve(baseDir, overrides.dataDir ?? input.dataDir ?? defaults.dataDir),
+    witness,
     procRoot: resolve(baseDir, input.procRoot ?? defaults.procRoot),
     sysRoot: resolve(baseDir, input.sysRoot ?? defaults.sysRoot),
     log: { level: input.log?.level ?? defaults.logLevel },
@@ -200,7 +208,7 @@ export function buildConfig(raw: unknown, overrides: ConfigOverrides = {}, baseD
     tags: input.tags ?? {},
     queries: queryHandlers(input.queries ?? {}, baseDir, source),
     ...(input.cluster === undefined ? {} : { cluster: clusterSettings(input.cluster, source) }),
-    consumers: consumerSettings(input, plugins, baseDir, source),
+    consumers: consumerSettings(input, plugins, baseDir, source, witness),
   };
   return deepFreeze(config);
 }
@@ -248,10 +256,11 @@ function group(nameOrGid: string, source: string): Group {
   return found;
 }
 
-function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string): Record<string, unknown> {
+function consumerSettings(input: RawConfig, plugins: PluginConfigSchemas, baseDir: string, source: string, witness: boolean): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const plugin of plugins.consumers) {
-    const section = input[plugin.configKey];
+    // A witness runs a consumer that has a witness part (failover's votes) even without its section.
+    const section = input[plugin.configKey] ?? (witness ? plugin.witnessSection : undefined);
     if (section === undefined) continue;
     try {
       settings[plugin.configKey] = plugin.settings(section, baseDir);

@@ -210,7 +210,8 @@ export class Daemon {
       procRoot: config.procRoot,
       sysRoot: config.sysRoot,
       dataDir: config.dataDir,
-      dirs: [builtinProducersDir, ...config.plugins.dirs],
+      // A witness runs no producers: it only votes.
+      dirs: config.witness ? [] : [builtinProducersDir, ...config.plugins.dirs],
       config: config.producers,
       logger: logger.child({ component: 'producers' }),
       metrics,
@@ -242,6 +243,7 @@ export class Daemon {
     // its peers told it its last one. They read what came in meanwhile from the log (cursor or history).
     const consumers = new ConsumerHost({
       node: config.node,
+      witness: config.witness,
       plugins: await loadConsumerPlugins(builtinConsumersDir),
       settings: config.consumers,
       store,

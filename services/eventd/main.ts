@@ -6,12 +6,13 @@ import { Daemon, version } from './daemon.js';
 import { isEventdError } from './errors.js';
 import { createLogger } from './logger.js';
 
-const usage = `usage: eventd [--config FILE] [--node NAME] [--port PORT] [--data-dir DIR]
+const usage = `usage: eventd [--config FILE] [--node NAME] [--port PORT] [--data-dir DIR] [--witness]
 
   --config FILE    JSON config, validated against schemas/config.schema.json
   --node NAME      this node's name (default: the hostname)
   --port PORT      local API port (default 7070, on 127.0.0.1)
   --data-dir DIR   where the SQLite store lives (default ./.eventd)
+  --witness        a voter only: no producers, no failover groups (config: witness)
   --version, --help`;
 
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
       node: { type: 'string' },
       port: { type: 'string' },
       'data-dir': { type: 'string' },
+      witness: { type: 'boolean' },
       help: { type: 'boolean' },
       version: { type: 'boolean' },
     },
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   const overrides: ConfigOverrides = {};
   if (values.node !== undefined) overrides.node = values.node;
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+  if (values.witness) overrides.witness = true;
   if (values.port !== undefined) {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number`);

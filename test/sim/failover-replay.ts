@@ -9,6 +9,7 @@ if (!Number.isSafeInteger(seed)) {
 }
 const run = runFailover(seed, nodes);
 for (const action of run.schedule.actions) if (action.kind !== 'event' && action.kind !== 'subscription') process.stdout.write(`${action.t} ${JSON.stringify(action)}\n`);
-for (const holding of run.holdings) process.stdout.write(`holding ${holding.node} ${holding.from}..${holding.to}\n`);
-process.stdout.write(`holders at end: ${run.holdersAtEnd.join(',') || '(none)'}\n${run.problems.join('\n') || 'no violation'}\n`);
+if (run.control) process.stdout.write(`${run.control.t} control ${JSON.stringify(run.control)}\n`);
+for (const holding of run.holdings) process.stdout.write(`holding ${holding.group} ${holding.node} ${holding.from}..${holding.runningAt}..${holding.to}${holding.planned ? ' planned stop' : ''}\n`);
+process.stdout.write(`holders at end: ${JSON.stringify(run.holdersAtEnd)}\n${run.problems.join('\n') || 'no violation'}\n`);
 process.exitCode = run.problems.length > 0 ? 1 : 0;

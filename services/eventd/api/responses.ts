@@ -149,6 +149,8 @@ export interface GroupList {
     name: string;
     owner: string | null;
     target: string | null;
+    /** Why it is placed nowhere, or waits for the groups it runs after. */
+    why?: string;
     local: string;
     managed: boolean;
     constraints: { kind: 'move' | 'ban'; node: string; expiresAt: number | null }[];

@@ -45,6 +45,8 @@ export interface ConsumerThresholdState {
 export interface ConsumerContext<C = unknown> {
   /** This node's name. */
   readonly node: string;
+  /** This node is a witness (eventd --witness): it votes, and runs nothing for the cluster. */
+  readonly witness: boolean;
   /** The consumer's settings: its config section validated, checked by `settings()`, and frozen. */
   readonly config: C;
   /** Routes this consumer adds to the local API, served under the API's auth; add them in start(). */
@@ -146,6 +148,8 @@ export interface ConsumerPlugin<C = unknown> {
   readonly configKey: string;
   /** The schema of `config[configKey]`, assembled into the daemon's config schema: a typo is an error at start naming the key. */
   readonly configSchema: ConfigSchema;
+  /** The section a witness runs this consumer with when its config has none (failover: it votes); absent: off on a witness without it. */
+  readonly witnessSection?: unknown;
   /**
    * Checks beyond the schema, defaults applied and relative paths resolved
    * against `configDir` (the config file's folder), at daemon start before

@@ -10,6 +10,8 @@ import type { ConsumerContext, ConsumerPlugin, ConsumerRoute, RunningConsumer } 
 
 export interface ConsumerHostOptions {
   node: string;
+  /** This node is a witness (ConsumerContext.witness); false when absent. */
+  witness?: boolean;
   /** Every consumer plugin found (loadConsumerPlugins). */
   plugins: readonly ConsumerPlugin[];
   /** Per config key, the settings of a consumer that is on (Config.consumers). */
@@ -119,6 +121,7 @@ export class ConsumerHost {
     return {
       ...this.options.services,
       node,
+      witness: this.options.witness ?? false,
       config: section,
       routes: { add: (route) => void this.routes.push(route) },
       logger: this.options.logger.child({ component: 'consumer', consumer: name }),

@@ -41,6 +41,7 @@ export function groupCommands(program: Command): void {
         g.reports.length === 0 ? none : g.reports.map((r) => `${r.node}:${r.inView === false ? `${r.state}?(down)` : r.state}`).join(' '),
       ]);
       context.write(table(['GROUP', 'OWNER', 'PLACEMENT', 'HERE', 'CONSTRAINTS', 'FAILURES', 'REPORTS'], rows));
+      for (const g of result.groups) if (g.why !== undefined) context.write(`${g.name}: ${g.why}\n`);
       const notes = [result.maintenance ? 'cluster in maintenance: no script runs' : '', result.standby.length > 0 ? `standby: ${result.standby.join(', ')}` : ''].filter(Boolean);
       if (notes.length > 0) context.write(`${notes.join('; ')}\n`);
     });
