@@ -315,7 +315,6 @@ export class ClusterNode implements EventRecorder {
           const record = toRecord(output.event, this.options.node);
           if (!record) break;
           log.append(record, this.options.subscription(record.subscription), this.options.node);
-          if (output.late) this.options.metrics.clusterLate.inc();
           break;
         }
         case 'viewChange':
