@@ -294,7 +294,10 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           break;
         }
         case 'committed':
-          trace.commits.push({ t, node: node.name, position: output.position });
+          {
+            const since = cutOffSince.get(node.name);
+            trace.commits.push({ t, node: node.name, position: output.position, ...(since === undefined ? {} : { cutOffSince: since }) });
+          }
           break;
         case 'viewChange':
           nodeLog(node.name).push({ kind: 'view', t, view: output.view });

@@ -29,7 +29,7 @@ export interface Trace {
   /** The longest a frame sent before a cut may still arrive after it (network delay, stalls). */
   inFlightMs: number;
   /** Every advance of a node's committed prefix of agreed positions. */
-  commits: { t: number; node: string; position: number }[];
+  commits: { t: number; node: string; position: number; cutOffSince?: number }[];
   /** The attacker's replays, and how many a receiver admitted (the checker wants none). */
   replays?: { sent: number; admitted: number };
 }
