@@ -399,7 +399,7 @@ describe('eventctl', () => {
       const lines = cli.stdout.trimEnd().split('\n');
       assert.deepEqual(lines.map((line) => line.split('  ')[0]), ['n1:1', 'n1:2', 'n1:3']);
       assert.equal(count(cli.stdout, 'n1:3  '), 1);
-      assert.match(lines[0] ?? '', /^n1:1 {2}2025-01-02T03:04:01.000Z {2}event {2}disk-full {2}FileSystem {2}n1 {2}\/dev\/sda2 {2}percentUsed=91 mount="\/var lib"$/);
+      assert.match(lines[0] ?? '', /^n1:1 {2}- {2}2025-01-02T03:04:01.000Z {2}event {2}disk-full {2}FileSystem {2}n1 {2}\/dev\/sda2 {2}percentUsed=91 mount="\/var lib"$/);
 
       cli.child.kill('SIGINT');
       assert.equal(await cli.exited, 0, cli.stderr);
