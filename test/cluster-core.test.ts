@@ -17,7 +17,6 @@ import { format } from '../services/eventd/hlc.js';
 import { Rng } from './sim/prng.js';
 
 const hlc = (wall: number, logical = 0): string => format({ wall, logical });
-const agreed = (origin: string, seq: number, wall: number): ClusterEvent => ({ origin, seq, hlc: hlc(wall), order: 'agreed', payload: null });
 
 // --- LWW map ---------------------------------------------------------------
 
