@@ -6,7 +6,7 @@ import { test } from './helpers/node-test.js';
 import { Progress } from '../services/eventd/cluster/core/anti-entropy.js';
 import { clusterDefaults, resolveClusterConfig } from '../services/eventd/cluster/core/config.js';
 import { ClusterCore } from '../services/eventd/cluster/core/core.js';
-import { parseFrame, type ClusterEvent, type SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
+import { parseFrame, type SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
 import type { CoreInput, CoreOutput } from '../services/eventd/cluster/core/io.js';
 import { LwwMap } from '../services/eventd/cluster/core/lww-map.js';
 import { Membership } from '../services/eventd/cluster/core/membership.js';
