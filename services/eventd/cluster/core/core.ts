@@ -94,10 +94,8 @@ export class ClusterCore {
       send: (to, frame, out) => out.push({ type: 'send', to, frame }),
       frame: (type, body) => this.header(type, body),
     }, stored?.order);
-    // Held agreed events without a position wait for one (the sequencer skips those already placed). A store
-    // written before positions existed delivered its held agreed events already: they stay without one.
-    const upgraded = stored !== undefined && stored.order === undefined;
-    for (const origin of upgraded ? [] : this.progress.origins()) {
+    // Held agreed events without a position wait for one (the sequencer skips those already placed).
+    for (const origin of this.progress.origins()) {
       for (const event of store.events(origin, 1, this.progress.held(origin))) if (event.order === 'agreed') this.sequencer.held(event);
     }
     this.subs = new LwwMap(store.subscriptions());

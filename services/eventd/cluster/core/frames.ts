@@ -157,6 +157,8 @@ export interface PromiseFrame extends FrameHeader {
   tail: Decision[];
   /** The tail did not fit: the log reaches further above `above`. */
   more: boolean;
+  /** The promiser holds the event of every decision of its log above its committed point up to here. */
+  heldThrough: number;
 }
 
 /** The sequencer's decisions after position `prev` (whose epoch must match), and its committed point. */
@@ -245,7 +247,7 @@ const isDecision = (v: unknown): v is Decision => isObj(v) && isNat(v.position) 
 const isPrepare = (v: Headed): v is Headed & PrepareFrame => v.type === 'prepare' && isEpoch(v.epoch) && isNat(v.above);
 const isPromise = (v: Headed): v is Headed & PromiseFrame => v.type === 'promise' && isEpoch(v.epoch) && typeof v.ok === 'boolean'
   && isEpochOrNull(v.promised) && isNat(v.above) && isNat(v.last) && isEpochOrNull(v.lastEpoch) && isNat(v.committed)
-  && isArr(v.tail, isDecision) && typeof v.more === 'boolean';
+  && isArr(v.tail, isDecision) && typeof v.more === 'boolean' && isNat(v.heldThrough);
 const isAppend = (v: Headed): v is Headed & AppendFrame => v.type === 'append' && isEpoch(v.epoch) && isNat(v.prev)
   && isEpochOrNull(v.prevEpoch) && isArr(v.entries, isDecision) && isNat(v.committed);
 const isAppended = (v: Headed): v is Headed & AppendedFrame => v.type === 'appended' && isEpoch(v.epoch) && typeof v.ok === 'boolean'

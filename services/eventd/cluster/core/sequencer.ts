@@ -172,7 +172,7 @@ export class Sequencer {
     const tail = ok ? this.log.slice(above, Math.min(this.log.last, above + decisionWindow * 2)) : [];
     this.host.send(frame.from, this.host.frame('promise', {
       epoch: frame.epoch, ok, promised: this.order.promised, above, last: this.log.last, lastEpoch: this.log.lastEpoch,
-      committed: this.order.committed, tail, more,
+      committed: this.order.committed, tail, more, heldThrough: this.heldThrough(),
     }), out);
   }
 
@@ -203,6 +203,7 @@ export class Sequencer {
       }
       this.adopt(best);
     }
+    this.dropUnheld([...role.promises.values()]);
     this.lead(role.epoch, out);
   }
 
@@ -217,6 +218,34 @@ export class Sequencer {
       this.write(d);
     }
     this.truncate(Math.max(base, best.last));
+  }
+
+  /**
+   * Cuts the adopted tail at the first decision whose event no promiser holds. A committed decision
+   * was persisted, event held, by a majority, so one promiser holds it: what nobody holds was never
+   * committed, and keeping it would stall the order for good (its origin may be dead).
+   */
+  private dropUnheld(promises: PromiseFrame[]): void {
+    const floor = Math.max(this.order.committed, ...promises.map((p) => p.committed));
+    for (let position = floor + 1; position <= this.log.last; position += 1) {
+      const d = this.log.at(position) as Decision;
+      if (this.holds(d)) continue;
+      const heldElsewhere = promises.some((p) => p.heldThrough >= position && p.tail.some((t) => t.position === position && sameEpoch(t.epoch, d.epoch)));
+      if (heldElsewhere) continue;
+      this.truncate(position - 1);
+      return;
+    }
+  }
+
+  /** The highest position up to which this node holds the event of every decision above its committed point. */
+  private heldThrough(): number {
+    let position = this.order.committed;
+    while (position < this.log.last && this.holds(this.log.at(position + 1) as Decision)) position += 1;
+    return position;
+  }
+
+  private holds(d: Decision): boolean {
+    return d.kind === 'view' || this.host.held(d.origin) >= d.seq;
   }
 
   private lead(epoch: Epoch, out: CoreOutput[]): void {
@@ -256,9 +285,14 @@ export class Sequencer {
       if (d.position !== position + 1) break;
       position = d.position;
       const mine = this.log.at(position);
-      if (mine !== undefined && sameEpoch(mine.epoch, d.epoch)) continue;
+      if (mine !== undefined && sameEpoch(mine.epoch, d.epoch)) {
+        if (!this.holds(d)) { position -= 1; break; }
+        continue;
+      }
       // A committed position never changes; a conflict there would be a protocol bug, and the entry is refused.
-      if (position <= this.order.committed) break;
+      if (position <= this.order.committed) { position -= 1; break; }
+      // Persisting a decision means holding its event too: a committed position is then held by a majority.
+      if (!this.holds(d)) { position -= 1; break; }
       this.truncate(position - 1);
       this.write(d);
     }
@@ -282,7 +316,8 @@ export class Sequencer {
       return;
     }
     if (frame.match > (role.match.get(from) ?? 0)) role.match.set(from, frame.match);
-    if ((role.next.get(from) ?? 0) <= frame.match) role.next.set(from, frame.match + 1);
+    // It accepted up to match (it stops at an event it does not hold yet): what follows goes again.
+    role.next.set(from, frame.match + 1);
     this.advanceCommit(role, out);
     if ((role.next.get(from) ?? 0) <= this.log.last) this.replicate(from, out);
   }
@@ -322,7 +357,7 @@ export class Sequencer {
   }
 
   private advanceCommit(role: Extract<Role, { kind: 'leader' }>, out: CoreOutput[]): void {
-    const matches = [this.log.last, ...role.match.values()].sort((a, b) => b - a);
+    const matches = [this.heldThrough(), ...role.match.values()].sort((a, b) => b - a);
     const majority = Math.floor(this.host.quorum / 2);
     const reached = matches[majority];
     if (reached === undefined || reached <= this.order.committed) return;
