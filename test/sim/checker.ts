@@ -11,7 +11,8 @@
 //    every node that delivered p (the same event, the same view); so every
 //    node's agreed deliveries are a prefix of one sequence.
 // 5b. A minority never commits: no node that hears no majority component
-//    (frames already in flight at the cut aside) is the first to commit a
+//    (counting crashed nodes in, whose stores keep their acks; frames already
+//    in flight at the cut aside) is the first to commit a
 //    position, so a node cut off delivers only what a primary committed; and a
 //    position is delivered only once a majority of the configured nodes
 //    persisted the same decision there.

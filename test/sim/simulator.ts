@@ -155,7 +155,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   /** Per node: since when it hears no majority component (undefined while it does). */
   const cutOffSince = new Map<string, number>();
   const majority = (size: number): boolean => 2 * size > schedule.nodes.length;
-  /** After every action: which up nodes can hear (directed links, transitively) a majority joined by links working both ways. */
+  /** After every action: which up nodes can hear (directed links, transitively) a majority joined by links working both ways (crashed nodes counted in). */
   const updateCutOff = (t: number): void => {
     const up = [...nodes.values()].filter((n) => n.core !== undefined).map((n) => n.name);
     const both = (a: string, b: string): boolean => !network.blocked(a, b) && !network.blocked(b, a);
@@ -174,7 +174,9 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
       }
       sizes.push(size);
     }
-    const hears = new Set(up.filter((name) => majority(sizes[component.get(name) as number] as number)));
+    // A crashed node's store keeps what it persisted (its acks count), so a component with the crashed nodes beside it may commit.
+    const crashed = schedule.nodes.length - up.length;
+    const hears = new Set(up.filter((name) => majority((sizes[component.get(name) as number] as number) + crashed)));
     for (let grew = true; grew;) {
       grew = false;
       for (const name of up) {
