@@ -300,7 +300,7 @@ describe('eventctl', () => {
       const request = daemon.requestsTo('GET /v1/events')[0];
       assert.deepEqual(Object.fromEntries(request?.query ?? []), { since: 'n1:0', class: 'FileSystem', subscription: 'disk-full', limit: '5' });
       assert.match(result.stdout, /^ID +POSITION +TIME +TYPE +SUBSCRIPTION +CLASS +NODE +RESOURCE +ATTRS$/m);
-      assert.match(result.stdout, /^n1:2 +2025-01-02T03:04:02.000Z +rearm +disk-full +FileSystem +n1 +\/dev\/sda2 +percentUsed=92 mount="\/var lib"$/m);
+      assert.match(result.stdout, /^n1:2 +- +2025-01-02T03:04:02.000Z +rearm +disk-full +FileSystem +n1 +\/dev\/sda2 +percentUsed=92 mount="\/var lib"$/m);
     });
 
     it('deletes a subscription by name, encoding it into the path', async () => {
