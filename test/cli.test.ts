@@ -299,8 +299,8 @@ describe('eventctl', () => {
       assert.equal(result.code, 0, result.stderr);
       const request = daemon.requestsTo('GET /v1/events')[0];
       assert.deepEqual(Object.fromEntries(request?.query ?? []), { since: 'n1:0', class: 'FileSystem', subscription: 'disk-full', limit: '5' });
-      assert.match(result.stdout, /^ID +TIME +TYPE +SUBSCRIPTION +CLASS +NODE +RESOURCE +ATTRS$/m);
-      assert.match(result.stdout, /^n1:2 +2025-01-02T03:04:02.000Z +rearm +disk-full +FileSystem +n1 +\/dev\/sda2 +percentUsed=92 mount="\/var lib"$/m);
+      assert.match(result.stdout, /^ID +POSITION +TIME +TYPE +SUBSCRIPTION +CLASS +NODE +RESOURCE +ATTRS$/m);
+      assert.match(result.stdout, /^n1:2 +- +2025-01-02T03:04:02.000Z +rearm +disk-full +FileSystem +n1 +\/dev\/sda2 +percentUsed=92 mount="\/var lib"$/m);
     });
 
     it('deletes a subscription by name, encoding it into the path', async () => {
@@ -399,7 +399,7 @@ describe('eventctl', () => {
       const lines = cli.stdout.trimEnd().split('\n');
       assert.deepEqual(lines.map((line) => line.split('  ')[0]), ['n1:1', 'n1:2', 'n1:3']);
       assert.equal(count(cli.stdout, 'n1:3  '), 1);
-      assert.match(lines[0] ?? '', /^n1:1 {2}2025-01-02T03:04:01.000Z {2}event {2}disk-full {2}FileSystem {2}n1 {2}\/dev\/sda2 {2}percentUsed=91 mount="\/var lib"$/);
+      assert.match(lines[0] ?? '', /^n1:1 {2}- {2}2025-01-02T03:04:01.000Z {2}event {2}disk-full {2}FileSystem {2}n1 {2}\/dev\/sda2 {2}percentUsed=91 mount="\/var lib"$/);
 
       cli.child.kill('SIGINT');
       assert.equal(await cli.exited, 0, cli.stderr);

@@ -1,4 +1,4 @@
-// Targeted tests of the cluster core's parts: the LWW map, agreed release,
+// Targeted tests of the cluster core's parts: the LWW map, the decision log, the sequencer,
 // floors, the membership majority rule and refutation, frames and config.
 
 import assert from 'node:assert/strict';
@@ -6,17 +6,17 @@ import { test } from './helpers/node-test.js';
 import { Progress } from '../services/eventd/cluster/core/anti-entropy.js';
 import { clusterDefaults, resolveClusterConfig } from '../services/eventd/cluster/core/config.js';
 import { ClusterCore } from '../services/eventd/cluster/core/core.js';
-import { parseFrame, type ClusterEvent, type SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
-import type { CoreOutput } from '../services/eventd/cluster/core/io.js';
+import { parseFrame, type SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
+import type { CoreInput, CoreOutput } from '../services/eventd/cluster/core/io.js';
 import { LwwMap } from '../services/eventd/cluster/core/lww-map.js';
 import { Membership } from '../services/eventd/cluster/core/membership.js';
-import { AgreedQueue, compareHlc, minFloor } from '../services/eventd/cluster/core/ordering.js';
+import { compareHlc } from '../services/eventd/cluster/core/ordering.js';
+import { compareEpochs, DecisionLog } from '../services/eventd/cluster/core/decisions.js';
 import { MemoryCoreStore } from '../services/eventd/cluster/core/store.js';
 import { format } from '../services/eventd/hlc.js';
 import { Rng } from './sim/prng.js';
 
 const hlc = (wall: number, logical = 0): string => format({ wall, logical });
-const agreed = (origin: string, seq: number, wall: number): ClusterEvent => ({ origin, seq, hlc: hlc(wall), order: 'agreed', payload: null });
 
 // --- LWW map ---------------------------------------------------------------
 
@@ -75,19 +75,20 @@ test('lww map: a digest exchange gives what the peer lacks and asks for what it 
 
 // --- agreed release and floors ---------------------------------------------
 
-test('agreed release: (hlc, origin, seq) order up to the bound; below what was released is late', () => {
-  const queue = new AgreedQueue(null);
-  for (const e of [agreed('b', 1, 30), agreed('a', 2, 40), agreed('a', 1, 10), agreed('c', 1, 30)]) queue.add(e);
-  assert.deepEqual(queue.releaseUpTo(hlc(5)), []);
-  assert.deepEqual(queue.releaseUpTo(hlc(30)).map((e) => `${e.origin}:${e.seq}`), ['a:1', 'b:1', 'c:1']);
-  assert.equal(queue.atOrBelowReleased(agreed('b', 2, 29)), true, 'arrives below c:1, already released: late');
-  assert.equal(queue.atOrBelowReleased(agreed('d', 1, 30)), false, 'same hlc, origin after c: still in order');
-  assert.deepEqual(queue.releaseUpTo(hlc(50)).map((e) => `${e.origin}:${e.seq}`), ['a:2']);
-});
-
-test('min floor waits for every member: one unknown floor pauses agreed delivery', () => {
-  assert.equal(minFloor([hlc(5), hlc(3), hlc(9)]), hlc(3));
-  assert.equal(minFloor([hlc(5), undefined]), undefined);
+test('decision log: dense positions, an overwrite or truncation hands back the events it displaced, views looked up backwards', () => {
+  const e1 = { n: 1, leader: 'a' };
+  const e2 = { n: 2, leader: 'b' };
+  const log = new DecisionLog([{ position: 1, epoch: e1, kind: 'view', members: ['a', 'b'], joined: ['a', 'b'], left: [], hlc: hlc(1) }]);
+  log.set({ position: 2, epoch: e1, kind: 'event', origin: 'a', seq: 1 });
+  log.set({ position: 3, epoch: e1, kind: 'event', origin: 'b', seq: 1 });
+  assert.throws(() => log.set({ position: 5, epoch: e1, kind: 'event', origin: 'a', seq: 2 }), /hole/);
+  assert.equal(log.positionOf('b', 1), 3);
+  assert.deepEqual(log.set({ position: 3, epoch: e2, kind: 'event', origin: 'c', seq: 1 }), ['b:1']);
+  assert.equal(log.positionOf('b', 1), undefined);
+  assert.deepEqual(log.truncate(1).sort(), ['a:1', 'c:1']);
+  assert.deepEqual(log.membersBefore(9), ['a', 'b']);
+  assert.equal(log.lastEpoch, e1);
+  assert.ok(compareEpochs(e2, e1) > 0 && compareEpochs({ n: 2, leader: 'a' }, e2) < 0 && compareEpochs(null, e1) < 0);
   assert.ok(compareHlc(hlc(1, 10000), hlc(1, 9999)) > 0, 'logical counters past 4 digits still compare as numbers');
 });
 
@@ -186,7 +187,7 @@ test('core: a local event is persisted before it is announced, and a restart con
   assert.equal(recorded.event.seq, 1);
   assert.deepEqual(store.event('a', 1), recorded.event, 'in the store when the step returns');
   assert.ok(out.some((o) => o.type === 'send' && o.to === 'b' && o.frame.type === 'events'));
-  assert.ok(out.some((o) => o.type === 'deliver' && o.event.seq === 1 && !o.late), 'fifo: delivered at the origin at once');
+  assert.ok(out.some((o) => o.type === 'deliver' && o.event.seq === 1 && o.position === undefined), 'fifo: delivered at the origin at once');
   const again = new ClusterCore('a', {}, store);
   assert.equal(again.incarnation, core.incarnation + 1);
   // The wall clock stepped back 4 s: seq and HLC still move forward.
@@ -194,17 +195,51 @@ test('core: a local event is persisted before it is announced, and a restart con
   assert.ok(next?.type === 'recorded' && next.event.seq === 2 && compareHlc(next.event.hlc, recorded.event.hlc) > 0);
 });
 
-test('core: agreed events wait for every member floor, its own included; fifo events do not', () => {
-  const core = new ClusterCore('a', {}, MemoryCoreStore.formed(['a', 'b']));
-  core.step({ type: 'tick' }, 1000); // a heartbeat: a's own floor is now 1000
-  const push = (events: ClusterEvent[]) => core.step({ type: 'frame', frame: { type: 'events', from: 'b', incarnation: 0, events } }, 1010);
-  const delivered = (out: CoreOutput[]) => out.flatMap((o) => (o.type === 'deliver' ? [`${o.event.origin}:${o.event.seq}`] : []));
-  assert.deepEqual(delivered(push([{ origin: 'b', seq: 1, hlc: hlc(900), order: 'fifo', payload: 1 }])), ['b:1']);
-  assert.deepEqual(delivered(push([{ origin: 'b', seq: 2, hlc: hlc(1100), order: 'agreed', payload: 2 }])), [], "b's floor is unknown");
-  const beat = parseFrame({ type: 'heartbeat', from: 'b', incarnation: 0, hlc: hlc(1150), seq: 2, progress: [], view: [], down: [], joining: [], reach: [], unreach: [], subs: '' });
-  assert.ok(beat);
-  assert.deepEqual(delivered(core.step({ type: 'frame', frame: beat }, 1020)), [], "b's floor is 1150, a's own is still 1000");
-  assert.deepEqual(delivered(core.step({ type: 'tick' }, 1250)), ['b:2'], "a's next heartbeat moves its own floor past 1100");
+/** Cores wired by hand: every frame sent is stepped into its recipient at once (no loss), until quiet. */
+function wire(cores: Map<string, ClusterCore>): { step: (name: string, input: CoreInput, now: number) => CoreOutput[]; seen: Map<string, CoreOutput[]> } {
+  const seen = new Map<string, CoreOutput[]>([...cores.keys()].map((n) => [n, []]));
+  const step = (name: string, input: CoreInput, now: number): CoreOutput[] => {
+    const queue: [string, CoreInput][] = [[name, input]];
+    const first: CoreOutput[] = [];
+    for (let i = 0; i < queue.length && i < 10_000; i += 1) {
+      const [at, next] = queue[i] as [string, CoreInput];
+      const out = (cores.get(at) as ClusterCore).step(next, now);
+      if (i === 0) first.push(...out);
+      (seen.get(at) as CoreOutput[]).push(...out);
+      for (const o of out) if (o.type === 'send' && cores.has(o.to)) queue.push([o.to, { type: 'frame', frame: o.frame }]);
+    }
+    return first;
+  };
+  return { step, seen };
+}
+
+const agreedAt = (outputs: CoreOutput[]): string[] => outputs.flatMap((o) => (o.type === 'deliver' && o.position !== undefined ? [`${o.position}=${o.event.origin}:${o.event.seq}`]
+  : o.type === 'clusterView' ? [`${o.position}=view[${o.members.join(',')}]`] : []));
+
+test('core: a lone configured node sequences its own agreed events after its view entry; fifo events need no position', () => {
+  const core = new ClusterCore('a', { configuredNodes: 1 }, MemoryCoreStore.formed(['a']));
+  const first = core.step({ type: 'localEvent', order: 'agreed', payload: 1 }, 1000);
+  assert.deepEqual(agreedAt(first), [], 'no epoch before the first tick');
+  assert.deepEqual(agreedAt(core.step({ type: 'tick' }, 1010)), ['1=view[a]', '2=a:1']);
+  const fifo = core.step({ type: 'localEvent', order: 'fifo', payload: 2 }, 1020);
+  assert.ok(fifo.some((o) => o.type === 'deliver' && o.event.seq === 2 && o.position === undefined));
+  assert.deepEqual(agreedAt(core.step({ type: 'localEvent', order: 'agreed', payload: 3 }, 1030)), ['3=a:3']);
+});
+
+test('core: one node of two configured delivers no agreed event alone; with its peer both deliver the same positions', () => {
+  const store = MemoryCoreStore.formed(['a', 'b']);
+  const alone = new ClusterCore('a', { configuredNodes: 2 }, store);
+  alone.step({ type: 'localEvent', order: 'agreed', payload: 1 }, 1000);
+  for (let t = 1000; t < 3000; t += 50) assert.deepEqual(agreedAt(alone.step({ type: 'tick' }, t)), [], 'a minority of the configured set never commits');
+  const cores = new Map([['a', new ClusterCore('a', { configuredNodes: 2 }, store)], ['b', new ClusterCore('b', { configuredNodes: 2 }, MemoryCoreStore.formed(['a', 'b']))]]);
+  const net = wire(cores);
+  net.step('b', { type: 'localEvent', order: 'agreed', payload: 2 }, 3000);
+  for (let t = 3000; t < 3600; t += 50) for (const name of ['a', 'b']) net.step(name, { type: 'tick' }, t);
+  const a = agreedAt(net.seen.get('a') ?? []);
+  assert.deepEqual(a, agreedAt(net.seen.get('b') ?? []));
+  assert.deepEqual(a.slice(0, 1), ['1=view[a,b]']);
+  assert.equal(a.length, 3, JSON.stringify(a));
+  assert.deepEqual(a.slice(1).map((x) => x.slice(2)).sort(), ['a:1', 'b:1'], 'both events placed, after the view, once each');
 });
 
 test('frames: well-formed frames pass, malformed ones are refused, never thrown on', () => {

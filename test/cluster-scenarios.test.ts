@@ -42,14 +42,18 @@ test('a minority side keeps its view and pauses agreed delivery, FIFO goes on; a
   assert.ok(during('n1').some((o) => o.type === 'deliver' && o.event.origin === 'n2' && o.event.order === 'fifo'), 'n1 got n2\'s fifo event during the partition');
   for (const node of majority) {
     assert.ok(during(node).some((o) => o.type === 'viewChange' && o.down.includes('n1') && o.down.includes('n2')), `${node} dropped the minority`);
-    assert.ok(during(node).some((o) => o.type === 'deliver' && o.event.origin === 'n3' && o.event.order === 'agreed' && !o.late), `${node} went on delivering agreed events`);
+    assert.ok(during(node).some((o) => o.type === 'deliver' && o.event.origin === 'n3' && o.event.order === 'agreed' && o.position !== undefined), `${node} went on delivering agreed events`);
   }
-  // After the heal the minority's agreed event reaches everyone: late on the majority, in order on the minority.
+  // After the heal the minority's agreed event reaches everyone at one position, after all the majority delivered meanwhile.
+  const positions = new Set<number>();
+  const before = Math.max(...majority.flatMap((node) => during(node).flatMap((o) => (o.type === 'deliver' && o.position !== undefined ? [o.position] : []))));
   for (const node of nodeNames(5)) {
     const got = seen.find((s) => s.node === node && s.output.type === 'deliver' && s.output.event.origin === 'n1' && s.output.event.order === 'agreed');
-    assert.ok(got?.output.type === 'deliver', `${node} never delivered n1's agreed event`);
-    assert.equal(got.output.late, majority.includes(node), `${node}: late flag`);
+    assert.ok(got?.output.type === 'deliver' && got.output.position !== undefined, `${node} never delivered n1's agreed event`);
+    positions.add(got.output.position);
+    assert.ok(got.output.position > before, `${node}: n1's event at ${got.output.position}, not after the majority's ${before}`);
   }
+  assert.equal(positions.size, 1, `n1's event at one position everywhere: ${[...positions].join(', ')}`);
   assert.deepEqual(Object.values(trace.finalViews), nodeNames(5).map(() => nodeNames(5)));
 });
 

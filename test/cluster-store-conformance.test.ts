@@ -6,6 +6,7 @@ import { defer } from './helpers/cleanup.js';
 import { describe, test } from 'node:test';
 import { MemoryCoreStore, type CoreStore } from '../services/eventd/cluster/core/store.js';
 import type { ClusterEvent, SubscriptionEntry } from '../services/eventd/cluster/core/frames.js';
+import type { Decision } from '../services/eventd/cluster/core/decisions.js';
 import { SqliteCoreStore } from '../services/eventd/cluster/edge/sqlite-core-store.js';
 import { Store } from '../services/eventd/store/index.js';
 import { tempDir } from './helpers/tmp.js';
@@ -50,11 +51,11 @@ for (const backend of backends) {
     test('meta: absent at first, then what was set, surviving a reopen', (t) => {
       const { store, reopen } = backend.open(t);
       assert.equal(store.meta(), undefined);
-      const meta = { incarnation: 3, seq: 41, hlc: '1700000000000.2', released: { hlc: '1700000000000.1', origin: 'n2', seq: 7 } };
+      const meta = { incarnation: 3, seq: 41, hlc: '1700000000000.2', order: { promised: { n: 2, leader: 'n1' }, committed: 7, delivered: 5 } };
       store.setMeta(meta);
       assert.deepEqual(store.meta(), meta);
-      store.setMeta({ ...meta, seq: 42, released: null });
-      assert.deepEqual(reopen().meta(), { ...meta, seq: 42, released: null });
+      store.setMeta({ ...meta, seq: 42, order: { promised: null, committed: 0, delivered: 0 } });
+      assert.deepEqual(reopen().meta(), { ...meta, seq: 42, order: { promised: null, committed: 0, delivered: 0 } });
     });
 
     test('members: upserted by name, all of them listed', (t) => {
@@ -103,6 +104,27 @@ for (const backend of backends) {
       store.setSubscription(entry('a', '2.0', null));
       const sorted = reopen().subscriptions().sort((x, y) => x.id.localeCompare(y.id));
       assert.deepEqual(sorted, [entry('a', '2.0', null), entry('b', '1.1', { name: 'y' })]);
+    });
+
+    test('decisions: dense by position, overwritten in place, truncated above a position, read from a position on', (t) => {
+      const { store, reopen } = backend.open(t);
+      assert.deepEqual(store.decisions(1), []);
+      const e1 = { n: 1, leader: 'n1' };
+      const e2 = { n: 2, leader: 'n2' };
+      const view: Decision = { position: 1, epoch: e1, kind: 'view', members: ['n1', 'n2', 'n3'], joined: ['n1', 'n2', 'n3'], left: [], hlc: '1700000000000.0' };
+      const at = (position: number, origin: string, seq: number, epoch = e1): Decision => ({ position, epoch, kind: 'event', origin, seq });
+      store.putDecision(view);
+      store.putDecision(at(2, 'n1', 1));
+      store.putDecision(at(3, 'n2', 1));
+      store.putDecision(at(4, 'n2', 2));
+      store.putDecision(at(3, 'n3', 1, e2));
+      store.truncateDecisions(3);
+      const again = reopen();
+      assert.deepEqual(again.decisions(1), [view, at(2, 'n1', 1), at(3, 'n3', 1, e2)]);
+      assert.deepEqual(again.decisions(3), [at(3, 'n3', 1, e2)]);
+      assert.deepEqual(again.decisions(4), []);
+      again.truncateDecisions(0);
+      assert.deepEqual(again.decisions(1), []);
     });
   });
 }

@@ -23,7 +23,8 @@ export function createMetrics() {
     clusterKernelDrops: new Gauge({ name: 'eventd_cluster_udp_kernel_drops', help: 'Datagrams the kernel dropped for the cluster socket before we could read them (receive buffer full; /proc/net/udp drops)', registers: [registry] }),
     clusterSocketBuffer: new Gauge({ name: 'eventd_cluster_udp_buffer_bytes', help: 'Cluster socket buffer sizes the kernel granted', labelNames: ['direction'], registers: [registry] }),
     clusterSubscriptionsRefused: counter('eventd_cluster_subscriptions_refused_total', 'Replicated subscriptions refused because they do not fit the subscription schema', []),
-    clusterLate: counter('eventd_cluster_late_total', 'Agreed events delivered below what was already released (flagged late)', []),
+    // No `late` counter any more: agreed events are delivered only at committed positions (cluster/core/sequencer.ts).
+    clusterAgreedCommitted: new Gauge({ name: 'eventd_cluster_agreed_committed_position', help: 'How far this node knows the agreed sequence committed (positions)', registers: [registry] }),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
     producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),
   };

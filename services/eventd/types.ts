@@ -171,6 +171,8 @@ export interface EventRecord {
   origin: string;
   seq: number;
   hlc: string;
+  /** Agreed events only: the 1-based index in the cluster's agreed sequence, dense and the same on every node. */
+  position?: number;
   type: EventType;
   subscription: string;
   subscriptionName: string;

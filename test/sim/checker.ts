@@ -5,25 +5,29 @@
 // 2. No duplicates: a node delivers an event at most once (across restarts).
 // 3. Per-origin FIFO without gaps: at every node, the k-th delivered event of
 //    origin o in one order class is o's k-th recorded event of that class.
-// 4. Agreed order: a node's non-late agreed deliveries strictly increase in
-//    (hlc, origin, seq).
-// 5. Late only from members whose membership changed around them: a late
-//    event of o at node n sorts below some earlier in-order release at n, and
-//    o was outside n's view when n made that release.
+// 4. Positions: a node's agreed deliveries (events and Cluster views) come at
+//    positions 1, 2, 3, ... in order, across restarts.
+// 5. One agreed sequence: whatever position p held at one node, it holds at
+//    every node that delivered p (the same event, the same view); so every
+//    node's agreed deliveries are a prefix of one sequence.
+// 5b. A minority never commits: no node that hears no majority component
+//    (counting crashed nodes in, whose stores keep their acks; frames already
+//    in flight at the cut aside) is the first to commit a
+//    position, so a node cut off delivers only what a primary committed; and a
+//    position is delivered only once a majority of the configured nodes
+//    persisted the same decision there.
 // 6. No loss: every node up at the end delivered every event recorded by an
 //    origin up at the end, and every event any of them delivered.
-// 7. Identical agreed sequences on every node up at the end, once every
-//    event delivered late anywhere is set aside.
+// 7. Identical agreed sequences (positions included) on every node up at the end.
 // 8. Views converge: every node up at the end has the view "nodes up at the end".
 // 9. Subscriptions converge: equal maps on nodes up at the end, holding the
 //    newest write of each node up at the end, and only real writes.
 // 10. Replays refused: no frame reached a core twice (duplicates, the attacker's replays).
 
-import { compareKeys, type AgreedKey, type ClusterEvent } from '../../services/eventd/cluster/core/index.js';
+import { compareKeys, type ClusterEvent } from '../../services/eventd/cluster/core/index.js';
 import type { Trace } from './trace.js';
 
 const idOf = (e: { origin: string; seq: number }): string => `${e.origin}:${e.seq}`;
-const keyOf = (e: ClusterEvent): AgreedKey => ({ hlc: e.hlc, origin: e.origin, seq: e.seq });
 const sameEvent = (a: ClusterEvent, b: ClusterEvent): boolean =>
   a.hlc === b.hlc && a.order === b.order && JSON.stringify(a.payload) === JSON.stringify(b.payload);
 
@@ -43,7 +47,26 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
     else seqs.push(r.event.seq);
   }
 
-  const lateAnywhere = new Set<string>();
+  /** position -> what the first node to deliver it had there. */
+  const sequence = new Map<number, { label: string; node: string; t: number }>();
+  let committedAnywhere = 0;
+  for (const c of [...trace.commits].sort((a, b) => a.t - b.t)) {
+    if (c.position <= committedAnywhere) continue;
+    if (c.cutOffSince !== undefined && c.t - c.cutOffSince > trace.inFlightMs) {
+      say(`node ${c.node}, cut off from every majority since t=${c.cutOffSince}, committed positions ${committedAnywhere + 1}..${c.position} at t=${c.t}`);
+    }
+    committedAnywhere = c.position;
+  }
+  /** Checks one agreed delivery (event or view) at `position` on `node`: 4, 5, 5b. */
+  const placed = (node: string, agreed: string[], position: number | undefined, label: string, t: number, persistedBy: number | undefined): void => {
+    if (persistedBy !== undefined && 2 * persistedBy <= trace.configured) say(`node ${node} delivered ${label} at position ${position ?? '?'} at t=${t} when only ${persistedBy} of ${trace.configured} nodes had persisted it`);
+    agreed.push(label);
+    if (position !== agreed.length) say(`node ${node} delivered agreed ${label} at position ${position ?? '(none)'} at t=${t}, where position ${agreed.length} was due`);
+    if (position === undefined) return;
+    const first = sequence.get(position);
+    if (first === undefined) sequence.set(position, { label, node, t });
+    else if (first.label !== label) say(`position ${position} differs: ${first.node} delivered ${first.label} (t=${first.t}), ${node} delivered ${label} (t=${t})`);
+  };
   const deliveredBy = new Map<string, Set<string>>();
   const agreedBy = new Map<string, string[]>();
 
@@ -51,13 +74,11 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
     const delivered = new Set<string>();
     const agreed: string[] = [];
     const cursor = new Map<string, number>();
-    let view = new Set<string>();
-    const releases: { key: AgreedKey; id: string; view: Set<string>; t: number }[] = [];
     deliveredBy.set(node, delivered);
     agreedBy.set(node, agreed);
     for (const entry of trace.logs[node] ?? []) {
-      if (entry.kind === 'start' || entry.kind === 'view') {
-        view = new Set(entry.view);
+      if (entry.kind === 'cluster') {
+        placed(node, agreed, entry.position, `view ${entry.epoch} [${entry.members.join(',')}]`, entry.t, entry.persistedBy);
         continue;
       }
       if (entry.kind !== 'deliver') continue;
@@ -83,24 +104,11 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
       }
       cursor.set(stream, Math.max(k, seqs.indexOf(event.seq)) + 1);
 
-      if (event.order !== 'agreed') continue;
-      agreed.push(id);
-      const key = keyOf(event);
-      if (entry.late) {
-        lateAnywhere.add(id);
-        const above = firstAbove(releases, key);
-        if (above === undefined) {
-          say(`node ${node} flagged ${id} late at t=${entry.t} but had released nothing above it`);
-        } else if (above.view.has(event.origin)) {
-          say(`node ${node} delivered ${id} late at t=${entry.t}, yet ${event.origin} was in its view [${[...above.view].join(',')}] when it released ${above.id} (t=${above.t}) past it`);
-        }
+      if (event.order !== 'agreed') {
+        if (entry.position !== undefined) say(`node ${node} delivered fifo ${id} with a position (${entry.position})`);
         continue;
       }
-      const last = releases[releases.length - 1];
-      if (last !== undefined && compareKeys(key, last.key) <= 0) {
-        say(`node ${node} released agreed ${id} (hlc ${event.hlc}) at t=${entry.t} after ${last.id} (hlc ${last.key.hlc}): out of (hlc, origin, seq) order`);
-      }
-      releases.push({ key, id, view, t: entry.t });
+      placed(node, agreed, entry.position, id, entry.t, entry.persistedBy);
     }
   }
 
@@ -119,15 +127,15 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
       if (!deliveredBy.get(node)?.has(id)) say(`node ${node} never delivered ${event.order} ${id} (recorded at t=${t}${liveSet.has(event.origin) ? '' : ', origin down at the end but delivered elsewhere'})`);
     }
   }
-  // 7. Identical agreed sequences, late events set aside.
+  // 7. Identical agreed sequences, positions included (4 makes the index the position).
   const [first, ...others] = live;
   if (first !== undefined) {
-    const reference = (agreedBy.get(first) ?? []).filter((id) => !lateAnywhere.has(id));
+    const reference = agreedBy.get(first) ?? [];
     for (const node of others) {
-      const mine = (agreedBy.get(node) ?? []).filter((id) => !lateAnywhere.has(id));
+      const mine = agreedBy.get(node) ?? [];
       const at = firstDifference(reference, mine);
       if (at !== undefined) {
-        say(`agreed sequences differ between ${first} and ${node} at position ${at}: ${reference[at] ?? '(end)'} vs ${mine[at] ?? '(end)'}`);
+        say(`agreed sequences differ between ${first} and ${node} at position ${at + 1}: ${reference[at] ?? '(end)'} vs ${mine[at] ?? '(end)'}`);
       }
     }
   }
@@ -156,18 +164,6 @@ export function checkTrace(trace: Trace, limit = 12): string[] {
     }
   }
   return problems;
-}
-
-/** The earliest in-order release sorting above `key` (releases strictly increase when the trace is sound). */
-function firstAbove<T extends { key: AgreedKey }>(releases: readonly T[], key: AgreedKey): T | undefined {
-  let lo = 0;
-  let hi = releases.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys((releases[mid] as T).key, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return releases[lo];
 }
 
 function firstDifference(a: readonly string[], b: readonly string[]): number | undefined {

@@ -138,6 +138,56 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
     finalViews: {},
     subscriptionWrites: [],
     finalSubscriptions: {},
+    commits: [],
+    configured: schedule.nodes.length,
+    inFlightMs: Math.max(schedule.network.longDelayMaxMs, schedule.network.maxDelayMs)
+      + Math.max(0, ...schedule.actions.map((a) => (a.kind === 'stall' ? a.ms : 0))),
+  };
+  /** How many nodes' stores hold, at `position`, the decision `node` holds there (a delivery needs a majority). */
+  const persistedBy = (node: SimNode, position: number): number => {
+    const mine = node.store.decisionAt(position);
+    if (mine === undefined) return 0;
+    const text = JSON.stringify(mine);
+    let count = 0;
+    for (const other of nodes.values()) if (JSON.stringify(other.store.decisionAt(position)) === text) count += 1;
+    return count;
+  };
+  /** Per node: since when it hears no majority component (undefined while it does). */
+  const cutOffSince = new Map<string, number>();
+  const majority = (size: number): boolean => 2 * size > schedule.nodes.length;
+  /** After every action: which up nodes can hear (directed links, transitively) a majority joined by links working both ways (crashed nodes counted in). */
+  const updateCutOff = (t: number): void => {
+    const up = [...nodes.values()].filter((n) => n.core !== undefined).map((n) => n.name);
+    const both = (a: string, b: string): boolean => !network.blocked(a, b) && !network.blocked(b, a);
+    const component = new Map<string, number>();
+    const sizes: number[] = [];
+    for (const name of up) {
+      if (component.has(name)) continue;
+      const id = sizes.length;
+      const stack = [name];
+      component.set(name, id);
+      let size = 0;
+      while (stack.length > 0) {
+        const at = stack.pop() as string;
+        size += 1;
+        for (const other of up) if (!component.has(other) && both(at, other)) { component.set(other, id); stack.push(other); }
+      }
+      sizes.push(size);
+    }
+    // A crashed node's store keeps what it persisted (its acks count), so a component with the crashed nodes beside it may commit.
+    const crashed = schedule.nodes.length - up.length;
+    const hears = new Set(up.filter((name) => majority((sizes[component.get(name) as number] as number) + crashed)));
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const name of up) {
+        if (hears.has(name)) continue;
+        if ([...hears].some((from) => !network.blocked(from, name))) { hears.add(name); grew = true; }
+      }
+    }
+    for (const name of schedule.nodes) {
+      if (hears.has(name) || !up.includes(name)) cutOffSince.delete(name);
+      else if (!cutOffSince.has(name)) cutOffSince.set(name, t);
+    }
   };
   for (const name of schedule.nodes) {
     nodes.set(name, {
@@ -158,7 +208,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
   let lastParcel: Parcel = { json: '' };
 
   const nodeLog = (name: string): NodeLogEntry[] => trace.logs[name] as NodeLogEntry[];
-  const config = (name: string): Partial<ClusterConfig> => ({ ...schedule.config, ...options.config, seeds: schedule.seeds[name] ?? [] });
+  const config = (name: string): Partial<ClusterConfig> => ({ configuredNodes: schedule.nodes.length, configuredHash: `sim:${schedule.nodes.join(',')}`, ...schedule.config, ...options.config, seeds: schedule.seeds[name] ?? [] });
 
   /** The node's application, made once its core is ready (the edge starts consumers after identity recovery). */
   const makeApp = (node: SimNode): void => {
@@ -235,14 +285,29 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
         case 'recorded':
           trace.recorded.push({ t, event: output.event });
           break;
-        case 'deliver':
-          nodeLog(node.name).push({ kind: 'deliver', t, event: output.event, late: output.late });
+        case 'deliver': {
+          const since = cutOffSince.get(node.name);
+          nodeLog(node.name).push({ kind: 'deliver', t, event: output.event, ...(output.position === undefined ? {} : { position: output.position, persistedBy: persistedBy(node, output.position) }), ...(since === undefined ? {} : { cutOffSince: since }) });
+          break;
+        }
+        case 'clusterView': {
+          const since = cutOffSince.get(node.name);
+          nodeLog(node.name).push({ kind: 'cluster', t, position: output.position, epoch: `${output.epoch.n}.${output.epoch.leader}`, members: output.members, persistedBy: persistedBy(node, output.position), ...(since === undefined ? {} : { cutOffSince: since }) });
+          break;
+        }
+        case 'committed':
+          {
+            const since = cutOffSince.get(node.name);
+            trace.commits.push({ t, node: node.name, position: output.position, ...(since === undefined ? {} : { cutOffSince: since }) });
+          }
           break;
         case 'viewChange':
           nodeLog(node.name).push({ kind: 'view', t, view: output.view });
           break;
         case 'subscriptionChange':
         case 'identity':
+        case 'leaseAck':
+        case 'configuredSetDiffers':
           break;
       }
     }
@@ -337,6 +402,7 @@ export function runSchedule(schedule: Schedule, options: SimOptions = {}): Trace
           break;
         }
       }
+      updateCutOff(t);
     }
   }
 
@@ -358,6 +424,10 @@ function describeInput(input: CoreInput): string {
       if (f.type === 'heartbeat') return `heartbeat from ${f.from}@${f.incarnation} hlc=${f.hlc} seq=${f.seq} view=[${f.view.map((r) => r.name).join(',')}] unreach=[${f.unreach.join(',')}]`;
       if (f.type === 'events') return `events from ${f.from} [${f.events.map((e) => `${e.origin}:${e.seq}`).join(',')}]`;
       if (f.type === 'pull') return `pull from ${f.from} ${f.origin}:${f.fromSeq}..${f.toSeq}`;
+      if (f.type === 'append') return `append from ${f.from} epoch ${f.epoch.n}.${f.epoch.leader} prev=${f.prev} [${f.entries.map((d) => `${d.position}=${d.kind === 'event' ? `${d.origin}:${d.seq}` : 'view'}`).join(',')}] committed=${f.committed}`;
+      if (f.type === 'appended') return `appended from ${f.from} epoch ${f.epoch.n}.${f.epoch.leader} ok=${f.ok} match=${f.match}`;
+      if (f.type === 'prepare') return `prepare from ${f.from} epoch ${f.epoch.n}.${f.epoch.leader} above=${f.above}`;
+      if (f.type === 'promise') return `promise from ${f.from} epoch ${f.epoch.n}.${f.epoch.leader} ok=${f.ok} last=${f.last} committed=${f.committed} tail=${f.tail.length}${f.more ? '+' : ''}`;
       return `${f.type} from ${f.from}@${f.incarnation}`;
     }
     case 'localEvent':
@@ -380,7 +450,13 @@ function describeOutput(output: CoreOutput): string {
     case 'recorded':
       return `recorded ${output.event.origin}:${output.event.seq} ${output.event.order} hlc=${output.event.hlc}`;
     case 'deliver':
-      return `deliver ${output.event.origin}:${output.event.seq} ${output.event.order} hlc=${output.event.hlc}${output.late ? ' LATE' : ''}`;
+      return `deliver ${output.event.origin}:${output.event.seq} ${output.event.order} hlc=${output.event.hlc}${output.position === undefined ? '' : ` at ${output.position}`}`;
+    case 'clusterView':
+      return `cluster view at ${output.position} epoch ${output.epoch.n}.${output.epoch.leader} members=[${output.members.join(',')}] joined=[${output.joined.join(',')}] left=[${output.left.join(',')}]`;
+    case 'committed':
+      return `committed up to ${output.position}`;
+    case 'configuredSetDiffers':
+      return `configured set of ${output.from} differs (${output.theirs} vs ${output.ours})`;
     case 'viewChange':
       return `view [${output.view.join(',')}] up=[${output.up.join(',')}] down=[${output.down.join(',')}]`;
     case 'subscriptionChange':

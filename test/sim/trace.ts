@@ -8,7 +8,10 @@ export type NodeLogEntry =
   | { kind: 'start'; t: number; view: string[] }
   | { kind: 'crash'; t: number }
   | { kind: 'view'; t: number; view: string[] }
-  | { kind: 'deliver'; t: number; event: ClusterEvent; late: boolean };
+  /** `position` for agreed events; `cutOffSince` when the node could hear no majority component since then (network.ts cuts). */
+  | { kind: 'deliver'; t: number; event: ClusterEvent; position?: number; cutOffSince?: number; persistedBy?: number }
+  /** The view entry of a primary epoch, delivered at its position (the edge's Cluster event). */
+  | { kind: 'cluster'; t: number; position: number; epoch: string; members: string[]; cutOffSince?: number; persistedBy?: number };
 
 export interface Trace {
   seed: number;
@@ -21,6 +24,12 @@ export interface Trace {
   finalViews: Record<string, string[]>;
   subscriptionWrites: { t: number; node: string; entry: SubscriptionEntry }[];
   finalSubscriptions: Record<string, SubscriptionEntry[]>;
+  /** Size of the configured node set (a majority of it commits a position). */
+  configured: number;
+  /** The longest a frame sent before a cut may still arrive after it (network delay, stalls). */
+  inFlightMs: number;
+  /** Every advance of a node's committed prefix of agreed positions. */
+  commits: { t: number; node: string; position: number; cutOffSince?: number }[];
   /** The attacker's replays, and how many a receiver admitted (the checker wants none). */
   replays?: { sent: number; admitted: number };
 }

@@ -243,6 +243,18 @@ const migrations: string[] = [
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The agreed order (cluster/core/sequencer.ts): the replicated log of
+  -- ordering decisions, position -> event (or view of the primary), and each
+  -- agreed event's position in the cluster's agreed sequence, the same on
+  -- every node (NULL for fifo and local events).
+  CREATE TABLE cluster_decisions (
+    position INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+  );
+  ALTER TABLE events ADD COLUMN position INTEGER;
+  CREATE INDEX events_subscription_position ON events (subscription, position);
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

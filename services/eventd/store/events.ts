@@ -24,7 +24,7 @@ export class EventStore {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      'INSERT INTO events (id, origin, seq, type, subscription, class, time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, origin, seq, type, subscription, class, time, body, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.posOfStmt = db.prepare('SELECT pos FROM events WHERE id = ?');
     this.getStmt = db.prepare('SELECT body FROM events WHERE id = ?');
@@ -51,6 +51,7 @@ export class EventStore {
   append(event: EventRecord): number {
     const result = this.insertStmt.run(
       event.id, event.origin, event.seq, event.type, event.subscription, event.class, Date.parse(event.time), JSON.stringify(event),
+      event.position ?? null,
     );
     return Number(result.lastInsertRowid);
   }

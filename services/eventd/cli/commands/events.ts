@@ -31,7 +31,8 @@ function sinceOf(value: string | undefined, now = Date.now()): Since {
   return { id: value };
 }
 
-const headers = ['ID', 'TIME', 'TYPE', 'SUBSCRIPTION', 'CLASS', 'NODE', 'RESOURCE', 'ATTRS'];
+// POSITION: an agreed event's index in the cluster's agreed sequence (the same on every node); "-" for the others.
+const headers = ['ID', 'POSITION', 'TIME', 'TYPE', 'SUBSCRIPTION', 'CLASS', 'NODE', 'RESOURCE', 'ATTRS'];
 
 export function eventCommands(program: Command): void {
   program
@@ -107,7 +108,7 @@ async function lastEvents(client: EventdClient, filter: Query, count: number): P
 
 function eventRow(event: EventRecord): string[] {
   return [
-    event.id, formatTime(event.time), event.type, orNone(event.subscriptionName ?? event.subscription),
+    event.id, event.position === undefined ? '' : String(event.position), formatTime(event.time), event.type, orNone(event.subscriptionName ?? event.subscription),
     event.class, event.node, event.resource, compactAttrs(event.attrs),
   ];
 }

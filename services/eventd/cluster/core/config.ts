@@ -25,6 +25,13 @@ export interface ClusterConfig {
    * incarnation and seq (and then for its own events to come back) before it goes on without.
    */
   identityWaitMs: number;
+  /**
+   * How many nodes the cluster is configured with (cluster.peers and self): agreed positions need
+   * a majority of them (sequencer.ts). 1 for a lone node.
+   */
+  configuredNodes: number;
+  /** Hash of the configured node set, carried in heartbeats so two daemons configured differently say so. */
+  configuredHash: string;
 }
 
 export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
@@ -35,6 +42,8 @@ export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
   pushWindowEvents: 8192,
   pullTimeoutMs: 400,
   identityWaitMs: 10_000,
+  configuredNodes: 1,
+  configuredHash: '',
 });
 
 const keys = Object.keys(clusterDefaults) as (keyof ClusterConfig)[];
@@ -49,7 +58,7 @@ export function resolveClusterConfig(input: Partial<ClusterConfig> = {}): Readon
     if (!keys.includes(key as keyof ClusterConfig)) bad(`unknown cluster setting "${key}"`, { key });
   }
   const config: ClusterConfig = { ...clusterDefaults, ...input, seeds: [...(input.seeds ?? clusterDefaults.seeds)] };
-  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pushWindowEvents', 'pullTimeoutMs', 'identityWaitMs'] as const) {
+  for (const key of ['heartbeatMs', 'suspectAfterMs', 'maxEventsPerFrame', 'pushWindowEvents', 'pullTimeoutMs', 'identityWaitMs', 'configuredNodes'] as const) {
     if (!Number.isSafeInteger(config[key]) || config[key] <= 0) bad(`cluster.${key} must be a positive integer`, { key, value: config[key] });
   }
   if (config.suspectAfterMs < 2 * config.heartbeatMs) {

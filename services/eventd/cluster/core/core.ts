@@ -15,19 +15,21 @@
 //
 // Guarantees (the simulator's checker asserts them): per-origin FIFO without
 // gaps, no duplicates, nothing recorded by an origin lost by a node that stays
-// up, and every live node delivers the same `agreed` sequence once events
-// flagged late are set aside (ordering.ts, membership.ts, anti-entropy.ts).
+// up, and one agreed order: every node delivers agreed events only at
+// positions committed by a primary component, so the agreed deliveries of
+// every node are a prefix of one sequence (sequencer.ts, membership.ts,
+// anti-entropy.ts).
 
 import { format, parse, receive, tick, type HlcTime } from '../../hlc.js';
 import { Progress } from './anti-entropy.js';
 import { resolveClusterConfig, type ClusterConfig } from './config.js';
-import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, IdentityFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';
+import type { ClusterEvent, EventsFrame, Frame, HeartbeatFrame, OrderFrame, IdentityFrame, Json, PullFrame, SubscriptionEntry, SubscriptionsFrame } from './frames.js';
 import { IdentityRecovery, type RecoveryOutcome } from './identity-recovery.js';
 import type { CoreInput, CoreOutput } from './io.js';
 import { LeaseAcks } from './lease.js';
 import { LwwMap } from './lww-map.js';
 import { Membership } from './membership.js';
-import { AgreedQueue, minFloor } from './ordering.js';
+import { Sequencer } from './sequencer.js';
 import type { CoreMeta, CoreStore } from './store.js';
 
 /** Heartbeats between two joins to the seeds once peers are known. */
@@ -40,7 +42,9 @@ export class ClusterCore {
   private clock: HlcTime;
   private readonly membership: Membership;
   private readonly progress: Progress;
-  private readonly agreed: AgreedQueue;
+  private readonly sequencer: Sequencer;
+  /** Peers whose configured-set hash differs from this node's, with the hash last said. */
+  private readonly configuredDiffers = new Map<string, string>();
   private readonly subs: LwwMap;
   private readonly leaseAcks = new LeaseAcks();
   private awake = 0;
@@ -70,17 +74,29 @@ export class ClusterCore {
       incarnation: (stored?.incarnation ?? -1) + 1,
       seq: stored?.seq ?? 0,
       hlc: stored?.hlc ?? format({ wall: 0, logical: 0 }),
-      released: stored?.released ?? null,
+      ...(stored?.order === undefined ? {} : { order: stored.order }),
     };
     this.clock = parse(this.meta.hlc);
     this.membership = new Membership(name, this.meta.incarnation, store.members(), this.config.suspectAfterMs);
     this.progress = new Progress(store.progress());
     this.progress.setHeld(name, this.meta.seq);
-    this.agreed = new AgreedQueue(this.meta.released);
+    this.sequencer = new Sequencer({
+      self: name,
+      quorum: this.config.configuredNodes,
+      heartbeatMs: this.config.heartbeatMs,
+      suspectAfterMs: this.config.suspectAfterMs,
+      store,
+      awake: () => this.awake,
+      view: () => this.membership.view(),
+      peers: () => this.membership.peers(),
+      held: (origin) => this.progress.held(origin),
+      issue: () => this.issue(this.lastNow ?? 0),
+      send: (to, frame, out) => out.push({ type: 'send', to, frame }),
+      frame: (type, body) => this.header(type, body),
+    }, stored?.order);
+    // Held agreed events without a position wait for one (the sequencer skips those already placed).
     for (const origin of this.progress.origins()) {
-      for (const event of store.events(origin, 1, this.progress.held(origin))) {
-        if (event.order === 'agreed' && !this.agreed.atOrBelowReleased(event)) this.agreed.add(event);
-      }
+      for (const event of store.events(origin, 1, this.progress.held(origin))) if (event.order === 'agreed') this.sequencer.held(event);
     }
     this.subs = new LwwMap(store.subscriptions());
     this.flush();
@@ -134,7 +150,7 @@ export class ClusterCore {
         this.writeSubscription(input.id, null, now, out);
         break;
     }
-    this.release(out);
+    this.sequencer.run(out);
     this.flush();
     return out;
   }
@@ -167,6 +183,7 @@ export class ClusterCore {
       this.nextHeartbeatAt = this.awake + this.config.heartbeatMs;
       const frame = this.heartbeat(now, report);
       for (const peer of this.membership.peers()) out.push({ type: 'send', to: peer, frame });
+      this.sequencer.tick(out);
       // Seeds are asked every heartbeat while no peer is known, and every few heartbeats after: two
       // groups that formed apart (seeds down at start, a partition at bootstrap) then find each other.
       this.heartbeats += 1;
@@ -192,6 +209,8 @@ export class ClusterCore {
       subs: this.subs.hash(),
       beat: this.leaseAcks.nextBeat(),
       acks: this.leaseAcks.acks(),
+      committed: this.sequencer.committed,
+      configured: this.config.configuredHash,
     };
   }
 
@@ -224,7 +243,13 @@ export class ClusterCore {
       case 'subs':
         this.onSubscriptions(frame, now, out);
         break;
+      default:
+        this.onOrder(frame, out);
     }
+  }
+
+  private onOrder(frame: OrderFrame, out: CoreOutput[]): void {
+    this.sequencer.onFrame(frame, out);
   }
 
   private onHeartbeat(frame: HeartbeatFrame, now: number, out: CoreOutput[]): void {
@@ -256,6 +281,11 @@ export class ClusterCore {
       if (entry.claim !== undefined) this.progress.claim(entry.origin, entry.claim);
     }
     this.pullFrom(frame.from, out);
+    if (frame.committed !== undefined) this.sequencer.peerCommitted(frame.from, frame.committed, out);
+    if (frame.configured !== undefined && frame.configured !== this.config.configuredHash && this.configuredDiffers.get(frame.from) !== frame.configured) {
+      this.configuredDiffers.set(frame.from, frame.configured);
+      out.push({ type: 'configuredSetDiffers', from: frame.from, theirs: frame.configured, ours: this.config.configuredHash });
+    }
     if (frame.subs !== this.subs.hash() && (this.subsSyncAfter.get(frame.from) ?? 0) <= this.awake) {
       this.subsSyncAfter.set(frame.from, this.awake + 2 * this.config.heartbeatMs);
       out.push({ type: 'send', to: frame.from, frame: this.header('subs-digest', { versions: this.subs.digest() }) });
@@ -355,27 +385,8 @@ export class ClusterCore {
   }
 
   private accept(event: ClusterEvent, out: CoreOutput[]): void {
-    if (event.order === 'fifo') out.push({ type: 'deliver', event, late: false });
-    else if (this.agreed.atOrBelowReleased(event)) out.push({ type: 'deliver', event, late: true });
-    else this.agreed.add(event);
-  }
-
-  /**
-   * Releases queued agreed events up to the minimum floor over the view. Own
-   * floor: the persisted HLC high-water (every own event at or below it is
-   * held, and no later one can get a time at or below it, even after a crash).
-   */
-  private release(out: CoreOutput[]): void {
-    if (this.agreed.size === 0) return;
-    // While own events are still coming back, the own high-water is no floor: some at or below it are not held.
-    const ownFloor = this.ownBehind === undefined ? this.meta.hlc : undefined;
-    const bound = minFloor(this.membership.view().map((m) => (m === this.name ? ownFloor : this.progress.floor(m))));
-    if (bound === undefined) return;
-    const batch = this.agreed.releaseUpTo(bound);
-    if (batch.length === 0) return;
-    for (const event of batch) out.push({ type: 'deliver', event, late: false });
-    this.meta.released = this.agreed.released;
-    this.metaDirty = true;
+    if (event.order === 'fifo') out.push({ type: 'deliver', event });
+    else this.sequencer.held(event);
   }
 
   // --- helpers --------------------------------------------------------------
@@ -467,6 +478,11 @@ export class ClusterCore {
   /** Writes what changed in this step (the edge commits it before acting on the outputs). */
   private flush(): void {
     // Nothing of a recovering node's meta is durable: a crash before it knows its identity starts recovery over.
+    const order = this.sequencer.takeMeta();
+    if (order !== undefined) {
+      this.meta.order = order;
+      this.metaDirty = true;
+    }
     if (this.metaDirty && this.recovery === undefined) {
       this.store.setMeta({ ...this.meta });
       this.metaDirty = false;

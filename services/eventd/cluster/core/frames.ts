@@ -8,6 +8,7 @@
 // that was declared down can be told apart from the rejoined node's.
 
 import type { Order } from '../../types.js';
+import type { Decision, Epoch } from './decisions.js';
 import type { BeatAck } from './lease.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -84,6 +85,10 @@ export interface HeartbeatFrame extends FrameHeader {
   /** This heartbeat's number within the sender's incarnation, and the highest beat it heard from each peer (lease.ts). */
   beat?: number;
   acks?: BeatAck[];
+  /** The sender's committed prefix of agreed positions (sequencer.ts): a node behind pulls decisions. */
+  committed?: number;
+  /** Hash of the sender's configured node set (cluster.peers and itself): differing sets are logged. */
+  configured?: string;
 }
 
 /** Sent by a node that knows no peer yet, to its seed addresses. */
@@ -132,7 +137,65 @@ export interface IdentityFrame extends FrameHeader {
   hlc?: string;
 }
 
-export type Frame = HeartbeatFrame | JoinFrame | EventsFrame | PullFrame | SubscriptionDigestFrame | SubscriptionsFrame | IdentityFrame;
+/** A sequencer opening `epoch` asks for promises and for the log above its committed point `above` (sequencer.ts). */
+export interface PrepareFrame extends FrameHeader {
+  type: 'prepare';
+  epoch: Epoch;
+  above: number;
+}
+
+/** The answer to a prepare: refused (`ok` false, a newer epoch was promised) or the promiser's log tail above `above`. */
+export interface PromiseFrame extends FrameHeader {
+  type: 'promise';
+  epoch: Epoch;
+  ok: boolean;
+  promised: Epoch | null;
+  above: number;
+  last: number;
+  lastEpoch: Epoch | null;
+  committed: number;
+  tail: Decision[];
+  /** The tail did not fit: the log reaches further above `above`. */
+  more: boolean;
+  /** The promiser holds the event of every decision of its log above its committed point up to here. */
+  heldThrough: number;
+}
+
+/** The sequencer's decisions after position `prev` (whose epoch must match), and its committed point. */
+export interface AppendFrame extends FrameHeader {
+  type: 'append';
+  epoch: Epoch;
+  prev: number;
+  prevEpoch: Epoch | null;
+  entries: Decision[];
+  committed: number;
+}
+
+/** A follower persisted the sequencer's log up to `match`; or refused (`ok` false: `match` is its committed point). */
+export interface AppendedFrame extends FrameHeader {
+  type: 'appended';
+  epoch: Epoch;
+  ok: boolean;
+  promised: Epoch | null;
+  match: number;
+}
+
+/** Asks any node for committed decisions from `position` on. */
+export interface DecisionsPullFrame extends FrameHeader {
+  type: 'decisions-pull';
+  position: number;
+}
+
+/** Committed decisions (final everywhere), in position order. */
+export interface DecisionsFrame extends FrameHeader {
+  type: 'decisions';
+  entries: Decision[];
+  committed: number;
+}
+
+export type OrderFrame = PrepareFrame | PromiseFrame | AppendFrame | AppendedFrame | DecisionsPullFrame | DecisionsFrame;
+
+export type Frame = OrderFrame | HeartbeatFrame | JoinFrame | EventsFrame | PullFrame | SubscriptionDigestFrame | SubscriptionsFrame | IdentityFrame;
 
 // --- validation of frames from the network -------------------------------
 // The edge has authenticated the frame, but a peer of another version (or a
@@ -164,7 +227,8 @@ type Headed = Obj & FrameHeader;
 const isHeartbeat = (v: Headed): v is Headed & HeartbeatFrame =>
   v.type === 'heartbeat' && isHlc(v.hlc) && isNat(v.seq) && isArr(v.progress, isProgress) && isArr(v.view, isRef)
   && isArr(v.down, isRef) && isArr(v.joining, isRef) && isArr(v.reach, isRef) && isArr(v.unreach, isStr) && typeof v.subs === 'string'
-  && (v.beat === undefined || isNat(v.beat)) && (v.acks === undefined || isArr(v.acks, isAck));
+  && (v.beat === undefined || isNat(v.beat)) && (v.acks === undefined || isArr(v.acks, isAck))
+  && (v.committed === undefined || isNat(v.committed)) && (v.configured === undefined || typeof v.configured === 'string');
 const isJoin = (v: Headed): v is Headed & JoinFrame => v.type === 'join';
 const isEvents = (v: Headed): v is Headed & EventsFrame => v.type === 'events' && isArr(v.events, isClusterEvent);
 const isPull = (v: Headed): v is Headed & PullFrame => v.type === 'pull' && isStr(v.origin) && isNat(v.fromSeq) && isNat(v.toSeq);
@@ -174,7 +238,23 @@ const isSubs = (v: Headed): v is Headed & SubscriptionsFrame => v.type === 'subs
 const isIdentity = (v: Headed): v is Headed & IdentityFrame =>
   v.type === 'identity' && isStr(v.about) && typeof v.known === 'number' && Number.isSafeInteger(v.known) && v.known >= -1 && isNat(v.held)
   && (v.hlc === undefined || isHlc(v.hlc));
-const frameGuards = [isHeartbeat, isJoin, isEvents, isPull, isDigest, isSubs, isIdentity] as const;
+const isEpoch = (v: unknown): v is Epoch => isObj(v) && isNat(v.n) && isStr(v.leader);
+const isEpochOrNull = (v: unknown): v is Epoch | null => v === null || isEpoch(v);
+const isNames = (v: unknown): v is string[] => isArr(v, isStr);
+const isDecision = (v: unknown): v is Decision => isObj(v) && isNat(v.position) && v.position > 0 && isEpoch(v.epoch)
+  && ((v.kind === 'event' && isStr(v.origin) && isNat(v.seq) && v.seq > 0)
+    || (v.kind === 'view' && isNames(v.members) && isNames(v.joined) && isNames(v.left) && isHlc(v.hlc)));
+const isPrepare = (v: Headed): v is Headed & PrepareFrame => v.type === 'prepare' && isEpoch(v.epoch) && isNat(v.above);
+const isPromise = (v: Headed): v is Headed & PromiseFrame => v.type === 'promise' && isEpoch(v.epoch) && typeof v.ok === 'boolean'
+  && isEpochOrNull(v.promised) && isNat(v.above) && isNat(v.last) && isEpochOrNull(v.lastEpoch) && isNat(v.committed)
+  && isArr(v.tail, isDecision) && typeof v.more === 'boolean' && isNat(v.heldThrough);
+const isAppend = (v: Headed): v is Headed & AppendFrame => v.type === 'append' && isEpoch(v.epoch) && isNat(v.prev)
+  && isEpochOrNull(v.prevEpoch) && isArr(v.entries, isDecision) && isNat(v.committed);
+const isAppended = (v: Headed): v is Headed & AppendedFrame => v.type === 'appended' && isEpoch(v.epoch) && typeof v.ok === 'boolean'
+  && isEpochOrNull(v.promised) && isNat(v.match);
+const isDecisionsPull = (v: Headed): v is Headed & DecisionsPullFrame => v.type === 'decisions-pull' && isNat(v.position) && v.position > 0;
+const isDecisions = (v: Headed): v is Headed & DecisionsFrame => v.type === 'decisions' && isArr(v.entries, isDecision) && isNat(v.committed);
+const frameGuards = [isHeartbeat, isJoin, isEvents, isPull, isDigest, isSubs, isIdentity, isPrepare, isPromise, isAppend, isAppended, isDecisionsPull, isDecisions] as const;
 
 /** The frame, if `value` (parsed JSON) has a frame's shape; undefined otherwise. */
 export function parseFrame(value: unknown): Frame | undefined {

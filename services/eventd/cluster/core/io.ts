@@ -4,6 +4,7 @@
 // (after committing the step's store writes) performs the outputs in order.
 
 import type { Order } from '../../types.js';
+import type { Epoch } from './decisions.js';
 import type { ClusterEvent, Frame, Json } from './frames.js';
 
 export type CoreInput =
@@ -24,8 +25,14 @@ export type CoreOutput =
   | { type: 'sendSeed'; address: string; frame: Frame }
   /** A local event was given its seq and HLC and persisted (answer the producer / API with its id). */
   | { type: 'recorded'; event: ClusterEvent }
-  /** Deliver to consumers: fifo events on arrival, agreed ones in the total order; `late` when below what was already released. */
-  | { type: 'deliver'; event: ClusterEvent; late: boolean }
+  /** Deliver to consumers: fifo events on arrival, agreed ones at their committed `position` (1-based, dense, the same on every node). */
+  | { type: 'deliver'; event: ClusterEvent; position?: number }
+  /** The view entry of a primary epoch at its committed position: the edge records a `Cluster` event there. */
+  | { type: 'clusterView'; position: number; epoch: Epoch; members: string[]; joined: string[]; left: string[]; hlc: string }
+  /** This node's committed prefix of agreed positions reaches `position` (metrics, the simulator's checker). */
+  | { type: 'committed'; position: number }
+  /** A peer's heartbeat carries another hash of the configured node set (said once per peer and hash). */
+  | { type: 'configuredSetDiffers'; from: string; theirs: string; ours: string }
   /** The view changed: the edge raises one `Node` event per name, resource = name, attrs.state "up" | "down". */
   | { type: 'viewChange'; view: string[]; up: string[]; down: string[] }
   /** `from` acknowledged this node's heartbeat number `beat` (lease.ts: the edge knows when it sent it). */

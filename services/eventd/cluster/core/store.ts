@@ -10,8 +10,18 @@
 // The simulator models exactly this: a crash drops the core between steps and
 // keeps its store.
 
+import type { Decision, Epoch } from './decisions.js';
 import type { ClusterEvent, SubscriptionEntry } from './frames.js';
-import type { AgreedKey } from './ordering.js';
+
+/** The sequencer's durable state (sequencer.ts). */
+export interface OrderMeta {
+  /** The newest epoch this node promised (it refuses decisions of older ones). */
+  promised: Epoch | null;
+  /** Positions up to here are committed (final everywhere). */
+  committed: number;
+  /** Positions up to here were delivered to this node's log. */
+  delivered: number;
+}
 
 export interface CoreMeta {
   /** Bumped on every start and on every refutation. */
@@ -20,8 +30,8 @@ export interface CoreMeta {
   seq: number;
   /** HLC high-water: no time at or below it is ever issued again (floors stay true across restarts). */
   hlc: string;
-  /** Key of the last agreed event released in order; null before the first. */
-  released: AgreedKey | null;
+  /** The agreed order's state; absent in a store written before positions existed. */
+  order?: OrderMeta;
 }
 
 export interface MemberRecord {
@@ -48,6 +58,12 @@ export interface CoreStore {
   setProgress(origin: string, seq: number): void;
   subscriptions(): SubscriptionEntry[];
   setSubscription(entry: SubscriptionEntry): void;
+  /** Decisions of the agreed order from `position` on, in position order (dense). */
+  decisions(position: number): Decision[];
+  /** Writes (or overwrites) the decision at its position. */
+  putDecision(decision: Decision): void;
+  /** Drops every decision above `position`. */
+  truncateDecisions(position: number): void;
 }
 
 /** In-memory store: the simulator's and the unit tests'; it outlives the core it is handed to. */
@@ -57,6 +73,7 @@ export class MemoryCoreStore implements CoreStore {
   private readonly byOrigin = new Map<string, Map<number, ClusterEvent>>();
   private readonly progressBy = new Map<string, number>();
   private readonly subs = new Map<string, SubscriptionEntry>();
+  private readonly decisionList: Decision[] = [];
 
   /** A store for a node of an already formed cluster: every name in the view at incarnation 0. */
   static formed(names: readonly string[]): MemoryCoreStore {
@@ -109,5 +126,19 @@ export class MemoryCoreStore implements CoreStore {
   }
   setSubscription(entry: SubscriptionEntry): void {
     this.subs.set(entry.id, entry);
+  }
+  decisions(position: number): Decision[] {
+    return this.decisionList.slice(Math.max(position, 1) - 1).map((d) => ({ ...d }));
+  }
+  /** The decision at one position (the simulator checks what a majority persisted). */
+  decisionAt(position: number): Decision | undefined {
+    return this.decisionList[position - 1];
+  }
+  putDecision(decision: Decision): void {
+    if (decision.position > this.decisionList.length + 1) throw new Error(`decision at ${decision.position} would leave a hole`);
+    this.decisionList[decision.position - 1] = { ...decision };
+  }
+  truncateDecisions(position: number): void {
+    this.decisionList.length = Math.min(this.decisionList.length, Math.max(position, 0));
   }
 }

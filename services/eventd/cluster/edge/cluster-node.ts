@@ -27,6 +27,7 @@ import { UdpTransport, type DropReason, type ReceivedFrame } from './udp-transpo
 import type { HighWater } from './replay-guard.js';
 import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
+import { clusterViewRecord, configuredSet } from './agreed-records.js';
 import { toJson, toPayload, toRecord } from './payload.js';
 
 export interface Member {
@@ -104,6 +105,7 @@ export class ClusterNode implements EventRecorder {
       seeds: settings.peers.filter((peer) => peer !== `${settings.bind.host}:${settings.bind.port}`),
       maxEventsPerFrame: clusterConfigDefaults.maxEventsPerFrame,
       pushWindowEvents: clusterConfigDefaults.pushWindowEvents,
+      ...configuredSet(settings),
     }, options.coreStore);
     for (const name of this.core.view()) this.known.add(name);
     this.highWater = new ReplayHighWaterStore(options.store.db);
@@ -314,10 +316,23 @@ export class ClusterNode implements EventRecorder {
         case 'deliver': {
           const record = toRecord(output.event, this.options.node);
           if (!record) break;
-          log.append(record, this.options.subscription(record.subscription), this.options.node);
-          if (output.late) this.options.metrics.clusterLate.inc();
+          const positioned = output.position === undefined ? record : { ...record, position: output.position };
+          log.append(positioned, this.options.subscription(record.subscription), this.options.node);
           break;
         }
+        case 'clusterView':
+          // The same record on every node, at the same position: a configuration boundary a consumer can see.
+          log.append(clusterViewRecord(this.options.settings.name, output), undefined, this.options.node);
+          this.options.logger.info({ epoch: output.epoch, position: output.position, members: output.members, joined: output.joined, left: output.left },
+            `cluster primary: epoch ${output.epoch.n} of ${output.epoch.leader} at position ${output.position}: ${output.members.join(', ')}`);
+          break;
+        case 'committed':
+          this.options.metrics.clusterAgreedCommitted.set(output.position);
+          break;
+        case 'configuredSetDiffers':
+          this.options.logger.warn({ peer: output.from, theirs: output.theirs, ours: output.ours },
+            `cluster: ${output.from} is configured with another node set (cluster.peers hash ${output.theirs}, ours ${output.ours}): a majority is counted over cluster.peers and self, so every node must list the same nodes`);
+          break;
         case 'viewChange':
           if (this.holdBack(output)) break;
           for (const name of [...output.up, ...output.down]) this.known.add(name);

@@ -2,6 +2,7 @@
 // the simulator's MemoryCoreStore implements (cluster/store.ts), so the code
 // the simulator checks is the code that runs. The edge wraps each core step
 // in one transaction with its deliveries (cluster/store.ts, "Contract").
+import type { Decision } from '../core/decisions.js';
 import type { ClusterEvent, SubscriptionEntry } from '../core/frames.js';
 import type { CoreMeta, CoreStore, MemberRecord } from '../core/store.js';
 import type { Db } from '../../store/db.js';
@@ -21,6 +22,9 @@ export class SqliteCoreStore implements CoreStore {
       progress: db.prepare('SELECT origin, seq FROM cluster_progress'),
       setProgress: db.prepare('INSERT INTO cluster_progress (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq'),
       subscriptions: db.prepare('SELECT body FROM cluster_subscriptions'),
+      decisions: db.prepare('SELECT body FROM cluster_decisions WHERE position >= ? ORDER BY position'),
+      putDecision: db.prepare('INSERT INTO cluster_decisions (position, body) VALUES (?, ?) ON CONFLICT (position) DO UPDATE SET body = excluded.body'),
+      truncateDecisions: db.prepare('DELETE FROM cluster_decisions WHERE position > ?'),
       setSubscription: db.prepare('INSERT INTO cluster_subscriptions (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body'),
     };
   }
@@ -59,5 +63,14 @@ export class SqliteCoreStore implements CoreStore {
   }
   setSubscription(entry: SubscriptionEntry): void {
     this.stmt.setSubscription.run(entry.id, JSON.stringify(entry));
+  }
+  decisions(position: number): Decision[] {
+    return (this.stmt.decisions.all(position) as { body: string }[]).map((row) => JSON.parse(row.body) as Decision);
+  }
+  putDecision(decision: Decision): void {
+    this.stmt.putDecision.run(decision.position, JSON.stringify(decision));
+  }
+  truncateDecisions(position: number): void {
+    this.stmt.truncateDecisions.run(position);
   }
 }
