@@ -1,5 +1,7 @@
-// An eventd.db written before subscription faults and evaluation errors were
-// kept (the schema version before) opens, gains the new tables, and keeps what it held.
+// An eventd.db written by an earlier release (an earlier schema version)
+// opens, gains what the later migrations add, and keeps what it held. Each
+// test rolls a fresh store back to the version before the migration it is
+// about, undoing every later one (so a new migration does not break the old tests).
 import assert from 'node:assert/strict';
 import { defer } from './helpers/cleanup.js';
 import { join } from 'node:path';
@@ -9,18 +11,33 @@ import { Store } from '../services/eventd/store/index.js';
 import type { Subscription } from '../services/eventd/types.js';
 import { tempDir } from './helpers/tmp.js';
 
-test('an eventd.db of the previous schema version survives the migration that adds subscription_faults and evaluation_errors', (t) => {
-  const dir = tempDir(t);
-  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+/** How to take each migration back out of a store, by the version it brings the store to. */
+const undo: Record<number, string> = {
+  6: 'DROP TABLE subscription_faults; DROP TABLE evaluation_errors;',
+  7: 'DROP TABLE inhibit_rules;',
+  8: 'DROP INDEX events_subscription_position; DROP TABLE cluster_decisions; ALTER TABLE events DROP COLUMN position;',
+};
+
+/** Writes a store holding `subscription`, then rolls it back to schema `version` (what that release wrote); returns the latest version. */
+function storeOfVersion(dir: string, version: number, subscription: Subscription): number {
   const first = Store.open(dir);
   first.subscriptions.insert(subscription);
   const latest = first.db.pragma('user_version', { simple: true }) as number;
   first.close();
-  // Back to what that release wrote (inhibit_rules came one migration later).
   const old = new Database(join(dir, 'eventd.db'));
-  old.exec('DROP TABLE subscription_faults; DROP TABLE evaluation_errors; DROP TABLE inhibit_rules;');
-  old.pragma(`user_version = ${latest - 2}`);
+  for (let v = latest; v > version; v--) {
+    assert.ok(undo[v] !== undefined, `no undo for migration ${v}: add it to this test`);
+    old.exec(undo[v]!);
+  }
+  old.pragma(`user_version = ${version}`);
   old.close();
+  return latest;
+}
+
+test('an eventd.db of the previous schema version survives the migration that adds subscription_faults and evaluation_errors', (t) => {
+  const dir = tempDir(t);
+  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+  const latest = storeOfVersion(dir, 5, subscription);
 
   const store = Store.open(dir);
   defer(t, () => store.close());
@@ -39,14 +56,7 @@ test('an eventd.db of the previous schema version survives the migration that ad
 test('an eventd.db of the schema version before inhibit_rules opens, gains the table, keeps its subscriptions', (t) => {
   const dir = tempDir(t);
   const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'local', order: 'fifo', actions: [], node: 'n1', createdAt: new Date().toISOString() };
-  const first = Store.open(dir);
-  first.subscriptions.insert(subscription);
-  const latest = first.db.pragma('user_version', { simple: true }) as number;
-  first.close();
-  const old = new Database(join(dir, 'eventd.db'));
-  old.exec('DROP TABLE inhibit_rules;');
-  old.pragma(`user_version = ${latest - 1}`);
-  old.close();
+  const latest = storeOfVersion(dir, 6, subscription);
 
   const store = Store.open(dir);
   defer(t, () => store.close());
@@ -55,4 +65,17 @@ test('an eventd.db of the schema version before inhibit_rules opens, gains the t
   const rule = { id: 'r1', when: { class: 'Node', state: 'down' }, mute: { sameNode: true }, comment: 'c', createdBy: 'ana', createdAt: new Date().toISOString(), node: 'n1' };
   store.inhibitRules.put(rule);
   assert.deepEqual(store.inhibitRules.all(), [rule]);
+});
+
+test('an eventd.db of the schema version before positions opens, gains cluster_decisions and events.position, keeps its subscriptions', (t) => {
+  const dir = tempDir(t);
+  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'cluster', order: 'agreed', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+  const latest = storeOfVersion(dir, 7, subscription);
+  const store = Store.open(dir);
+  defer(t, () => store.close());
+  assert.equal(store.db.pragma('user_version', { simple: true }), latest);
+  assert.deepEqual(store.subscriptions.all(), [subscription]);
+  const columns = (store.db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).map((column) => column.name);
+  assert.ok(columns.includes('position'), `events columns: ${columns.join(', ')}`);
+  assert.equal((store.db.prepare('SELECT count(*) AS n FROM cluster_decisions').get() as { n: number }).n, 0);
 });
