@@ -4,42 +4,20 @@
 // and maintenance run no script; cleanup; each shown by `eventctl groups`.
 // The ledger's internal records stay out of `eventctl events` unless asked.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from './helpers/node-test.js';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startCluster, type ClusterNodeHandle } from './helpers/cluster.js';
 import { holdingsOf, loggingGroupScript, overlaps, type GroupsBody } from './helpers/failover-lab.js';
-import { waitFor } from './helpers/tmp.js';
+import { eventctl as runEventctl } from './helpers/eventctl.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
-const eventctlBin = fileURLToPath(new URL('../../bin/eventctl', import.meta.url));
-const run = promisify(execFile);
-
-async function eventctl(node: ClusterNodeHandle, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [eventctlBin, '--api', node.daemon.url, ...args], { timeout: 10_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+/** The real eventctl against one node, 10 s deadline. */
+const eventctl = (node: ClusterNodeHandle, ...args: string[]) => runEventctl(node.daemon, args, 10_000);
 
 test('eventctl groups move (with --lifetime), ban, clear, node standby, unmanage, maintenance, cleanup on three daemons', { timeout: 180_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'eventd-controls-'));
-  let nodes: ClusterNodeHandle[] = [];
-  t.after(async () => {
-    try {
-      await Promise.all(nodes.map((node) => node.daemon.kill9()));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const dir = tempDir(t);
   const { script, log } = loggingGroupScript(dir);
-  nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { extra: { failover: { groups: [{ name: 'web', start: script, stop: script, prefer: ['n1'], timeout: '5s' }] } } });
+  const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], { extra: { failover: { groups: [{ name: 'web', start: script, stop: script, prefer: ['n1'], timeout: '5s' }] } } });
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   const [n1, n2, n3] = nodes as [ClusterNodeHandle, ClusterNodeHandle, ClusterNodeHandle];
   const runningOn = () => holdingsOf(log).filter((h) => h.to === Infinity).map((h) => h.node);
   const groupsOn = async (node: ClusterNodeHandle) => (await node.daemon.request<GroupsBody>('GET', '/v1/groups')).body;

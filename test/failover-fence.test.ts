@@ -4,24 +4,15 @@
 // the takeover (and is retried, each attempt a FailoverFence event); once it
 // succeeds, the group starts.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from './helpers/node-test.js';
-import { startCluster, type ClusterNodeHandle } from './helpers/cluster.js';
+import { startCluster } from './helpers/cluster.js';
 import { holdingsOf, loggingGroupScript } from './helpers/failover-lab.js';
-import { waitFor } from './helpers/tmp.js';
+import { defer, tempDir, waitFor } from './helpers/tmp.js';
 
 test('a failing fence script blocks the takeover; once it succeeds the survivor starts the group', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'eventd-fence-'));
-  let nodes: ClusterNodeHandle[] = [];
-  t.after(async () => {
-    try {
-      await Promise.all(nodes.map((node) => node.daemon.kill9()));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  const dir = tempDir(t);
   const { script, log } = loggingGroupScript(dir);
   const fenceLog = join(dir, 'fence.log');
   const verdict = join(dir, 'fence-verdict');
@@ -31,9 +22,10 @@ test('a failing fence script blocks the takeover; once it succeeds the survivor 
   // Like a fence agent: the node to fence, then the answer of the "power switch" (the verdict file).
   writeFileSync(fence, `#!/bin/sh\necho "$(date +%s%3N) $EVENTD_NODE fences $EVENTD_FENCE_NODE" >> "${fenceLog}"\nexit $(cat "${verdict}")\n`);
   chmodSync(fence, 0o755);
-  nodes = await startCluster(dir, ['n1', 'n2', 'n3'], {
+  const nodes = await startCluster(dir, ['n1', 'n2', 'n3'], {
     extra: { failover: { groups: [{ name: 'db', start: script, stop: script, prefer: ['n1'], timeout: '5s' }], fence: { run: fence, timeout: '5s' } } },
   });
+  defer(t, () => Promise.all(nodes.map((node) => node.daemon.kill9())));
   await waitFor('db on n1', () => holdingsOf(log).some((h) => h.node === 'n1'), 20_000);
   await nodes[0]!.daemon.kill9();
   const attempts = () => readFileSync(fenceLog, 'utf8').trim().split('\n').filter(Boolean);

@@ -17,7 +17,8 @@ export function eventctl(daemon: DaemonProcess, args: readonly string[], timeout
   delete env.EVENTD_TOKEN;
   return new Promise((resolve) => {
     execFile(process.execPath, [join(packageRoot, 'bin', 'eventctl'), '--api', daemon.url, ...args], { timeout: timeoutMs, env }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+      // Killed (its deadline, a signal): no exit code, and not mistaken for a refusal (exit 1).
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
 }
