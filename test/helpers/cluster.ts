@@ -34,8 +34,8 @@ export function clusterKey(): string {
 
 export interface ClusterOptions {
   key?: string;
-  /** Extra daemon config merged at the top level. */
-  extra?: Record<string, unknown>;
+  /** Extra daemon config merged at the top level: the same for every node, or per node name. */
+  extra?: Record<string, unknown> | ((name: string) => Record<string, unknown>);
   /** Start only these now (the others are configured, in every peer list, and started by the test). */
   only?: readonly string[];
   /** The test owning the daemons: each is disposed of on its cleanup stack. */
@@ -51,7 +51,7 @@ export async function startCluster(dir: string, names: readonly string[], option
     const nodeDir = join(dir, name);
     const procRoot = join(nodeDir, 'proc');
     setSwap(procRoot, 10);
-    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, options.extra), options.t);
+    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, typeof options.extra === 'function' ? options.extra(name) : options.extra), options.t);
     return { name, daemon, procRoot, udp: peers[index]! };
   });
   await Promise.all(nodes.filter((node) => !options.only || options.only.includes(node.name)).map((node) => node.daemon.start()));

@@ -1,29 +1,15 @@
 // A cluster of real daemons for the messaging tests: each node gets its own
 // extra config (tags, query handlers), all declare the Deploy event class.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hooks } from './cleanup.js';
-import { clusterConfig, clusterKey, freeUdpPorts, type ClusterNodeHandle } from './cluster.js';
-import { DaemonProcess } from './daemon.js';
-import { setSwap } from './proc.js';
+import { startCluster, type ClusterNodeHandle } from './cluster.js';
 
 export const deployClass = { attributes: { version: { type: 'number' }, by: { type: 'string' }, canary: { type: 'boolean' } } };
 
 /** Starts one daemon per name with `events.classes.Deploy` and its own extra config; resolves once each listens. */
-export async function startMessagingCluster(dir: string, names: readonly string[], extra: (name: string) => Record<string, unknown>, t: Hooks): Promise<ClusterNodeHandle[]> {
-  const key = clusterKey();
-  const ports = await freeUdpPorts(names.length);
-  const peers = ports.map((port) => `127.0.0.1:${port}`);
-  const nodes = names.map((name, index): ClusterNodeHandle => {
-    const nodeDir = join(dir, name);
-    const procRoot = join(nodeDir, 'proc');
-    setSwap(procRoot, 10);
-    const config = clusterConfig(nodeDir, name, procRoot, ports[index]!, peers, key, { events: { classes: { Deploy: deployClass } }, ...extra(name) });
-    return { name, daemon: DaemonProcess.withConfig(nodeDir, config, t), procRoot, udp: peers[index]! };
-  });
-  await Promise.all(nodes.map((node) => node.daemon.start()));
-  return nodes;
+export function startMessagingCluster(dir: string, names: readonly string[], extra: (name: string) => Record<string, unknown>, t: Hooks): Promise<ClusterNodeHandle[]> {
+  return startCluster(dir, names, { extra: (name) => ({ events: { classes: { Deploy: deployClass } }, ...extra(name) }), t });
 }
 
 const eventctl = fileURLToPath(new URL('../../../bin/eventctl', import.meta.url));
