@@ -46,8 +46,13 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.log.level, config.node);
   // A promise nobody handled is a bug whose state nobody knows: stop, loudly (fail-stop).
+  // The same for a throw nobody caught: the fatal line names it (EX_SOFTWARE), not a bare stack on stderr.
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'stopping: unhandled rejection');
+    process.exit(70);
+  });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, `stopping: uncaught exception (${error.message})`);
     process.exit(70);
   });
   const daemon = await Daemon.start(config, logger);
