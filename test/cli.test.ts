@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { EventRecord, Subscription } from '../services/eventd/types.js';
 
 const eventctl = fileURLToPath(new URL('../../bin/eventctl', import.meta.url));
-const deadlineMs = 10_000;
+// A hang guard for one eventctl process (a loaded machine takes seconds to start node), not a speed claim.
+const deadlineMs = 30_000;
 
 interface Recorded {
   method: string;

@@ -73,8 +73,11 @@ test('frames captured before n3 restarted, replayed to n3 after: refused (n3 per
   await waitFor('n3 back in a view of three', async () => (await view(n3.daemon)).length === 3, 20_000);
   const before = replayRefusals(await dropsByReason(n3.daemon));
   await relay.replay(captured, n3.udp);
+  // A hang guard, not a speed claim (a loaded machine is slow): on failure, say how n3 did count them.
   await waitFor(`n3 to refuse the ${captured.length} frames captured before its restart`, async () =>
-    replayRefusals(await dropsByReason(n3.daemon)) - before >= captured.length);
+    replayRefusals(await dropsByReason(n3.daemon)) - before >= captured.length, 30_000).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}; n3 drops by reason now ${JSON.stringify(await dropsByReason(n3.daemon))} (before: ${before} replay refusals)`);
+  });
   const drops = await dropsByReason(n3.daemon);
   assert.equal(drops['wrong-recipient'] ?? 0, 0, 'these frames were sealed for n3');
   assert.deepEqual(await view(n3.daemon), ['n1', 'n2', 'n3']);
