@@ -30,7 +30,7 @@ export default tseslint.config(
       '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
       '@stylistic/keyword-spacing': 'error',
       '@stylistic/space-infix-ops': 'error',
-      '@stylistic/list-style': ['error', { singleLine: { spacing: 'never' }, overrides: { '{}': { singleLine: { spacing: 'always' } } } }],
+      '@stylistic/object-curly-spacing': ['error', 'always'],
     },
   },
   {
