@@ -31,10 +31,11 @@ export function toJson(value: object): Json {
   return jsonOf(value) ?? null;
 }
 
-/** JSON.stringify's rules: toJSON first, a non-finite number is null, undefined and functions are left out of objects and null in arrays. */
+/** JSON.stringify's rules: toJSON first, a non-finite number is null (-0 is 0), undefined and functions are left out of objects and null in arrays. */
 function jsonOf(value: unknown): Json | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  // -0 + 0 is 0, as JSON writes it.
+  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null;
   if (typeof value !== 'object') return undefined;
   const toJSON: unknown = Reflect.get(value, 'toJSON');
   if (typeof toJSON === 'function') {
