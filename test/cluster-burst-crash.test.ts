@@ -4,10 +4,10 @@
 // a burst must leave each store whole: its log a prefix of the origin's
 // sequence, in order, with its progress saying exactly that (a progress row
 // behind the log would make the restarted node append an event twice and
-// stop; one ahead would leave a hole it never pulls). Three real daemons; a
-// receiver and then the origin are killed mid-burst and restarted (the
-// origin's producer then runs its burst again); every node ends with the same
-// events in the origin's order. Counts and order only.
+// stop; one ahead would leave a hole it never pulls). Three real daemons; the
+// origin is killed mid-burst and restarted (its producer then runs the burst
+// again), then a receiver while it steps that second run; every node ends
+// with the same events in the origin's order. Counts and order only.
 import assert from 'node:assert/strict';
 import type { EventRecord } from '../services/eventd/types.js';
 import { eventCount, startBurst, startBurstCluster, type BurstNode } from '../bench/lib/burst-cluster.js';
@@ -44,29 +44,29 @@ function daemonOf(node: BurstNode): DaemonProcess {
   return node.daemon;
 }
 
-test('kill -9 of a receiver and of the origin in the middle of a burst: each store holds a prefix in order, and after the restarts every node holds the same events', { timeout: 600_000 }, async (t) => {
+test('kill -9 of the origin and of a receiver in the middle of a burst: each store holds a prefix in order, and after the restarts every node holds the same events', { timeout: 600_000 }, async (t) => {
   const dir = tempDir(t);
   const nodes = await startBurstCluster(dir, { rate: 5000, total }, t);
   const [origin, receiver, third] = nodes as [BurstNode, BurstNode, BurstNode];
   // eventCount counts every class (a node's own Node events too): good enough to know the burst is under way.
   await startBurst(origin);
 
-  // A receiver killed while frames of the burst are being stepped, then started again.
-  await waitFor('n2 in the middle of the burst', async () => (await eventCount(receiver)) >= 1500, 120_000, 20);
-  await daemonOf(receiver).kill9();
-  const afterKill = await (async () => {
-    await daemonOf(receiver).start();
-    return burstEvents(receiver);
-  })();
-  t.diagnostic(`n2 held ${afterKill.length} Burst events after its kill -9`);
-  assert.ok(afterKill.length >= 1000, `n2 kept what it had committed (${afterKill.length})`);
-  assertPrefix('n2 after kill -9', afterKill);
-
   // The origin killed mid-burst and started again: its producer starts over (sample 0 again), after the prefix it had committed.
-  await waitFor('the origin in the middle of the burst', async () => (await eventCount(origin)) >= 6000, 120_000, 20);
+  await waitFor('the origin in the middle of the burst', async () => (await eventCount(origin)) >= 3000, 120_000, 20);
   const originDaemon = daemonOf(origin);
   await originDaemon.kill9();
   await originDaemon.start();
+
+  // A receiver killed while frames of the second run are being stepped, then started again: what it kept is a prefix of the origin's log.
+  await waitFor('n2 in the middle of the second run', async () => (await eventCount(receiver)) >= 5000, 120_000, 20);
+  await daemonOf(receiver).kill9();
+  await daemonOf(receiver).start();
+  const kept = await burstEvents(receiver);
+  const originNow = await burstEvents(origin);
+  t.diagnostic(`n2 held ${kept.length} Burst events after its kill -9 (the origin ${originNow.length})`);
+  assert.ok(kept.length >= 4000 && kept.length <= originNow.length, `n2 kept what it had committed (${kept.length}), no more than the origin holds`);
+  kept.forEach((event, k) => assert.equal(event.id, originNow[k]!.id, `n2 after kill -9: event ${k}`));
+
   // Samples 0..11,999 again: every resource flips 120 times, each flip a crossing but perhaps the first (its state survived the crash).
   const resources = 100;
   let recorded: EventRecord[] = [];
@@ -77,7 +77,7 @@ test('kill -9 of a receiver and of the origin in the middle of a burst: each sto
     return crashed > 0 && recorded.length >= crashed + total - resources;
   }, 300_000, 1000);
   t.diagnostic(`n1 held ${crashed} of ${total} Burst events after its kill -9, ${recorded.length} after the second run`);
-  assert.ok(crashed >= 5000 && crashed < total, `the origin kept a prefix of the burst (${crashed})`);
+  assert.ok(crashed >= 3000 && crashed < total, `the origin kept a prefix of the burst (${crashed})`);
   assertPrefix('n1 after kill -9', recorded.slice(0, crashed));
   recorded.forEach((event, k) => assert.ok(k === 0 || event.seq > recorded[k - 1]!.seq, `n1: ${event.id} after ${recorded[k - 1]?.id ?? ''}`));
 
