@@ -16,6 +16,7 @@ const undo: Record<number, string> = {
   6: 'DROP TABLE subscription_faults; DROP TABLE evaluation_errors;',
   7: 'DROP TABLE inhibit_rules;',
   8: 'DROP INDEX events_subscription_position; DROP TABLE cluster_decisions; ALTER TABLE events DROP COLUMN position;',
+  9: 'CREATE INDEX events_subscription_position ON events (subscription, position);',
 };
 
 /** Writes a store holding `subscription`, then rolls it back to schema `version` (what that release wrote); returns the latest version. */
@@ -78,4 +79,22 @@ test('an eventd.db of the schema version before positions opens, gains cluster_d
   const columns = (store.db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).map((column) => column.name);
   assert.ok(columns.includes('position'), `events columns: ${columns.join(', ')}`);
   assert.equal((store.db.prepare('SELECT count(*) AS n FROM cluster_decisions').get() as { n: number }).n, 0);
+});
+
+test('an eventd.db of the schema version before migration 9 opens without the unused events_subscription_position index, keeps its events', (t) => {
+  const dir = tempDir(t);
+  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'cluster', order: 'agreed', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+  const latest = storeOfVersion(dir, 8, subscription);
+  const event = { id: 'n1:1', origin: 'n1', seq: 1, hlc: '1:0', position: 1, type: 'event' as const, subscription: 'abc', subscriptionName: 'high', class: 'PagingSpace', resource: 'total', node: 'n1', expr: 'percentUsed > 1', attrs: { percentUsed: 5 }, time: new Date().toISOString() };
+  // An event written at version 8, with the index, then the store opened by this build.
+  const raw = new Database(join(dir, 'eventd.db'));
+  raw.prepare('INSERT INTO events (id, origin, seq, type, subscription, class, time, body, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(event.id, event.origin, event.seq, event.type, event.subscription, event.class, Date.parse(event.time), JSON.stringify(event), 1);
+  raw.close();
+  const store = Store.open(dir);
+  defer(t, () => store.close());
+  assert.equal(store.db.pragma('user_version', { simple: true }), latest);
+  const indexes = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all() as Array<{ name: string }>).map((row) => row.name);
+  assert.ok(!indexes.includes('events_subscription_position'), `events indexes: ${indexes.join(', ')}`);
+  assert.deepEqual(store.events.get('n1:1'), event);
 });

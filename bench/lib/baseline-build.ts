@@ -1,5 +1,5 @@
 // The baseline of the throughput phases: the same daemons built from an
-// earlier commit (the transport path before batching and flow control), run
+// earlier commit (main, or the transport path before batching), run
 // in the same benchmark beside this build. `git archive` of the commit into a
 // temporary folder (no worktree, no checkout), this build's node_modules
 // linked in, compiled with this build's TypeScript.
@@ -10,10 +10,23 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../services/eventd/paths.js';
 import type { DaemonFactory } from './burst-cluster.js';
 
-/** The commit before this branch's throughput work, found by the first commit's subject (hashes change with a rebase). */
+/**
+ * The baseline: `main` as built now (what this branch changes), or, run on
+ * main itself (nothing to compare with), the commit before the throughput
+ * work of issue 11, found by its first commit's subject (hashes change with a rebase).
+ */
 export function defaultBaselineRef(): string | undefined {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return '';
+    }
+  };
+  const main = git('rev-parse', '--verify', '--quiet', 'main');
+  if (main !== '' && main !== git('rev-parse', 'HEAD')) return 'main';
   const subject = '^Cluster throughput: received frames stepped in batches';
-  const hash = execFileSync('git', ['log', '--format=%H', '-1', `--grep=${subject}`], { cwd: packageRoot }).toString().trim();
+  const hash = git('log', '--format=%H', '-1', `--grep=${subject}`);
   return hash === '' ? undefined : `${hash}~1`;
 }
 

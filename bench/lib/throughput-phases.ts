@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { parseAddress } from '../../services/eventd/cluster/edge/udp-transport.js';
-import { relayedCluster, replayRefusals, dropsByReason, UdpRelay } from '../../test/helpers/udp-relay.js';
+import { relayedCluster, replayRefusals, dropsByReason, metricValue, UdpRelay } from '../../test/helpers/udp-relay.js';
 import { waitFor } from '../../test/helpers/tmp.js';
 import { dropFigures, eventCount, followBurst, partitionDuringBurst, peerLags, startBurst, startBurstCluster, type BurstNode, type DaemonFactory } from './burst-cluster.js';
 import { onCleanup } from './cleanup.js';
@@ -79,6 +79,8 @@ export async function measureCatchUp(dir: string, rate: number, partitionS: numb
 export interface FloodRun {
   frames: number;
   refused: number;
+  /** Datagrams of the flood the kernel dropped before the socket (n3's receive buffer full), counted in eventd_cluster_udp_kernel_drops. */
+  kernelDrops: number;
   /** The node's CPU (user + system) per flooded frame, beyond its idle use. */
   cpuPerFrameUs: number;
   idleCpuPct: number;
@@ -134,13 +136,16 @@ export async function measureReplayFlood(dir: string, perSecond: number, seconds
       const idleFrom = cpuMs(pid);
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       const idle = cpuMs(pid) - idleFrom;
+      const kernel = async () => (await metricValue(n3.daemon, 'eventd_cluster_udp_kernel_drops')) ?? NaN;
       const before = counted(await dropsByReason(n3.daemon));
+      const kernelBefore = await kernel();
       const from = cpuMs(pid);
       const frames = await flood(datagrams, n3.udp, perSecond, seconds);
       const used = cpuMs(pid) - from;
+      // The kernel counter is read into the metric once per heartbeat.
       await new Promise((resolve) => setTimeout(resolve, 500));
       const refused = counted(await dropsByReason(n3.daemon)) - before;
-      return { frames, refused, cpuPerFrameUs: ((used - idle) * 1000) / frames, idleCpuPct: idle / (seconds * 10), addressKept: (await n2Address()) === addressBefore };
+      return { frames, refused, kernelDrops: (await kernel()) - kernelBefore, cpuPerFrameUs: ((used - idle) * 1000) / frames, idleCpuPct: idle / (seconds * 10), addressKept: (await n2Address()) === addressBefore };
     };
     const replay = await run(captured, replayRefusals);
     const junkDatagrams = Array.from({ length: 64 }, (_, i) => Buffer.alloc(captured[i % captured.length]!.length, i));

@@ -31,6 +31,7 @@ const noResponses: Omit<PlanInputs, 'node'> = { response: () => undefined };
 interface Open {
   appended: Appended[];
   actionsQueued: boolean;
+  beforeCommit: (() => void)[];
   afterCommit: (() => void)[];
 }
 
@@ -46,11 +47,16 @@ export class EventLog {
    */
   transaction<T>(what: string, work: () => T): T {
     if (this.open) return work();
-    const open: Open = { appended: [], actionsQueued: false, afterCommit: [] };
+    const open: Open = { appended: [], actionsQueued: false, beforeCommit: [], afterCommit: [] };
     this.open = open;
     let result: T;
     try {
-      result = this.options.store.transaction(work);
+      result = this.options.store.transaction(() => {
+        const done = work();
+        // Writes held for the end of the transaction: part of it, committed (or rolled back) with it.
+        for (let i = 0; i < open.beforeCommit.length; i++) open.beforeCommit[i]!();
+        return done;
+      });
     } catch (error) {
       this.options.fatal(error, what);
       throw error;
@@ -75,6 +81,11 @@ export class EventLog {
     }
     open.appended.push({ pos, event });
     return pos;
+  }
+
+  /** Inside a transaction: `work` runs at its end, still inside it (writes gathered over the transaction, made once). */
+  beforeCommit(work: () => void): void {
+    this.requireOpen('beforeCommit').beforeCommit.push(work);
   }
 
   /** Inside a transaction: `work` runs once it has committed (never if it fails). */

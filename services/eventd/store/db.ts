@@ -255,6 +255,11 @@ const migrations: string[] = [
   ALTER TABLE events ADD COLUMN position INTEGER;
   CREATE INDEX events_subscription_position ON events (subscription, position);
   `,
+  `
+  -- No query reads events by (subscription, position): the index only cost
+  -- a b-tree write per appended event (issue 11, a burst's receiver).
+  DROP INDEX events_subscription_position;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

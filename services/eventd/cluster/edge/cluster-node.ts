@@ -382,6 +382,9 @@ export class ClusterNode implements EventRecorder {
     if (this.outbox !== undefined) return this.outbox;
     const frames: Outgoing[] = [];
     this.outbox = frames;
+    // The core's meta and progress rows, written once per transaction (before its commit, so before any frame leaves).
+    this.options.coreStore.deferUntilFlush();
+    this.options.log.beforeCommit(() => this.options.coreStore.flush());
     this.options.log.afterCommit(() => {
       this.outbox = undefined;
       this.sender.send(frames);

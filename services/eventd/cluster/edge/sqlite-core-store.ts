@@ -9,6 +9,15 @@ import type { Db } from '../../store/db.js';
 
 export class SqliteCoreStore implements CoreStore {
   private readonly stmt;
+  /**
+   * While a transaction defers (deferUntilFlush): the latest meta and
+   * per-origin progress, written once by flush() before that transaction
+   * commits. A burst records one event per core step, each step rewrote both
+   * rows; the committed state is the same, written once.
+   */
+  private deferring = false;
+  private pendingMeta: CoreMeta | undefined;
+  private readonly pendingProgress = new Map<string, number>();
 
   constructor(db: Db) {
     this.stmt = {
@@ -29,11 +38,30 @@ export class SqliteCoreStore implements CoreStore {
     };
   }
 
+  /** Inside a transaction: hold meta and progress writes until flush(), which the caller runs before that transaction commits. */
+  deferUntilFlush(): void {
+    this.deferring = true;
+  }
+
+  /** Writes the held meta and progress (inside the deferring transaction) and stops deferring. */
+  flush(): void {
+    this.deferring = false;
+    if (this.pendingMeta !== undefined) this.stmt.setMeta.run(JSON.stringify(this.pendingMeta));
+    this.pendingMeta = undefined;
+    for (const [origin, seq] of this.pendingProgress) this.stmt.setProgress.run(origin, seq);
+    this.pendingProgress.clear();
+  }
+
   meta(): CoreMeta | undefined {
+    if (this.pendingMeta !== undefined) return this.pendingMeta;
     const row = this.stmt.meta.get() as { body: string } | undefined;
     return row === undefined ? undefined : (JSON.parse(row.body) as CoreMeta);
   }
   setMeta(meta: CoreMeta): void {
+    if (this.deferring) {
+      this.pendingMeta = meta;
+      return;
+    }
     this.stmt.setMeta.run(JSON.stringify(meta));
   }
   members(): MemberRecord[] {
@@ -53,9 +81,15 @@ export class SqliteCoreStore implements CoreStore {
     return (this.stmt.events.all(origin, fromSeq, toSeq) as { body: string }[]).map((row) => JSON.parse(row.body) as ClusterEvent);
   }
   progress(): Map<string, number> {
-    return new Map((this.stmt.progress.all() as { origin: string; seq: number }[]).map((row) => [row.origin, row.seq]));
+    const progress = new Map((this.stmt.progress.all() as { origin: string; seq: number }[]).map((row) => [row.origin, row.seq]));
+    for (const [origin, seq] of this.pendingProgress) progress.set(origin, seq);
+    return progress;
   }
   setProgress(origin: string, seq: number): void {
+    if (this.deferring) {
+      this.pendingProgress.set(origin, seq);
+      return;
+    }
     this.stmt.setProgress.run(origin, seq);
   }
   subscriptions(): SubscriptionEntry[] {
