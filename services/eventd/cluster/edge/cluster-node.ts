@@ -9,7 +9,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clusterConfigDefaults, type ClusterSettings } from '../settings.js';
 import { ClusterCore } from '../core/core.js';
-import { parseFrame, type Frame, type Json } from '../core/frames.js';
+import { parseFrame, type Json } from '../core/frames.js';
 import type { CoreInput, CoreOutput } from '../core/io.js';
 import { LeaseClock } from '../core/lease.js';
 import type { EventDraft, EventOwner, EventRecorder } from '../../log/append.js';
