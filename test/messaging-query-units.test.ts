@@ -150,9 +150,9 @@ test('query service: tag filter on the receiver, no handler answered at once, a 
   const dir = tempDir(t);
   const counter = join(dir, 'runs');
   const net = cluster(dir, {
-    n1: { uptime: `echo n1 "$(cat)"` },
+    n1: { uptime: 'echo n1 "$(cat)"' },
     n2: { uptime: `echo run >> ${counter}; echo n2` },
-    n3: { uptime: 'echo n3', big: `head -c 20000 /dev/zero | tr '\\0' x` },
+    n3: { uptime: 'echo n3', big: 'head -c 20000 /dev/zero | tr \'\\0\' x' },
   }, { n1: { role: 'web' }, n2: { role: 'web' }, n3: { role: 'db' } });
 
   const web = await askOn(net, 'n1', { name: 'uptime', tags: { role: 'web' }, payload: 'hi', timeout: '5s' });
