@@ -164,7 +164,7 @@ test('a query frame replayed to its node (and again after that node restarted) d
 
   const before = replayRefusals(await dropsByReason(n3.daemon));
   await relay.replay(captured, n3.udp);
-  await waitFor(`n3 to refuse the ${captured.length} replayed frames`, async () => replayRefusals(await dropsByReason(n3.daemon)) - before >= captured.length);
+  await waitFor(`n3 to refuse the ${captured.length} replayed frames`, async () => replayRefusals(await dropsByReason(n3.daemon)) - before >= captured.length, 30_000);
   assert.deepEqual(runsOf(scripts, 'n3'), runs, 'the replayed query did not run the handler again');
 
   // After a restart the guard's memory is the persisted high-water (committed with the query frame's batch).
@@ -173,6 +173,6 @@ test('a query frame replayed to its node (and again after that node restarted) d
   await waitFor('n3 back in a view of three', async () => (await view(n3.daemon)).length === 3, 20_000);
   const restarted = replayRefusals(await dropsByReason(n3.daemon));
   await relay.replay(captured, n3.udp);
-  await waitFor(`n3 to refuse the ${captured.length} frames captured before its restart`, async () => replayRefusals(await dropsByReason(n3.daemon)) - restarted >= captured.length);
+  await waitFor(`n3 to refuse the ${captured.length} frames captured before its restart`, async () => replayRefusals(await dropsByReason(n3.daemon)) - restarted >= captured.length, 30_000);
   assert.deepEqual(runsOf(scripts, 'n3'), runs, 'not after the restart either');
 });
