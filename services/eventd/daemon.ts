@@ -40,7 +40,7 @@ import { EventClasses } from './messaging/event-classes.js';
 import { RaiseService } from './messaging/raise.js';
 import { tagsKey, TagService } from './messaging/tags.js';
 import { QueryHandlers } from './messaging/query-handler.js';
-import { queryFrameKinds } from './messaging/query-frames.js';
+import { committedQueryFrameKinds, queryFrameKinds } from './messaging/query-frames.js';
 import { QueryService } from './messaging/queries.js';
 
 const pruneEveryMs = 3_600_000;
@@ -187,7 +187,7 @@ export class Daemon {
           metrics,
           subscription: (id) => registry.get(id)?.subscription,
           onSubscriptionChange: (id, value) => replicated(id, value),
-          messages: { kinds: queryFrameKinds, receive: (from, body) => queries.receive(from, body) },
+          messages: { kinds: queryFrameKinds, committed: committedQueryFrameKinds, receive: (from, body) => queries.receive(from, body) },
         })
       : undefined;
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */

@@ -19,6 +19,8 @@ export const queryBounds = {
 } as const;
 
 export const queryFrameKinds: ReadonlySet<string> = new Set(['query', 'query-ack', 'query-answer']);
+/** A query runs a handler: received only once its replay high-water is durable. An ack or answer replayed finds no open query. */
+export const committedQueryFrameKinds: ReadonlySet<string> = new Set(['query']);
 
 export interface QueryFrame {
   type: 'query';

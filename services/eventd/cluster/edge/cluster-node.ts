@@ -55,7 +55,7 @@ export interface ClusterNodeOptions {
   subscription: (id: string) => Subscription | undefined;
   /** The replicated subscription map changed (null: deleted). */
   onSubscriptionChange: (id: string, value: Json | null) => void;
-  /** Frames of kinds the core does not know (queries): handed on once their replay high-water is committed. */
+  /** Frames of kinds the core does not know (queries), handed on as messages.ts says. */
   messages?: MessageChannel;
 }
 
@@ -442,7 +442,8 @@ export class ClusterNode implements EventRecorder {
       this.learnAddress(from, address, received.boot);
       this.heardMono.set(from, performance.now());
       this.options.metrics.clusterFrames.inc({ direction: 'received', type: received.body.type });
-      this.inbox.push({ received });
+      if (this.options.messages.committed.has(received.body.type)) this.inbox.push({ received });
+      else this.options.messages.receive(from, received.body);
       return;
     }
     const frame = parseFrame(received.body);
