@@ -10,6 +10,7 @@
 //
 //   npm run bench:cluster [-- --soak 300] [--crossings 60] [--serf-events 30] [--repeats 3] [--idle 10] [--no-serf]
 //     [--rate 5000] [--seconds 30] [--partition 30] [--flood-rate 10000] [--flood-seconds 5] [--baseline REF | --baseline ''] [--only-throughput | --no-throughput]
+//     [--queries 30 (0: none) | --only-queries]: query -> all answers beside serf query (bench/lib/query-phases.ts)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import { measureCliStartup, measureFailed, measureSerfIdle, measureUserEvents, t
 import { median, ms, num, percentile } from './lib/stats.js';
 import { comparisonTable, type ComparisonRow } from './lib/table.js';
 import { runThroughput, type ThroughputOptions } from './lib/throughput-report.js';
+import { runQueryBench } from './lib/query-phases.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -43,6 +45,8 @@ const { values: options } = parseArgs({
     baseline: { type: 'string' },
     'only-throughput': { type: 'boolean', default: false },
     'no-throughput': { type: 'boolean', default: false },
+    queries: { type: 'string', default: '30' },
+    'only-queries': { type: 'boolean', default: false },
   },
 });
 const nodeCount = 5;
@@ -227,14 +231,17 @@ const machine = `machine: ${cpus().length} cpus (${cpus()[0]?.model.trim() ?? '?
 const dir = mkdtempSync(join(tmpdir(), 'eventd-bench-cluster-'));
 onCleanup(() => rmSync(dir, { recursive: true, force: true }));
 try {
-  if (!options['only-throughput']) {
+  if (!options['only-throughput'] && !options['only-queries']) {
     const eventd = await runEventd(join(dir, 'eventd'));
     const serf = options['no-serf'] ? '--no-serf' : await runSerf(join(dir, 'serf'));
     report(eventd, serf, machine);
   } else {
     console.log(machine);
   }
-  if (!options['no-throughput']) console.log(await runThroughput(join(dir, 'throughput'), throughput, step));
+  if (!options['no-throughput'] && !options['only-queries']) console.log(await runThroughput(join(dir, 'throughput'), throughput, step));
+  if (Number(options.queries) > 0 && !options['only-throughput']) {
+    console.log(await runQueryBench(join(dir, 'queries'), { nodes: nodeCount, queries: Number(options.queries), warmup, serf: !options['no-serf'], step }));
+  }
   console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   runCleanup();

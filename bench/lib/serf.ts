@@ -1,7 +1,8 @@
 // HashiCorp Serf (Debian package `serf`) as the baseline: N agents on
 // loopback, each running one event handler that appends
 // `<node> <event> <user-event-name> <date +%s%N> <stdin, newlines as |>`
-// to its own file, which the benchmark reads back.
+// to its own file, which the benchmark reads back; a query is answered
+// with one line on stdout (`serf query`: bench/lib/query-phases.ts).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -57,6 +58,7 @@ const handlerScript = (dir: string) => `#!/bin/sh
 t=$(date +%s%N)
 p=$(tr '\\n' '|')
 echo "$SERF_SELF_NAME $SERF_EVENT \${SERF_USER_EVENT:--} $t $p" >> ${dir}/handler-$SERF_SELF_NAME.log
+if [ "$SERF_EVENT" = query ]; then echo "up $SERF_SELF_NAME $t $p"; fi
 `;
 
 export class SerfCluster {

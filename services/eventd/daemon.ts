@@ -39,6 +39,9 @@ import { SubscriptionService } from './subscriptions/service.js';
 import { EventClasses } from './messaging/event-classes.js';
 import { RaiseService } from './messaging/raise.js';
 import { tagsKey, TagService } from './messaging/tags.js';
+import { QueryHandlers } from './messaging/query-handler.js';
+import { committedQueryFrameKinds, queryFrameKinds } from './messaging/query-frames.js';
+import { QueryService } from './messaging/queries.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
@@ -70,6 +73,8 @@ export class Daemon {
   private pruneTimer: NodeJS.Timeout | undefined;
   private unixServer: Server | undefined;
   private advert: string | undefined;
+  /** Handlers of received queries still running: ended at stop (they run in their own process groups). */
+  private queryHandlers: QueryHandlers | undefined;
   /** Where the API socket is, once listening. */
   readonly socketPath: string;
 
@@ -182,6 +187,7 @@ export class Daemon {
           metrics,
           subscription: (id) => registry.get(id)?.subscription,
           onSubscriptionChange: (id, value) => replicated(id, value),
+          messages: { kinds: queryFrameKinds, committed: committedQueryFrameKinds, receive: (from, body) => queries.receive(from, body) },
         })
       : undefined;
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
@@ -196,6 +202,12 @@ export class Daemon {
       node: config.node, configured: config.tags, store, logger,
       ...(cluster ? { publish: (own) => cluster.putEntry(tagsKey + config.node, own) } : {}),
       onChange: () => subscriptions.placeTagScoped(),
+    });
+    const queryHandlers = new QueryHandlers({ node: config.node, handlers: config.queries, ...(config.actions.user === undefined ? {} : { user: config.actions.user }) });
+    // Queries travel over the cluster's transport, never through the log; on a single node only this node answers.
+    const queries: QueryService = new QueryService({
+      node: config.node, handlers: queryHandlers, tags, metrics, logger: logger.child({ component: 'queries' }),
+      ...(cluster ? { network: { send: (to, frame) => cluster.sendMessage(to, frame), peers: () => cluster.peers() } } : {}),
     });
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);
     const history = new SampleHistory();
@@ -268,7 +280,7 @@ export class Daemon {
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags, queries },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
@@ -283,6 +295,7 @@ export class Daemon {
       }
     };
     prune();
+    daemon.queryHandlers = queryHandlers;
     daemon.pruneTimer = setInterval(prune, pruneEveryMs);
     daemon.pruneTimer.unref();
     return daemon;
@@ -320,6 +333,7 @@ export class Daemon {
     await this.producers.stop();
     await this.evaluator.drain();
     await this.cluster?.stop();
+    this.queryHandlers?.killAll();
     withdraw(this.advert);
     await Promise.all([this.api.close(), new Promise<void>((resolve) => (this.unixServer ? this.unixServer.close(() => resolve()) : resolve()))]);
     await actionsStopped;
@@ -332,6 +346,7 @@ export class Daemon {
   /** The stop ran out of time: kill every running script's tree now (the process exits next). */
   abandon(): void {
     this.actions.killAll();
+    this.queryHandlers?.killAll();
   }
 
   private prune(): void {

@@ -25,6 +25,10 @@ export function createMetrics() {
     clusterSubscriptionsRefused: counter('eventd_cluster_subscriptions_refused_total', 'Replicated subscriptions refused because they do not fit the subscription schema', []),
     // No `late` counter any more: agreed events are delivered only at committed positions (cluster/core/sequencer.ts).
     clusterAgreedCommitted: new Gauge({ name: 'eventd_cluster_agreed_committed_position', help: 'How far this node knows the agreed sequence committed (positions)', registers: [registry] }),
+    queriesAsked: counter('eventd_queries_asked_total', 'Queries this node asked (POST /v1/queries)', []),
+    queryAnswers: counter('eventd_query_answers_total', 'Answers to this node\'s queries, by result (answer: the handler\'s output; error: no handler, killed, busy, not sent)', ['result']),
+    queriesTimedOut: counter('eventd_queries_timed_out_total', 'Queries of this node that ended with an asked node missing (no answer within the timeout)', []),
+    queryHandlerRuns: counter('eventd_query_handler_runs_total', 'Queries this node answered, by status (ok, failed, timeout, no-handler, busy)', ['status']),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
     producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),
   };

@@ -77,9 +77,9 @@ export class UdpRelay {
 /**
  * n1, n2, n3 on loopback with the relay between n2 and n3: n2 knows n3 only at
  * the relay, n3 knows n2 only at the relay, n1 knows both directly. Nothing
- * started yet.
+ * started yet. `extra`: each node's own config on top (query handlers, tags).
  */
-export async function relayedCluster(dir: string, relay: UdpRelay, key = clusterKey()): Promise<ClusterNodeHandle[]> {
+export async function relayedCluster(dir: string, relay: UdpRelay, key = clusterKey(), extra: (name: string) => Record<string, unknown> = () => ({})): Promise<ClusterNodeHandle[]> {
   const ports = await freeUdpPorts(3);
   const real = ports.map((port) => `127.0.0.1:${port}`);
   relay.connect(real[1]!, real[2]!);
@@ -92,7 +92,7 @@ export async function relayedCluster(dir: string, relay: UdpRelay, key = cluster
     const nodeDir = join(dir, name);
     const procRoot = join(nodeDir, 'proc');
     setSwap(procRoot, 10);
-    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peersOf[name]!, key));
+    const daemon = DaemonProcess.withConfig(nodeDir, clusterConfig(nodeDir, name, procRoot, ports[index]!, peersOf[name]!, key, extra(name)));
     return { name, daemon, procRoot, udp: real[index]! };
   });
 }

@@ -14,6 +14,7 @@ import type { SubscriptionService } from '../subscriptions/service.js';
 import type { EventClasses } from '../messaging/event-classes.js';
 import type { RaiseService } from '../messaging/raise.js';
 import type { TagService } from '../messaging/tags.js';
+import type { QueryService } from '../messaging/queries.js';
 import type { ProducerManifest } from '../types.js';
 
 /** What the routes need from the daemon; the API owns no state of its own. */
@@ -48,6 +49,8 @@ export interface ApiContext {
   eventClasses?: EventClasses;
   /** This node's tags and its peers' (absent in unit tests). */
   tags?: TagService;
+  /** Asking queries (absent in unit tests: no POST /v1/queries). */
+  queries?: QueryService;
   producers: {
     manifests(): ProducerManifest[];
     awake(): string[];

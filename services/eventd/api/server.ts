@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { memberRoutes } from './routes/members.js';
 import { raiseRoutes } from './routes/raise.js';
 import { tagRoutes } from './routes/tags.js';
+import { queryRoutes } from './routes/queries.js';
 import { presetRoutes } from './routes/presets.js';
 import { responseRoutes } from './routes/responses.js';
 import { silenceRoutes } from './routes/silences.js';
@@ -48,6 +49,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   eventRoutes(app, context);
   raiseRoutes(app, context);
   tagRoutes(app, context);
+  queryRoutes(app, context);
   catalogRoutes(app, context);
   actionRoutes(app, context);
   responseRoutes(app, context);

@@ -59,6 +59,17 @@ export class EventdClient {
     return response;
   }
 
+  /**
+   * POSTs a JSON body and hands back the answer as it streams (newline-delimited JSON).
+   * Resolves once the daemon answered 2xx; an error answer rejects with ApiError, no answer with UnreachableError.
+   */
+  async postStream(path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/x-ndjson', 'content-type': 'application/json', ...this.authHeader() };
+    const response = await this.send(this.url(path, {}), { method: 'POST', headers, body: JSON.stringify(body), signal });
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
   private async request<T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.authHeader() };
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.options.requestTimeoutMs) };

@@ -1,5 +1,5 @@
 // eventctl: the command-line client of eventd's local API.
-// Exit codes: 0 ok, 1 the daemon or the network failed, 2 usage.
+// Exit codes: 0 ok, 1 the daemon or the network failed, 2 usage, 3 a query some asked node did not answer.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -11,6 +11,7 @@ import { groupCommands } from './commands/groups.js';
 import { producerCommands } from './commands/producers.js';
 import { raiseCommands } from './commands/raise.js';
 import { tagCommands } from './commands/tags.js';
+import { queryCommand } from './commands/query.js';
 import { responseCommands } from './commands/responses.js';
 import { silenceCommands } from './commands/silences.js';
 import { inhibitCommands } from './commands/inhibit.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   eventCommands(program);
   raiseCommands(program);
   tagCommands(program);
+  queryCommand(program);
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);

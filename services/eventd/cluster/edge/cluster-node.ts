@@ -9,7 +9,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clusterConfigDefaults, type ClusterSettings } from '../settings.js';
 import { ClusterCore } from '../core/core.js';
-import { parseFrame, type Frame, type Json } from '../core/frames.js';
+import { parseFrame, type Json } from '../core/frames.js';
 import type { CoreInput, CoreOutput } from '../core/io.js';
 import { LeaseClock } from '../core/lease.js';
 import type { EventDraft, EventOwner, EventRecorder } from '../../log/append.js';
@@ -29,6 +29,7 @@ import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { clusterViewRecord, configuredSet } from './agreed-records.js';
 import { toJson, toPayload, toRecord } from './payload.js';
+import { isMessage, type InboxItem, type MessageChannel } from './messages.js';
 
 export interface Member {
   name: string;
@@ -54,6 +55,8 @@ export interface ClusterNodeOptions {
   subscription: (id: string) => Subscription | undefined;
   /** The replicated subscription map changed (null: deleted). */
   onSubscriptionChange: (id: string, value: Json | null) => void;
+  /** Frames of kinds the core does not know (queries), handed on as messages.ts says. */
+  messages?: MessageChannel;
 }
 
 /** The member table's file name in the data folder; producers/node reads it. */
@@ -85,9 +88,9 @@ export class ClusterNode implements EventRecorder {
   /** Outputs that would make this node record, held while its core is not ready (holdBack). */
   private readonly heldBack: CoreOutput[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly inbox = new FrameInbox<{ frame: Frame; received: ReceivedFrame }>(
+  private readonly inbox = new FrameInbox<InboxItem>(
     (batch) => this.stepFrames(batch),
-    ({ frame }) => (frame.type === 'events' ? Math.max(1, frame.events.length) : 1),
+    (item) => (item.frame?.type === 'events' ? Math.max(1, item.frame.events.length) : 1),
     maxFramesPerTransaction,
   );
   /** The frames of the transaction now open, sent once it has committed (one list per transaction). */
@@ -392,20 +395,57 @@ export class ClusterNode implements EventRecorder {
     return frames;
   }
 
-  /** Received frames, one transaction for the batch (frame-inbox.ts); each stream's high-water is durable in it, before any effect is announced. */
-  private stepFrames(batch: Array<{ frame: Frame; received: ReceivedFrame }>): void {
+  /**
+   * Received frames, one transaction for the batch (frame-inbox.ts); each stream's high-water is durable in it, before any effect is announced.
+   * A message (a query frame) goes to its channel after the commit: a replay of it after a restart is refused like any frame's.
+   */
+  private stepFrames(batch: InboxItem[]): void {
     this.options.log.transaction(`cluster step (${batch.length} frames)`, () => {
       const highWater = new Map<string, HighWater>();
-      for (const { frame, received } of batch) {
-        highWater.set(received.stream, received.highWater);
-        this.stepInTransaction({ type: 'frame', frame });
+      const messages: InboxItem[] = [];
+      for (const item of batch) {
+        highWater.set(item.received.stream, item.received.highWater);
+        if (item.frame) this.stepInTransaction({ type: 'frame', frame: item.frame });
+        else messages.push(item);
       }
       for (const [stream, mark] of highWater) this.highWater.save(stream, mark);
+      if (messages.length > 0) {
+        this.options.log.afterCommit(() => {
+          for (const { received } of messages) this.options.messages?.receive(received.from, received.body);
+        });
+      }
     });
+  }
+
+  /** Seals and sends a message (a query frame) to a member now: it is a request, nothing of it is persisted first. */
+  sendMessage(to: string, body: { type: string }): 'sent' | 'too-large' | 'unreachable' {
+    const address = to === this.options.node ? undefined : this.addresses.get(to);
+    if (address === undefined) return 'unreachable';
+    const result = this.transport.send(address, to, body);
+    if (!result.sent) {
+      this.dropped('too-large', address);
+      return 'too-large';
+    }
+    this.options.metrics.clusterFrames.inc({ direction: 'sent', type: body.type });
+    return 'sent';
+  }
+
+  /** Every member this node knows of (up or down), itself excluded. */
+  peers(): string[] {
+    return [...new Set([...this.known, ...this.core.view()])].filter((name) => name !== this.options.node).sort();
   }
 
   private receive(received: ReceivedFrame): void {
     const { from, address } = received;
+    if (this.options.messages && isMessage(received.body, this.options.messages.kinds)) {
+      if (received.body.from !== from) return this.dropped('malformed', address);
+      this.learnAddress(from, address, received.boot);
+      this.heardMono.set(from, performance.now());
+      this.options.metrics.clusterFrames.inc({ direction: 'received', type: received.body.type });
+      if (this.options.messages.committed.has(received.body.type)) this.inbox.push({ received });
+      else this.options.messages.receive(from, received.body);
+      return;
+    }
     const frame = parseFrame(received.body);
     if (!frame || frame.from !== from) {
       this.dropped('malformed', address);
