@@ -138,6 +138,7 @@ test('eventctl monitor: membership, raises by class, warnings by level, a stalle
   const burstSeen = told.filter((entry) => entry.class === 'Burst').length;
   assert.ok(droppedTold > 0, 'told of dropped entries');
   assert.equal(burstSeen + droppedTold, burstTotal, `saw ${burstSeen}, told of ${droppedTold} dropped`);
+  t.diagnostic(`stalled client: saw ${burstSeen} of ${burstTotal} burst entries, told of ${droppedTold} dropped; ${answers} API calls during the burst, the slowest ${Math.round(slowestMs)} ms`);
 
   // Closing the clients ends their subscriptions.
   await Promise.all([all.kill(), deploys.kill(), warnings.kill(), stalled.kill()]);
