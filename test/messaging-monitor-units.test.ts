@@ -10,6 +10,9 @@ import { isEventdError } from '../services/eventd/errors.js';
 import { MonitorClientBuffer } from '../services/eventd/messaging/monitor-buffer.js';
 import { eventEntry, logEntry } from '../services/eventd/messaging/monitor-entries.js';
 import { MonitorFeed, type MonitorEntry } from '../services/eventd/messaging/monitor-feed.js';
+import { MonitorSources } from '../services/eventd/messaging/monitor-sources.js';
+import { EventFeed } from '../services/eventd/event-feed.js';
+import { silentLogger } from '../services/eventd/logger.js';
 import { packageRoot } from '../services/eventd/paths.js';
 import type { EventRecord } from '../services/eventd/types.js';
 import { test } from './helpers/node-test.js';
@@ -167,4 +170,37 @@ test('the logger tap: sees lines at the levels it wants, children included, and 
   assert.deepEqual(tappedRows, withoutTime(plain), 'the log is the same with a tap');
   assert.equal(withoutTime(plain).length, 3);
   assert.deepEqual(seenRow?.['seen'], [[40, 'producer Blink unloaded', 'producers', 'Blink'], [50, 'boom', null, null]], 'the tap saw the warning and the error, not the info');
+});
+
+test('sources: committed events reach watchers (none made while nobody watches); a silent peer of the view is suspect once, then heard again', async () => {
+  const monitor = new MonitorFeed();
+  const feed = new EventFeed();
+  const silences = new Map<string, number>([['n2', 10], ['n3', 10]]);
+  const members = ['n1', 'n2', 'n3'];
+  const sources = new MonitorSources({
+    monitor, feed, logger: silentLogger(),
+    cluster: { node: 'n1', view: () => members, silentForMs: (peer) => silences.get(peer) ?? Infinity, suspectAfterMs: 800, heartbeatMs: 10 },
+  });
+  sources.start();
+  try {
+    const seen: MonitorEntry[] = [];
+    feed.publish([{ pos: 1, event: event({}) }]);
+    const off = monitor.subscribe({ level: 'info' }, (e) => seen.push(e));
+    feed.publish([{ pos: 2, event: event({ id: 'n2:8', seq: 8 }) }]);
+    assert.deepEqual(seen.map((e) => e.message), ['event Deploy web version=42 (n2:8)'], 'only what was committed while watched');
+    silences.set('n3', 900);
+    await waitFor('n3 suspect', () => seen.some((e) => e.message === 'member n3 is suspect: not heard for 900 ms'));
+    assert.equal(seen.filter((e) => e.message.includes('suspect')).length, 1, 'said once');
+    assert.equal(seen.find((e) => e.message.includes('suspect'))?.level, 'warn');
+    silences.set('n3', 5);
+    await waitFor('n3 heard again', () => seen.some((e) => e.message === 'member n3 heard again'));
+    silences.set('n2', 2000);
+    await waitFor('n2 suspect', () => seen.some((e) => e.message.startsWith('member n2 is suspect')));
+    sources.tagsChanged('n2', { role: 'db' });
+    assert.equal(seen.at(-1)?.message, 'member n2 tags: role=db');
+    off();
+    assert.equal(monitor.subscribers, 0);
+  } finally {
+    sources.stop();
+  }
 });
