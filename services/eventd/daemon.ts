@@ -196,10 +196,10 @@ export class Daemon {
         })
       : undefined;
     const monitor = new MonitorFeed();
-    const monitorSources = new MonitorSources({
-      monitor, feed, logger,
-      ...(cluster && config.cluster ? { cluster: { view: () => cluster.view(), silentForMs: (peer: string) => cluster.silentForMs(peer), node: config.node, suspectAfterMs: config.cluster.suspectAfterMs, heartbeatMs: config.cluster.heartbeatMs } } : {}),
-    });
+    const monitorCluster = cluster && config.cluster
+      ? { cluster: { view: () => cluster.view(), silentForMs: (peer: string) => cluster.silentForMs(peer), node: config.node, suspectAfterMs: config.cluster.suspectAfterMs, heartbeatMs: config.cluster.heartbeatMs } }
+      : {};
+    const monitorSources = new MonitorSources({ monitor, feed, logger, ...monitorCluster });
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
     function replicated(id: string, value: Json | null): void {
       if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
