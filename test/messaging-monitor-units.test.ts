@@ -170,7 +170,7 @@ test('the logger tap: sees lines at the levels it wants, children included, and 
   const tapped = await runLoggerScript(`
     const logger = createLogger('info', 'n1');
     const seen = [];
-    tapLogger(logger, { wants: (level) => level >= 40, line: (line) => seen.push(line) });
+    tapLogger(logger, { wants: (level) => level >= 40 || level === 20, line: (line) => seen.push(line) });
     ${lines}
     logger.info({ seen: seen.map((line) => [line.levelValue, line.message, line.fields.component ?? null, line.fields.class ?? null]) }, 'seen');
   `);
@@ -184,7 +184,7 @@ test('the logger tap: sees lines at the levels it wants, children included, and 
   const seenRow = tappedRows.pop();
   assert.deepEqual(tappedRows, withoutTime(plain), 'the log is the same with a tap');
   assert.equal(withoutTime(plain).length, 3);
-  assert.deepEqual(seenRow?.['seen'], [[40, 'producer Blink unloaded', 'producers', 'Blink'], [50, 'boom', null, null]], 'the tap saw the warning and the error, not the info');
+  assert.deepEqual(seenRow?.['seen'], [[40, 'producer Blink unloaded', 'producers', 'Blink'], [50, 'boom', null, null], [20, 'not logged at info', null, null]],'the tap saw the warning, the error and (asked for) the debug line the log does not get; not the info');
 });
 
 test('sources: committed events reach watchers (none made while nobody watches); a silent peer of the view is suspect once, then heard again', async () => {

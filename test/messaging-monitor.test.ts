@@ -2,11 +2,13 @@
 // real daemons: `eventctl monitor` on n1 shows n3 going down after kill -9 and
 // up after its restart, a raise on n2 with its class; --class leaves other
 // classes out; --level warn hides info lines and shows a warning the daemon
-// logs; a client that stops reading (SIGSTOP) holds nothing up while thousands
+// logs, --level debug a refused frame the log at info leaves out; a client
+// that stops reading (SIGSTOP) holds nothing up while thousands
 // of entries are made and is told how many it lost; closing a client ends its
 // subscription; no token, no monitor; bad parameters are a 400 naming them.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { burstPluginDir } from '../bench/lib/burst-cluster.js';
@@ -100,6 +102,20 @@ test('eventctl monitor: membership, raises by class, warnings by level, a stalle
   const seenAtWarn = entriesOf(warnings);
   assert.ok(seenAtWarn.every((entry) => entry.level === 'warn' || entry.level === 'error'), `--level warn shows no info: ${JSON.stringify(seenAtWarn.filter((e) => e.level === 'info' || e.level === 'debug'))}`);
   assert.ok(!seenAtWarn.some((entry) => entry.message.includes('producer Blink loaded') || entry.message.includes('Deploy')), 'info lines and events stay hidden at warn');
+
+  // --level debug shows the debug lines the log (at info) leaves out: a refused frame (garbage sent to n1's cluster port on loopback).
+  const debug = new MonitorProcess(dataDir(n1), ['--level', 'debug', '--kind', 'log', '--json'], t);
+  await waitFor('the debug client connected', async () => (await monitorClients(n1.daemon)) === 4, 30_000);
+  const [host, port] = n1.udp.split(':') as [string, string];
+  const socket = createSocket('udp4');
+  defer(t, () => new Promise<void>((resolve) => socket.close(() => resolve())));
+  await new Promise<void>((resolve, reject) => socket.send(Buffer.from('not a sealed frame'), Number(port), host, (error) => (error ? reject(error) : resolve())));
+  const refused = JSON.parse(await debug.line('a refused frame (a debug line)', (text) => text.includes('cluster frame dropped'))) as MonitorEntry;
+  assert.deepEqual([refused.level, refused.kind, refused.data?.['component']], ['debug', 'log', 'cluster']);
+  assert.doesNotMatch(n1.daemon.log, /cluster frame dropped/, 'the log at info has no debug line');
+  assert.ok(!entriesOf(warnings).some((entry) => entry.message.includes('cluster frame dropped')), 'nor the monitor at warn');
+  await debug.kill();
+  await waitFor('the debug client gone', async () => (await monitorClients(n1.daemon)) === 3, 30_000);
 
   // Membership: n3 killed (-9) is down, restarted is up, on n1's monitor.
   await n3.daemon.kill9();

@@ -23,11 +23,20 @@ export interface LogTap {
 /** Each logger made here has one tap point (children share it through pino's hooks). */
 const tapPoints = new WeakMap<Logger, { tap: LogTap | undefined }>();
 
-/** JSON logs on stdout (pino's default), one logger per daemon; `tapLogger` can watch its lines. */
+/** pino's level for debug lines: the tap may want them (`eventctl monitor --level debug`) whatever the log's level. */
+const debugValue = pino.levels.values['debug'] ?? 20;
+
+/**
+ * JSON logs on stdout (pino's default), one logger per daemon; `tapLogger` can
+ * watch its lines. The log gets exactly the lines at or above `level`; pino
+ * itself runs at debug (when `level` is above it) so that a tap can see debug
+ * lines on demand, and the hook drops them before pino serialises anything.
+ */
 export function createLogger(level: string, node: string): Logger {
   const point: { tap: LogTap | undefined } = { tap: undefined };
+  const threshold = level === 'silent' ? Infinity : pino.levels.values[level] ?? debugValue;
   const logger = pino({
-    level,
+    level: threshold > debugValue ? 'debug' : level,
     base: { node },
     hooks: {
       logMethod(args, method, levelValue) {
@@ -39,7 +48,7 @@ export function createLogger(level: string, node: string): Logger {
             // The monitor is a bystander: a failure there never costs the log its line.
           }
         }
-        method.apply(this, args);
+        if (levelValue >= threshold) method.apply(this, args);
       },
     },
   });
