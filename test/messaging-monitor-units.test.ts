@@ -221,3 +221,13 @@ logger: silentLogger(),
     sources.stop();
   }
 });
+
+test('a client queue: drained() resolves once what was queued is sent, at once when nothing is', async () => {
+  const sent: string[] = [];
+  const buffer = new MonitorClientBuffer(async (e) => void sent.push(e.message), 10);
+  await buffer.drained();
+  buffer.push(entry('log', 'info', 'stopping'));
+  buffer.push(entry('log', 'info', 'stopped'));
+  await buffer.drained();
+  assert.deepEqual(sent, ['stopping', 'stopped']);
+});

@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { burstPluginDir } from '../bench/lib/burst-cluster.js';
 import { view } from './helpers/cluster.js';
+import { DaemonProcess } from './helpers/daemon.js';
 import { deployClass, runEventctl, startMessagingCluster } from './helpers/messaging.js';
 import { metric, monitorClients, MonitorProcess } from './helpers/monitor.js';
 import { test } from './helpers/node-test.js';
+import { setSwap } from './helpers/proc.js';
 import { defer, tempDir, waitFor } from './helpers/tmp.js';
 import type { MonitorEntry } from '../services/eventd/messaging/monitor-feed.js';
 
@@ -163,4 +165,21 @@ test('eventctl monitor: membership, raises by class, warnings by level, a stalle
   // Closing the clients ends their subscriptions.
   await Promise.all([all.kill(), deploys.kill(), warnings.kill(), stalled.kill()]);
   await waitFor('no monitor client left on n1', async () => (await monitorClients(n1.daemon)) === 0, 30_000);
+});
+
+test('a graceful stop is not held by an attached monitor, a stalled one included; the watching eventctl says it lost the stream', async (t) => {
+  const dir = tempDir(t);
+  const procRoot = join(dir, 'proc');
+  const dataDir = join(dir, 'data');
+  setSwap(procRoot, 40);
+  const daemon = DaemonProcess.withConfig(dir, { node: 'solo', dataDir, procRoot, api: { port: 0 }, log: { level: 'info' } }, t);
+  await daemon.start();
+  const watching = new MonitorProcess(dataDir, [], t);
+  const stalled = new MonitorProcess(dataDir, ['--json'], t);
+  await waitFor('two monitor clients', async () => (await monitorClients(daemon)) === 2, 30_000);
+  stalled.signal('SIGSTOP');
+  // stop() fails the test if SIGTERM does not end the daemon within its grace.
+  await daemon.stop();
+  await waitFor('eventctl monitor to say it lost the stream', () => watching.errors.includes('lost the monitor stream'), 20_000);
+  assert.ok(watching.lines().some((line) => line.includes('stopping')), `the stop itself was on the monitor: ${watching.lines().join('\n')}`);
 });

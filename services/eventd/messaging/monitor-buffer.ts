@@ -16,6 +16,8 @@ export class MonitorClientBuffer {
   private unreported = 0;
   private draining = false;
   private closed = false;
+  /** Waiting for the queue to be sent (a graceful stop lets what is queued go out first). */
+  private emptied: (() => void)[] = [];
 
   constructor(
     private readonly sink: MonitorSink,
@@ -46,6 +48,12 @@ export class MonitorClientBuffer {
     }
   }
 
+  /** Resolves once everything queued so far is sent (or the queue closed); a stalled reader never gets there: bound the wait. */
+  drained(): Promise<void> {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
+  }
+
   /** Stops sending; what is queued is let go. */
   close(): void {
     this.closed = true;
@@ -70,6 +78,7 @@ export class MonitorClientBuffer {
       this.close();
     } finally {
       this.draining = false;
+      for (const resolve of this.emptied.splice(0)) resolve();
     }
   }
 }

@@ -26,6 +26,8 @@ const querySchema = {
 } as const;
 
 const className = /^[A-Z][A-Za-z0-9]*$/;
+/** How long a graceful stop waits for the clients' queues to go out (the last lines, "stopping"); a stalled client gets no more. */
+const flushOnCloseMs = 500;
 
 export interface MonitorRouteContext {
   monitor: MonitorFeed;
@@ -36,10 +38,14 @@ export interface MonitorRouteContext {
 
 export function monitorRoutes(app: FastifyInstance, context: MonitorRouteContext): void {
   const { monitor, metrics } = context;
-  const streams = new Set<FastifyReply>();
-  // A watching client must not hold a graceful stop.
+  const streams = new Map<FastifyReply, MonitorClientBuffer>();
+  // A watching client gets what was queued (bounded), then its stream ends: it must not hold a graceful stop.
   app.addHook('preClose', async () => {
-    for (const reply of streams) reply.sse.close();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, flushOnCloseMs)));
+    await Promise.race([Promise.all([...streams.values()].map((buffer) => buffer.drained())), bound]);
+    clearTimeout(timer);
+    for (const reply of streams.keys()) reply.sse.close();
   });
 
   app.get<{ Querystring: MonitorQuery }>('/v1/monitor', { sse: { kind: 'only', heartbeat: true }, schema: { querystring: querySchema } }, async (request, reply) => {
@@ -53,7 +59,7 @@ export function monitorRoutes(app: FastifyInstance, context: MonitorRouteContext
     );
     const unsubscribe = monitor.subscribe(filter, (entry) => buffer.push(entry));
     metrics.monitorClients.set(monitor.subscribers);
-    streams.add(reply);
+    streams.set(reply, buffer);
     reply.sse.onClose(() => {
       unsubscribe();
       buffer.close();
