@@ -24,20 +24,8 @@ function entry(kind: MonitorEntry['kind'], level: MonitorEntry['level'], message
 
 function event(overrides: Partial<EventRecord>): EventRecord {
   return {
-    id: 'n2:7',
-origin: 'n2',
-seq: 7,
-hlc: '1.0',
-type: 'event',
-subscription: 'raise',
-subscriptionName: 'raise',
-class: 'Deploy',
-resource: 'web',
-node: 'n2',
-    expr: '',
-attrs: { version: 42 },
-time: new Date().toISOString(),
-...overrides,
+    id: 'n2:7', origin: 'n2', seq: 7, hlc: '1.0', type: 'event', subscription: 'raise', subscriptionName: 'raise', class: 'Deploy', resource: 'web', node: 'n2',
+    expr: '', attrs: { version: 42 }, time: new Date().toISOString(), ...overrides,
   };
 }
 
@@ -127,10 +115,7 @@ test('a client queue: a sink that fails (the connection went) closes it', async 
 test('query parameters: defaults, lists, and a 400 naming the parameter', () => {
   assert.deepEqual(filterOf({}, undefined), { level: 'info' });
   assert.deepEqual(filterOf({ kind: 'member, event', class: 'Deploy,Node', level: 'warn' }, ['FailoverVote']), {
-    level: 'warn',
-kinds: ['member', 'event'],
-classes: ['Deploy', 'Node'],
-hiddenClasses: ['FailoverVote'],
+    level: 'warn', kinds: ['member', 'event'], classes: ['Deploy', 'Node'], hiddenClasses: ['FailoverVote'],
   });
   for (const [query, field] of [[{ level: 'loud' }, 'level'], [{ kind: 'gossip' }, 'kind'], [{ kind: ',' }, 'kind'], [{ class: 'deploy' }, 'class'], [{ class: '' }, 'class']] as const) {
     assert.throws(() => filterOf(query, undefined), (error: unknown) => isEventdError(error) && error.status === 400 && (error.details as { field?: string }).field === field && error.message.startsWith(`${field}:`), JSON.stringify(query));
@@ -193,9 +178,7 @@ test('sources: committed events reach watchers (none made while nobody watches);
   const silences = new Map<string, number>([['n2', 10], ['n3', 10]]);
   const members = ['n1', 'n2', 'n3'];
   const sources = new MonitorSources({
-    monitor,
-feed,
-logger: silentLogger(),
+    monitor, feed, logger: silentLogger(),
     cluster: { node: 'n1', view: () => members, silentForMs: (peer) => silences.get(peer) ?? Infinity, suspectAfterMs: 800, heartbeatMs: 10 },
   });
   sources.start();

@@ -34,11 +34,7 @@ function entriesOf(monitor: MonitorProcess): MonitorEntry[] {
 function writeBlinkProducer(folder: string): void {
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'manifest.json'), JSON.stringify({
-    class: 'Blink',
-description: 'monitor test: loaded, then removed',
-periodMs: 1000,
-exec: 'run.mjs',
-attributes: { v: { type: 'number' } },
+    class: 'Blink', description: 'monitor test: loaded, then removed', periodMs: 1000, exec: 'run.mjs', attributes: { v: { type: 'number' } },
   }));
   writeFileSync(join(folder, 'run.mjs'), '#!/usr/bin/env node\nprocess.stdout.write(JSON.stringify({ resource: "b", attrs: { v: 1 } }) + "\\n");\n');
   chmodSync(join(folder, 'run.mjs'), 0o755);

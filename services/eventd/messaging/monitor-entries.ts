@@ -19,22 +19,14 @@ export function eventEntry(event: EventRecord): MonitorEntry {
     const { epoch, members, joined, left } = event.attrs;
     const changes = [joined ? `joined ${String(joined)}` : '', left ? `left ${String(left)}` : ''].filter(Boolean).join('; ');
     return {
-      kind: 'member',
-level: 'info',
-time,
-class: 'Cluster',
-node: event.node,
+      kind: 'member', level: 'info', time, class: 'Cluster', node: event.node,
       message: `cluster view: epoch ${String(epoch)} of ${event.node} at position ${event.position ?? '-'}: ${String(members)}${changes ? ` (${changes})` : ''}`,
       data: { event },
     };
   }
   const where = event.position === undefined ? event.id : `${event.id} at position ${event.position}`;
   return {
-    kind: 'event',
-level: 'info',
-time,
-class: event.class,
-node: event.node,
+    kind: 'event', level: 'info', time, class: event.class, node: event.node,
     message: `${event.type} ${event.class} ${event.resource}${attrsText(event.attrs)} (${where})`,
     data: { event },
   };
@@ -48,10 +40,7 @@ export function tagsEntry(node: string, tags: Readonly<Record<string, string>>):
 export function suspectEntry(node: string, silentMs: number): MonitorEntry {
   const heard = Number.isFinite(silentMs);
   return {
-    kind: 'member',
-level: 'warn',
-time: new Date().toISOString(),
-node,
+    kind: 'member', level: 'warn', time: new Date().toISOString(), node,
     message: `member ${node} is suspect: ${heard ? `not heard for ${Math.round(silentMs)} ms` : 'not heard since this daemon started'}`,
     data: { silentMs: heard ? Math.round(silentMs) : null },
   };
@@ -78,10 +67,7 @@ export function logEntry(line: TappedLine): MonitorEntry {
   const { node, ...fields } = line.fields;
   delete fields['msg'];
   return {
-    kind: 'log',
-level: levelOf(line.levelValue),
-time: new Date().toISOString(),
-message: line.message,
+    kind: 'log', level: levelOf(line.levelValue), time: new Date().toISOString(), message: line.message,
     ...(typeof node === 'string' ? { node } : {}),
     data: jsonSafe(fields),
   };
