@@ -169,7 +169,8 @@ test('the logger tap: sees lines at the levels it wants, children included, and 
   const seenRow = tappedRows.pop();
   assert.deepEqual(tappedRows, withoutTime(plain), 'the log is the same with a tap');
   assert.equal(withoutTime(plain).length, 3);
-  assert.deepEqual(seenRow?.['seen'], [[40, 'producer Blink unloaded', 'producers', 'Blink'], [50, 'boom', null, null], [20, 'not logged at info', null, null]],'the tap saw the warning, the error and (asked for) the debug line the log does not get; not the info');
+  assert.deepEqual(seenRow?.['seen'], [[40, 'producer Blink unloaded', 'producers', 'Blink'], [50, 'boom', null, null], [20, 'not logged at info', null, null]],
+    'the tap saw the warning, the error and (asked for) the debug line the log does not get; not the info');
 });
 
 test('sources: committed events reach watchers (none made while nobody watches); a silent peer of the view is suspect once, then heard again', async () => {
