@@ -42,6 +42,8 @@ import { tagsKey, TagService } from './messaging/tags.js';
 import { QueryHandlers } from './messaging/query-handler.js';
 import { committedQueryFrameKinds, queryFrameKinds } from './messaging/query-frames.js';
 import { QueryService } from './messaging/queries.js';
+import { MonitorFeed } from './messaging/monitor-feed.js';
+import { MonitorSources } from './messaging/monitor-sources.js';
 
 const pruneEveryMs = 3_600_000;
 const responseKey = 'response:';
@@ -90,6 +92,9 @@ export class Daemon {
     readonly api: FastifyInstance,
     readonly consumers: ConsumerHost,
     readonly cluster: ClusterNode | undefined,
+    /** The live monitor (`eventctl monitor`); the queries code publishes its entries here too. */
+    readonly monitor: MonitorFeed,
+    private readonly monitorSources: MonitorSources,
     private readonly lock: DataDirLock,
   ) {
     this.socketPath = join(config.dataDir, apiSocketFileName);
@@ -190,6 +195,11 @@ export class Daemon {
           messages: { kinds: queryFrameKinds, committed: committedQueryFrameKinds, receive: (from, body) => queries.receive(from, body) },
         })
       : undefined;
+    const monitor = new MonitorFeed();
+    const monitorCluster = cluster && config.cluster
+      ? { cluster: { view: () => cluster.view(), silentForMs: (peer: string) => cluster.silentForMs(peer), node: config.node, suspectAfterMs: config.cluster.suspectAfterMs, heartbeatMs: config.cluster.heartbeatMs } }
+      : {};
+    const monitorSources = new MonitorSources({ monitor, feed, logger, ...monitorCluster });
     /** One replicated map, four kinds of entry: subscriptions by id, responses, silences and inhibit rules by prefixed key. */
     function replicated(id: string, value: Json | null): void {
       if (id.startsWith(responseKey)) responses.applyReplicated(id.slice(responseKey.length), isNamedResponse(value) ? value : null);
@@ -202,6 +212,7 @@ export class Daemon {
       node: config.node, configured: config.tags, store, logger,
       ...(cluster ? { publish: (own) => cluster.putEntry(tagsKey + config.node, own) } : {}),
       onChange: () => subscriptions.placeTagScoped(),
+      onTagsChanged: (node, changed) => monitorSources.tagsChanged(node, changed),
     });
     const queryHandlers = new QueryHandlers({ node: config.node, handlers: config.queries, ...(config.actions.user === undefined ? {} : { user: config.actions.user }) });
     // Queries travel over the cluster's transport, never through the log; on a single node only this node answers.
@@ -276,15 +287,16 @@ export class Daemon {
     await consumers.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
+    monitorSources.start();
     const api = await buildApi(
       {
         config,
         auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags, queries },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags, queries, monitor },
       logger,
     );
     api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
-    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster, lock);
+    const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster, monitor, monitorSources, lock);
     // A failed delete is a failed write like any other (fail-stop), not an uncaught exception out of a timer.
     const prune = () => {
       try {
@@ -336,6 +348,7 @@ export class Daemon {
     this.queryHandlers?.killAll();
     withdraw(this.advert);
     await Promise.all([this.api.close(), new Promise<void>((resolve) => (this.unixServer ? this.unixServer.close(() => resolve()) : resolve()))]);
+    this.monitorSources.stop();
     await actionsStopped;
     // After the last events are committed, before the store they read closes.
     await this.consumers.stop();

@@ -30,6 +30,8 @@ export function createMetrics() {
     queriesTimedOut: counter('eventd_queries_timed_out_total', 'Queries of this node that ended with an asked node missing (no answer within the timeout)', []),
     queryHandlerRuns: counter('eventd_query_handler_runs_total', 'Queries this node answered, by status (ok, failed, timeout, no-handler, busy)', ['status']),
     subscriptions: new Gauge({ name: 'eventd_subscriptions', help: 'Active subscriptions', registers: [registry] }),
+    monitorClients: new Gauge({ name: 'eventd_monitor_clients', help: 'Live monitor clients connected (GET /v1/monitor, eventctl monitor)', registers: [registry] }),
+    monitorEntriesDropped: counter('eventd_monitor_entries_dropped_total', 'Monitor entries dropped because a client read too slowly (its queue was full)', []),
     producersAwake: new Gauge({ name: 'eventd_producers_awake', help: 'Producers running because a subscription names their class', registers: [registry] }),
   };
 }

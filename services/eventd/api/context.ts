@@ -15,6 +15,7 @@ import type { EventClasses } from '../messaging/event-classes.js';
 import type { RaiseService } from '../messaging/raise.js';
 import type { TagService } from '../messaging/tags.js';
 import type { QueryService } from '../messaging/queries.js';
+import type { MonitorFeed } from '../messaging/monitor-feed.js';
 import type { ProducerManifest } from '../types.js';
 
 /** What the routes need from the daemon; the API owns no state of its own. */
@@ -51,6 +52,8 @@ export interface ApiContext {
   tags?: TagService;
   /** Asking queries (absent in unit tests: no POST /v1/queries). */
   queries?: QueryService;
+  /** The live monitor (absent in unit tests: no GET /v1/monitor). */
+  monitor?: MonitorFeed;
   producers: {
     manifests(): ProducerManifest[];
     awake(): string[];

@@ -14,6 +14,7 @@ import { consumerRoutes } from './routes/consumers.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { memberRoutes } from './routes/members.js';
+import { monitorRoutes } from './routes/monitor.js';
 import { raiseRoutes } from './routes/raise.js';
 import { tagRoutes } from './routes/tags.js';
 import { queryRoutes } from './routes/queries.js';
@@ -57,6 +58,7 @@ export async function buildApi(context: ApiContext, logger: Logger): Promise<Fas
   inhibitRoutes(app, context);
   auditRoutes(app, context);
   memberRoutes(app, context);
+  if (context.monitor) monitorRoutes(app, { monitor: context.monitor, metrics: context.metrics, ...(context.internalClasses ? { internalClasses: context.internalClasses } : {}) });
   consumerRoutes(app, context.consumerRoutes);
   presetRoutes(app, loadPresets(presetsDir, logger));
   resourceHistoryRoutes(app, context);

@@ -67,7 +67,7 @@ export async function follow(options: FollowOptions): Promise<void> {
   }
 }
 
-async function readStream(response: Response, signal: AbortSignal, onMessage: (id: string | undefined, data: string) => void): Promise<void> {
+export async function readStream(response: Response, signal: AbortSignal, onMessage: (id: string | undefined, data: string) => void): Promise<void> {
   if (response.body === null) return;
   // A fresh parser per connection: a half-received message is dropped, never glued to the next stream.
   const parser = createParser({ onEvent: (message) => onMessage(message.id, message.data) });
@@ -87,7 +87,7 @@ async function readStream(response: Response, signal: AbortSignal, onMessage: (i
 }
 
 /** undici reports a dropped body as "terminated"; the cause says why. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (error instanceof CliError) return error.message;
   if (error instanceof Error) return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
   return String(error);
@@ -102,7 +102,7 @@ function parseEvent(data: string): EventRecord | undefined {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

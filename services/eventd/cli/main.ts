@@ -8,6 +8,7 @@ import { actionCommands } from './commands/actions.js';
 import { daemonCommands } from './commands/daemon.js';
 import { eventCommands } from './commands/events.js';
 import { groupCommands } from './commands/groups.js';
+import { monitorCommand } from './commands/monitor.js';
 import { producerCommands } from './commands/producers.js';
 import { raiseCommands } from './commands/raise.js';
 import { tagCommands } from './commands/tags.js';
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   raiseCommands(program);
   tagCommands(program);
   queryCommand(program);
+  monitorCommand(program);
   actionCommands(program);
   responseCommands(program);
   silenceCommands(program);

@@ -24,6 +24,8 @@ export interface TagServiceOptions {
   publish?: (tags: Tags) => void;
   /** This node's tags changed: tag-scoped subscriptions are placed again. */
   onChange?: () => void;
+  /** Any node's tags changed, this one's or a peer's (the live monitor). */
+  onTagsChanged?: (node: string, tags: Tags) => void;
 }
 
 export class TagService {
@@ -67,14 +69,17 @@ export class TagService {
     this.options.logger.info({ tags: next }, 'node tags changed');
     this.options.publish?.({ ...next });
     this.options.onChange?.();
+    this.options.onTagsChanged?.(this.options.node, this.mine());
     return this.mine();
   }
 
   /** A peer's entry of the replicated map changed (null: gone); this node's own entry is its own word, never a peer's. */
   applyReplicated(node: string, value: unknown): void {
     if (node === this.options.node) return;
+    const before = this.peers.get(node);
     if (value === null) {
       this.peers.delete(node);
+      if (before !== undefined) this.options.onTagsChanged?.(node, {});
       return;
     }
     const tags = typeof value === 'object' && !Array.isArray(value) ? validTags(value) : undefined;
@@ -83,7 +88,13 @@ export class TagService {
       return;
     }
     this.peers.set(node, tags);
+    if (before === undefined || !sameTags(before, tags)) this.options.onTagsChanged?.(node, { ...tags });
   }
+}
+
+function sameTags(a: Readonly<Tags>, b: Readonly<Tags>): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((name) => a[name] === b[name]);
 }
 
 function holds(tags: Readonly<Tags>, wanted: Readonly<Tags>): boolean {
