@@ -11,6 +11,7 @@ import { test } from './helpers/node-test.js';
 import { view } from './helpers/cluster.js';
 import { DaemonProcess } from './helpers/daemon.js';
 import { runEventctl, startMessagingCluster } from './helpers/messaging.js';
+import { MonitorProcess } from './helpers/monitor.js';
 import { alive, ask, pidOf, runsOf, summaryOf, writeQueryScripts } from './helpers/query.js';
 import { defer, tempDir, waitFor } from './helpers/tmp.js';
 import { dropsByReason, metricValue, relayedCluster, replayRefusals, UdpRelay } from './helpers/udp-relay.js';
@@ -39,6 +40,11 @@ test('query --tag role=web: one answer per web node, the db node never runs it; 
     return members.filter((member) => member.tags?.['role'] === 'web').length === 2;
   }, 20_000);
 
+  // `eventctl monitor --kind query` on the asking node and on an answering one.
+  const askerMonitor = new MonitorProcess(dataOf(n3.daemon), ['--kind', 'query'], t);
+  const answererMonitor = new MonitorProcess(dataOf(n1.daemon), ['--kind', 'query'], t);
+  for (const node of [n3, n1]) await waitFor(`a monitor client on ${node.name}`, async () => (await metricValue(node.daemon, 'eventd_monitor_clients') ?? 0) >= 1, 30_000);
+
   // Asked from the db node: it is not web, so it neither answers nor runs its handler.
   const result = await runEventctl(dataOf(n3.daemon), ['query', 'uptime', '--tag', 'role=web', '--payload', 'hello', '--timeout', '5s']);
   assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
@@ -47,6 +53,9 @@ test('query --tag role=web: one answer per web node, the db node never runs it; 
   assert.match(result.stdout, /^n1 +\d+\.\dms {2}up n1 hello$/m);
   assert.match(result.stdout, /^n2 +\d+\.\dms {2}up n2 hello$/m);
   assert.match(result.stdout, /^2 acks, 2 answers$/m);
+  await askerMonitor.line('the query asked of n1, n2', (line) => /query .*query uptime \(.+\) asked of n1, n2$/.test(line));
+  await askerMonitor.line('its summary', (line) => /query .*query uptime \(.+\): 2 acks, 2 answers$/.test(line));
+  await answererMonitor.line('n1 answering n3', (line) => /query .*query uptime \(.+\) from n3: answering$/.test(line));
   assert.equal(runsOf(scripts, 'n1').length, 1);
   assert.equal(runsOf(scripts, 'n2').length, 1);
   assert.deepEqual(runsOf(scripts, 'n3'), [], 'n3 is not tagged web: its handler never ran');

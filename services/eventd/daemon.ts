@@ -217,7 +217,7 @@ export class Daemon {
     const queryHandlers = new QueryHandlers({ node: config.node, handlers: config.queries, ...(config.actions.user === undefined ? {} : { user: config.actions.user }) });
     // Queries travel over the cluster's transport, never through the log; on a single node only this node answers.
     const queries: QueryService = new QueryService({
-      node: config.node, handlers: queryHandlers, tags, metrics, logger: logger.child({ component: 'queries' }),
+      node: config.node, handlers: queryHandlers, tags, metrics, monitor, logger: logger.child({ component: 'queries' }),
       ...(cluster ? { network: { send: (to, frame) => cluster.sendMessage(to, frame), peers: () => cluster.peers() } } : {}),
     });
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);

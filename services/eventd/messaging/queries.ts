@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { MonitorFeed } from './monitor-feed.js';
 import { parseQueryFrame, queryBounds, type HandlerAnswer, type QueryAnswerFrame, type QueryWireFrame } from './query-frames.js';
 import type { QueryHandlers } from './query-handler.js';
 import type { QueryRequest } from './query-request.js';
@@ -34,6 +35,8 @@ export interface QueryServiceOptions {
   network?: QueryNetwork;
   metrics: Metrics;
   logger: Logger;
+  /** `eventctl monitor`: queries asked here, their summaries, and queries this node answers. */
+  monitor?: Pick<MonitorFeed, 'publish' | 'wanted'>;
 }
 
 export interface AskedQuery {
@@ -81,12 +84,15 @@ export class QueryService {
       this.pending.delete(id);
       const summary = tally.summary(performance.now());
       if (summary.missing.length > 0) metrics.queriesTimedOut.inc();
+      this.watch(summary.missing.length + summary.failed.length > 0 ? 'warn' : 'info', `query ${request.name} (${id}): ${describeSummary(summary)}`, node, { ...summary });
       emit(summary);
       resolve(summary);
     };
     const timer = setTimeout(finish, request.timeoutMs);
     this.pending.set(id, { tally, emit, finish });
-    emit(tally.opening(request.timeoutMs));
+    const opening = tally.opening(request.timeoutMs);
+    emit(opening);
+    if (opening.type === 'query') this.watch('info', `query ${request.name} (${id}) asked of ${opening.asked.join(', ') || 'no node'}`, node, { id, name: request.name, tags: request.tags });
     const frame: QueryWireFrame = {
       type: 'query', from: node, id, name: request.name, payload: request.payload, tags: request.tags,
       nodes: Array.isArray(request.scope) ? request.scope : null, timeoutMs: request.timeoutMs,
@@ -143,9 +149,17 @@ export class QueryService {
     // Not named, or not tagged so: silent (Serf's filters), the asker did not count on this node.
     if ((frame.nodes !== null && !frame.nodes.includes(node)) || !tags.matchesHere(frame.tags)) return;
     network.send(from, { type: 'query-ack', from: node, id: frame.id });
+    this.watch('info', `query ${frame.name} (${frame.id}) from ${from}: answering`, from, { id: frame.id, name: frame.name });
     void this.run({ id: frame.id, name: frame.name, from, payload: frame.payload, timeoutMs: frame.timeoutMs }).then((answer) => {
       sendAnswer(network, from, { type: 'query-answer', from: node, id: frame.id, ...answer });
     });
+  }
+
+  /** A monitor entry of kind `query`, built only when someone watches. */
+  private watch(level: 'info' | 'warn', message: string, node: string, data: Record<string, unknown>): void {
+    const monitor = this.options.monitor;
+    if (!monitor?.wanted('query', level)) return;
+    monitor.publish({ kind: 'query', level, time: new Date().toISOString(), message, node, data });
   }
 
   private async run(job: Parameters<QueryHandlers['answer']>[0]): Promise<HandlerAnswer> {
@@ -181,4 +195,11 @@ function sendAnswer(network: QueryNetwork, to: string, frame: QueryAnswerFrame):
     const bytes = Buffer.from(answer.output);
     answer = { ...answer, output: bytes.subarray(0, Math.floor(Math.min(bytes.length, queryBounds.maxOutputBytes) / 2)).toString('utf8'), truncated: true };
   }
+}
+
+function describeSummary(summary: QuerySummary): string {
+  const parts = [`${summary.acked.length} acks`, `${summary.answered.length} answers`];
+  if (summary.failed.length > 0) parts.push(`failed: ${summary.failed.join(', ')}`);
+  if (summary.missing.length > 0) parts.push(`missing: ${summary.missing.join(', ')}`);
+  return parts.join(', ');
 }
