@@ -46,6 +46,10 @@ for (const node of nodes) {
     producers: { PagingSpace: { periodMs: 500 } },
     cluster: { name: 'demo', bind: { host: '127.0.0.1', port: node.udp }, keys: [key], peers },
     failover: { groups: [{ name: 'demo-service', start: groupScript, stop: groupScript, timeout: '10s' }] },
+    // Messaging: a declared class to raise, tags (n1 and n2 are web, n3 is db), a query handler.
+    events: { classes: { Deploy: { attributes: { version: { type: 'number' }, by: { type: 'string' } } } } },
+    tags: { role: node.name === 'n3' ? 'db' : 'web' },
+    queries: { uptime: { run: '/usr/bin/uptime', timeout: '2s' } },
   };
   const configFile = join(work, `${node.name}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -68,6 +72,10 @@ try, in another terminal:
   ${ctl}7103 events --follow                 # every node sees every event
   ${rel(join(here, 'set-swap.sh'))} n2 90       # fires on n2
   ${rel(join(here, 'set-swap.sh'))} n2 40       # rearms
+  ${ctl}7102 event raise Deploy web --attr version=42 --order agreed --scope cluster
+                                              # in every node's events --follow, at the same POSITION
+  ${ctl}7103 query uptime --tag role=web       # one answer from each web node (n1, n2)
+  ${ctl}7101 monitor                         # membership, events, queries, warnings, live
   kill -9 $(cat ${rel(join(work, 'n3.pid'))})              # n1 and n2 record "n3 down" within a second
   ${ctl}7101 events --class Node
   ${ctl}7101 groups                          # the failover group "demo-service": one holder (run/holder-<node>)
