@@ -55,3 +55,30 @@ test('the prompt commit still needs a majority: with both followers cut off noth
   assert.deepEqual(delivered('b'), delivered('a'), 'b delivered at the position a and b committed');
   assert.deepEqual(delivered('c'), [], 'c, still cut off, delivered nothing');
 });
+
+test('a sequencer cut off into a minority commits nothing on acks from before the cut and a late one from its own side', () => {
+  const five = ['a', 'b', 'c', 'd', 'e'];
+  const net = wireCores(new Map(five.map((name) => [name, new ClusterCore(name, { configuredNodes: 5 }, MemoryCoreStore.formed(five))])));
+  let now = 1000;
+  const tickAll = (ms: number) => {
+    for (const end = now + ms; now < end; now += 50) for (const name of five) net.step(name, { type: 'tick' }, now);
+  };
+  tickAll(2000);
+  for (const name of five) assert.ok(net.seen.get(name)!.some((o) => o.type === 'clusterView'), `${name} delivered the first view`);
+  // e's agreed event reaches a (the sequencer) and c only, and a's decision reaches c only: persisted by a and c, 2 of 5.
+  net.cut.add('b').add('d').add('a>e');
+  net.step('e', { type: 'localEvent', order: 'agreed', payload: 'x' }, now);
+  const placed = (name: string) => agreed(net.seen.get(name)!).filter((p) => p.endsWith('=e:1'));
+  assert.deepEqual(five.map(placed), [[], [], [], [], []], 'not committed by 2 of 5');
+  // The cut: {a, b} | {c, d, e}; a and b cannot talk to each other either for the first second.
+  net.cut.clear();
+  for (const x of ['a', 'b']) for (const y of ['c', 'd', 'e']) net.cut.add(`${x}>${y}`).add(`${y}>${x}`);
+  net.cut.add('a>b').add('b>a');
+  tickAll(1000);
+  // Now b gets e's event from a and acks the decision: with c's ack from before the cut that is 3 of 5, but c is not heard.
+  net.cut.delete('a>b');
+  net.cut.delete('b>a');
+  tickAll(1000);
+  assert.deepEqual(placed('a'), [], 'the minority sequencer committed e:1 on a stale ack');
+  assert.deepEqual(placed('b'), [], 'b, on the minority side, delivered nothing agreed');
+});

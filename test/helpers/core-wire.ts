@@ -10,7 +10,7 @@ export interface CoreWire {
   step: (name: string, input: CoreInput, now: number) => Map<string, CoreOutput[]>;
   /** Every output of every node since the wire was made. */
   seen: Map<string, CoreOutput[]>;
-  /** Nodes whose frames are dropped (both directions) while listed. */
+  /** Dropped while listed: every frame from or to a node ("b"), or one direction of a link ("a>b"). */
   cut: Set<string>;
 }
 
@@ -27,7 +27,8 @@ export function wireCores(cores: Map<string, ClusterCore>, maxSteps = 10_000): C
       cascade.get(at)!.push(...out);
       seen.get(at)!.push(...out);
       for (const o of out) {
-        if (o.type === 'send' && cores.has(o.to) && !cut.has(at) && !cut.has(o.to)) queue.push([o.to, { type: 'frame', frame: o.frame }]);
+        if (o.type !== 'send' || !cores.has(o.to) || cut.has(at) || cut.has(o.to) || cut.has(`${at}>${o.to}`)) continue;
+        queue.push([o.to, { type: 'frame', frame: o.frame }]);
       }
     }
     return cascade;
