@@ -85,21 +85,15 @@ export async function measureAgreedRaises(cluster: EventdCluster, count: number,
   }
   // What a user lists: the same agreed raises at the same positions on every node.
   let listed = 0;
-  let listingsIdentical = false;
   const render = async (node: (typeof nodes)[number]) => {
     const { body } = await node.daemon.request<{ events: EventRecord[] }>('GET', `/v1/events?subscription=${raiseSubscription.id}&limit=10000`);
     return body.events.filter((e) => e.position !== undefined && e.resource === 'agreed-bench').map((e) => `${e.position}=${e.id}`).join(' ');
   };
-  try {
-    await waitFor('the same agreed raises listed on every node', async () => {
-      const lists = await Promise.all(nodes.map(render));
-      listed = lists[0]!.split(' ').filter(Boolean).length;
-      return lists.every((l) => l === lists[0]);
-    }, deliveryDeadlineMs);
-    listingsIdentical = listed >= count + warmup;
-  } catch {
-    listingsIdentical = false;
-  }
+  const listingsIdentical = await waitFor('the same agreed raises listed on every node', async () => {
+    const lists = await Promise.all(nodes.map(render));
+    listed = lists[0]!.split(' ').filter(Boolean).length;
+    return lists.every((l) => l === lists[0]);
+  }, deliveryDeadlineMs).then(() => listed >= count + warmup, () => false);
   return { raises, listingsIdentical, listed };
 }
 
