@@ -11,6 +11,7 @@
 //   npm run bench:cluster [-- --soak 300] [--crossings 60] [--serf-events 30] [--repeats 3] [--idle 10] [--no-serf]
 //     [--rate 5000] [--seconds 30] [--partition 30] [--flood-rate 10000] [--flood-seconds 5] [--baseline REF | --baseline ''] [--only-throughput | --no-throughput]
 //     [--queries 30 (0: none) | --only-queries]: query -> all answers beside serf query (bench/lib/query-phases.ts)
+//     [--agreed-raises 30] [--heal-repeats 5] [--heal-partition 5000] [--only-agreed | --no-agreed]   (agreed order: bench/lib/agreed-report.ts)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { startCpuLoad } from './lib/cpu-load.js';
 import { isNodeDown, type Arrival } from './lib/event-streams.js';
 import { EventdCluster } from './lib/eventd-cluster.js';
 import { measureRaises, type RaiseDelivery } from './lib/raise-phases.js';
+import { runAgreed } from './lib/agreed-report.js';
 import { measureDetection, measureIdle, measurePropagation, soak, subscribe, type DetectionRun, type IdleTraffic, type Propagation, type Soak } from './lib/eventd-phases.js';
 import { ensureSerf, SerfCluster } from './lib/serf.js';
 import { measureCliStartup, measureFailed, measureSerfIdle, measureUserEvents, type SerfDelivery, type SerfDetectionRun, type SerfIdle } from './lib/serf-phases.js';
@@ -47,6 +49,11 @@ const { values: options } = parseArgs({
     'no-throughput': { type: 'boolean', default: false },
     queries: { type: 'string', default: '30' },
     'only-queries': { type: 'boolean', default: false },
+    'agreed-raises': { type: 'string', default: '30' },
+    'heal-repeats': { type: 'string', default: '5' },
+    'heal-partition': { type: 'string', default: '5000' },
+    'only-agreed': { type: 'boolean', default: false },
+    'no-agreed': { type: 'boolean', default: false },
   },
 });
 const nodeCount = 5;
@@ -61,7 +68,8 @@ const throughput: ThroughputOptions = {
   rate: Number(options.rate), seconds: Number(options.seconds), partitionS: Number(options.partition),
   floodRate: Number(options['flood-rate']), floodSeconds: Number(options['flood-seconds']), baseline: options.baseline,
 };
-for (const [name, value] of Object.entries({ soak: soakSeconds, crossings, 'serf-events': serfEvents, repeats, idle: idleSeconds, rate: throughput.rate, seconds: throughput.seconds, partition: throughput.partitionS, 'flood-rate': throughput.floodRate, 'flood-seconds': throughput.floodSeconds })) {
+const agreed = { raises: Number(options['agreed-raises']), healRepeats: Number(options['heal-repeats']), partitionMs: Number(options['heal-partition']) };
+for (const [name, value] of Object.entries({ 'agreed-raises': agreed.raises, 'heal-repeats': agreed.healRepeats, 'heal-partition': agreed.partitionMs, soak: soakSeconds, crossings, 'serf-events': serfEvents, repeats, idle: idleSeconds, rate: throughput.rate, seconds: throughput.seconds, partition: throughput.partitionS, 'flood-rate': throughput.floodRate, 'flood-seconds': throughput.floodSeconds })) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: not a number >= 0`);
 }
 
@@ -231,15 +239,17 @@ const machine = `machine: ${cpus().length} cpus (${cpus()[0]?.model.trim() ?? '?
 const dir = mkdtempSync(join(tmpdir(), 'eventd-bench-cluster-'));
 onCleanup(() => rmSync(dir, { recursive: true, force: true }));
 try {
-  if (!options['only-throughput'] && !options['only-queries']) {
+  const only = options['only-throughput'] || options['only-queries'] || options['only-agreed'];
+  if (!only) {
     const eventd = await runEventd(join(dir, 'eventd'));
     const serf = options['no-serf'] ? '--no-serf' : await runSerf(join(dir, 'serf'));
     report(eventd, serf, machine);
   } else {
     console.log(machine);
   }
-  if (!options['no-throughput'] && !options['only-queries']) console.log(await runThroughput(join(dir, 'throughput'), throughput, step));
-  if (Number(options.queries) > 0 && !options['only-throughput']) {
+  if (!options['no-agreed'] && (!only || options['only-agreed'])) console.log(await runAgreed(join(dir, 'agreed'), agreed, step));
+  if (!options['no-throughput'] && (!only || options['only-throughput'])) console.log(await runThroughput(join(dir, 'throughput'), throughput, step));
+  if (Number(options.queries) > 0 && (!only || options['only-queries'])) {
     console.log(await runQueryBench(join(dir, 'queries'), { nodes: nodeCount, queries: Number(options.queries), warmup, serf: !options['no-serf'], step }));
   }
   console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

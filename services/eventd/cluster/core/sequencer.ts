@@ -58,7 +58,13 @@ export interface SequencerHost {
 type Role =
   | { kind: 'follower' }
   | { kind: 'candidate'; epoch: Epoch; since: number; resendAt: number; promises: Map<string, PromiseFrame> }
-  | { kind: 'leader'; epoch: Epoch; members: string[]; next: Map<string, number>; match: Map<string, number>; beatAt: number };
+  | {
+    kind: 'leader'; epoch: Epoch; members: string[]; next: Map<string, number>; match: Map<string, number>; beatAt: number;
+    /** The committed point the followers were last sent (see `run`). */
+    announced: number;
+    /** Awake time of each follower's latest accepted append: only followers heard lately count towards a commit. */
+    ackedAt: Map<string, number>;
+  };
 
 export class Sequencer {
   private readonly log: DecisionLog;
@@ -252,7 +258,7 @@ export class Sequencer {
     const members = [...this.host.view()];
     const before = this.log.membersBefore(this.log.last);
     const next = new Map<string, number>();
-    const role: Role = { kind: 'leader', epoch, members, next, match: new Map(), beatAt: this.host.awake() + this.host.heartbeatMs };
+    const role: Role = { kind: 'leader', epoch, members, next, match: new Map(), beatAt: this.host.awake() + this.host.heartbeatMs, announced: this.order.committed, ackedAt: new Map() };
     this.role = role;
     // The epoch's view entry: a Cluster event at the same position everywhere, and the entry of this epoch that commits the adopted tail.
     this.write({
@@ -316,6 +322,7 @@ export class Sequencer {
       return;
     }
     if (frame.match > (role.match.get(from) ?? 0)) role.match.set(from, frame.match);
+    role.ackedAt.set(from, this.host.awake());
     // It accepted up to match (it stops at an event it does not hold yet): what follows goes again.
     role.next.set(from, frame.match + 1);
     this.advanceCommit(role, out);
@@ -348,16 +355,27 @@ export class Sequencer {
         if (key === undefined) break;
         this.write({ position: this.log.last + 1, epoch: role.epoch, kind: 'event', origin: key.origin, seq: key.seq });
       }
-      if (this.log.last >= first) {
-        for (const peer of this.host.peers()) if ((role.next.get(peer) ?? 0) === first) this.replicate(peer, out);
-      }
       this.advanceCommit(role, out);
+      // A committed point that moved in this step goes at once to every follower sent all decisions so
+      // far, in one append each (with the new decisions, if any): followers deliver one hop after the
+      // commit, not on the next beat. Once per step, whatever number of acks the step took; a follower
+      // still catching up gets it with the next batch its acks ask for.
+      const announce = this.order.committed > role.announced;
+      role.announced = this.order.committed;
+      for (const peer of this.host.peers()) {
+        const next = role.next.get(peer) ?? 0;
+        if ((this.log.last >= first && next === first) || (announce && next > this.log.last)) this.replicate(peer, out);
+      }
     }
     this.deliver(out);
   }
 
   private advanceCommit(role: Extract<Role, { kind: 'leader' }>, out: CoreOutput[]): void {
-    const matches = [this.heldThrough(), ...role.match.values()].sort((a, b) => b - a);
+    // A majority of acks, each heard within suspectAfterMs: a sequencer cut off into a minority (whose
+    // view cannot change) must not commit on acks from before the cut plus a late one from its own side.
+    const awake = this.host.awake();
+    const fresh = [...role.match].filter(([peer]) => awake - (role.ackedAt.get(peer) ?? -Infinity) <= this.host.suspectAfterMs);
+    const matches = [this.heldThrough(), ...fresh.map(([, match]) => match)].sort((a, b) => b - a);
     const majority = Math.floor(this.host.quorum / 2);
     const reached = matches[majority];
     if (reached === undefined || reached <= this.order.committed) return;
