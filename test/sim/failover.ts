@@ -13,13 +13,13 @@
 import { toPayload, toRecord } from '../../services/eventd/cluster/edge/payload.js';
 import { failoverTickMs, FailoverRuntime, leaseMarginMs, type FailoverHost } from '../../consumers/failover/runtime.js';
 import type { ControlAttrs } from '../../consumers/failover/controls.js';
-import type { FailoverSettings, GroupSettings } from '../../consumers/failover/settings.js';
+import { failoverDefaults, type FailoverSettings, type GroupSettings } from '../../consumers/failover/settings.js';
 import { clusterDefaults, LeaseClock, leaseAgeMs } from '../../services/eventd/cluster/core/index.js';
 import { Rng } from './prng.js';
 import { generateSchedule, type Schedule, type ScheduleAction } from './schedules.js';
 import { runSchedule, type SimApp, type SimNodeApi } from './simulator.js';
 
-export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, after: [] };
+export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: failoverDefaults.leaseMs, stopBudgetMs: 150, failureTimeoutMs: 0, after: [] };
 /** Goes where svc goes. */
 export const colocated: GroupSettings = { ...group, name: 'vip', colocateWith: 'svc' };
 /** Starts once svc runs, wherever placement puts it (most free capacity: another node). */
