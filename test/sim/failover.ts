@@ -62,13 +62,24 @@ export interface FailoverRun {
   control?: ControlAttrs & { t: number; by: string };
 }
 
-/** A fault schedule for failover: the core's (stalls up to 2 s, past leaseMs, and one-way cuts included), plus a stall of a node longer than the lease. */
+/**
+ * A fault schedule for failover: the core's (stalls up to 2 s, past leaseMs, and one-way cuts included), plus a stall of a node longer
+ * than the lease, and a node whose loop runs late for a few seconds (a loaded machine: stalls of 100-240 ms, a few ms apart, so its
+ * timers fire late and its frames are read late, each lag short of the runtime's stall rule).
+ */
 export function failoverSchedule(seed: number, nodeCount: number): Schedule {
   const schedule = generateSchedule(seed, nodeCount);
   const rng = new Rng(seed).fork(0x57a1);
   const t = rng.int(3000, Math.max(3001, schedule.endAt - 4000));
   const stall: ScheduleAction = { t, kind: 'stall', node: rng.pick(schedule.nodes), ms: rng.int(group.leaseMs + 100, 3 * group.leaseMs) };
-  const actions = [...schedule.actions, stall].sort((a, b) => a.t - b.t);
+  const lagging = rng.pick(schedule.nodes);
+  const lags: ScheduleAction[] = [];
+  for (let at = rng.int(1000, Math.max(1001, schedule.endAt - 4000)), end = at + rng.int(1000, 4000); at < end;) {
+    const ms = rng.int(100, 240);
+    lags.push({ t: at, kind: 'stall', node: lagging, ms });
+    at += ms + rng.int(5, 60);
+  }
+  const actions = [...schedule.actions, stall, ...lags].sort((a, b) => a.t - b.t);
   return { ...schedule, actions };
 }
 

@@ -187,6 +187,9 @@ export class ClusterCore {
     const report = this.membership.localReport(this.awake, this.health);
     const change = this.membership.evaluate(report);
     if (change !== undefined) out.push({ type: 'viewChange', ...change });
+    // Every tick, not only with a heartbeat: a new sequencer opens its epoch within a tick of the view
+    // change that made it one (its timers are its own: beats, resends), and commits are told at once.
+    this.sequencer.tick(out);
     this.sequencer.noticeCommit(out);
     const signature = `${report.reach.map((r) => `${r.name}@${r.incarnation}`).sort().join(',')}|${report.unreach.sort().join(',')}`;
     // A changed suspicion report goes out at once: detection then costs one hop, not one heartbeat more.
@@ -196,7 +199,6 @@ export class ClusterCore {
       if (!late && this.health > 0) this.health -= 1;
       const frame = this.heartbeat(now, report);
       for (const peer of this.membership.peers()) out.push({ type: 'send', to: peer, frame });
-      this.sequencer.tick(out);
       // Seeds are asked every heartbeat while no peer is known, and every few heartbeats after: two
       // groups that formed apart (seeds down at start, a partition at bootstrap) then find each other.
       this.heartbeats += 1;
