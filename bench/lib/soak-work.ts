@@ -30,8 +30,8 @@ export function startSoakWork(targets: readonly SoakTarget[], everyMs: number): 
     for (let n = 0; !stopped; n++) {
       const started = Date.now();
       const body = JSON.stringify({ class: soakClass, resource: target.name, attrs: { n }, order: n % 2 === 0 ? 'fifo' : 'agreed' });
-      const result = await runAsync('ip', ['netns', 'exec', target.netns, 'curl', '-sS', '-f', '-m', '3', '-H', auth, '-H', 'content-type: application/json',
-        '-d', body, `http://127.0.0.1:${target.apiPort}/v1/events`], 5_000);
+      const curl = ['curl', '-sS', '-f', '-m', '3', '-H', auth, '-H', 'content-type: application/json', '-d', body, `http://127.0.0.1:${target.apiPort}/v1/events`];
+      const result = await runAsync('ip', ['netns', 'exec', target.netns, ...curl], 5_000);
       if (result.status === 0) raised++;
       else failed++;
       const rest = everyMs - (Date.now() - started);
