@@ -72,10 +72,10 @@ class FakeCluster {
     for (const runtime of this.runtimes.values()) runtime.start([]);
   }
 
-  /** Advances the clock by 50 ms per round, draining deliveries and script completions, and ticks every node. */
-  run(rounds: number): void {
+  /** Advances the clock by 50 ms (or `stepMs`: ticks running late) per round, draining deliveries and script completions, and ticks every node. */
+  run(rounds: number, stepMs = 50): void {
     for (let i = 0; i < rounds; i++) {
-      this.now += 50;
+      this.now += stepMs;
       while (this.pending.length > 0) this.pending.shift()!();
       for (const runtime of this.runtimes.values()) runtime.tick();
       while (this.pending.length > 0) this.pending.shift()!();
@@ -123,6 +123,21 @@ test('the holder gone from the view: a survivor takes over once its lease has su
   cluster.run(60);
   assert.deepEqual([...cluster.running], ['n2']);
   assert.ok(cluster.reasons.includes('n2:start:taking over from n1'), cluster.reasons.join(' '));
+});
+
+test('survivors whose own ticks run late wait their lateness longer before they take over (Lifeguard local health)', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  cluster.run(40);
+  assert.deepEqual([...cluster.running], ['n1']);
+  cluster.isolate('n1');
+  cluster.runtimes.get('n1')!.stop();
+  cluster.running.delete('n1');
+  // Ticks 200 ms apart (150 ms late each, short of a stall): silence 1000 ms > leaseMs + margin (950), but not + 150 ms of own lateness.
+  cluster.run(5, 200);
+  assert.equal(cluster.states('starting').filter((e) => e.attrs['from'] === 'n1').length, 0, 'no takeover claim while the silence may be the survivors\' own lateness');
+  cluster.run(2, 200);
+  cluster.run(20);
+  assert.deepEqual([...cluster.running], ['n2'], 'once the silence exceeds the wait with the lateness added, n2 takes over');
 });
 
 test('a holder whose heartbeats go unacknowledged stops within its lease, even hearing a majority', () => {

@@ -70,3 +70,13 @@ test('the failover schedules hold a stall of a node longer than the lease, and o
   assert.equal(longStalls, 50);
   assert.ok(oneWay > 5, `${oneWay} schedules of 50 with a one-way cut`);
 });
+
+test('the failover schedules hold a node whose loop runs late for seconds: many short stalls, each under the stall rule', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const schedule = failoverSchedule(seed, 3);
+    const short = schedule.actions.filter((a) => a.kind === 'stall' && a.ms >= 100 && a.ms <= 240);
+    const byNode = new Map<string, number>();
+    for (const a of short) if (a.kind === 'stall') byNode.set(a.node, (byNode.get(a.node) ?? 0) + 1);
+    assert.ok(Math.max(0, ...byNode.values()) >= 4, `seed ${seed}: a node lags again and again (${JSON.stringify([...byNode])})`);
+  }
+});

@@ -94,7 +94,19 @@ const plugin: ConsumerPlugin<FailoverSettings> = {
     }
     const unsubscribe = ctx.onEvents((items) => runtime.observe(items.map((item) => item.event)));
     runtime.start(history);
-    const timer = setInterval(() => runtime.tick(), failoverTickMs);
+    // Each tick runs after the frames that arrived by then have been stepped: a timer fires before the
+    // event loop reads its sockets, so a late tick would judge the lease on acks already waiting unread
+    // (a lateness of this node's own, not its peers'). Two turns: the frames read in this turn are
+    // stepped by the cluster's inbox (setImmediate), and this tick comes after them.
+    let pending = false;
+    const timer = setInterval(() => {
+      if (pending) return;
+      pending = true;
+      setImmediate(() => setImmediate(() => {
+        pending = false;
+        runtime.tick();
+      }));
+    }, failoverTickMs);
     ctx.logger.info({ groups: settings.groups.map((group) => group.name), capacity: settings.capacity, watchdog: settings.watchdog?.device ?? null, witness: ctx.witness }, ctx.witness ? 'failover started as a witness: votes only' : 'failover started');
     for (const route of failoverRoutes(runtime)) ctx.routes.add(route);
     return {

@@ -20,7 +20,10 @@
 //   holder's lease has lapsed, its stop is over, and a stalled holder has
 //   been reset by its watchdog (it stops petting when its lease lapses);
 // - a node that just woke from a stall of its own judges no silence until
-//   it has listened for a while (queued frames are read after timers).
+//   it has listened for a while (queued frames are read after timers); and,
+//   as memberlist's Lifeguard "local health", a node whose own loop runs late
+//   waits that much longer before it votes or claims (its silences include
+//   frames it has not read yet). Waiting longer never weakens the rule above.
 //
 // Constraints: placement keeps colocated groups on one node; a group claims
 // and starts only once its `after` groups run (and a colocated one once its
@@ -52,6 +55,8 @@ const claimTimeoutMs = 3000;
 const stallMs = 250;
 /** How long a node listens after a stall before it judges any silence. */
 const listenAfterStallMs = 600;
+/** The own-lateness allowance (slowMs) shrinks by this share of the time passed: a 200 ms lag is forgotten after 2 s. */
+const slowDecay = 0.1;
 
 export class FailoverRuntime {
   readonly ledger: Ledger;
@@ -69,6 +74,8 @@ export class FailoverRuntime {
   private lastPassAt: number | undefined;
   /** After a stall of this node's own loop: no silence is judged before this (mono). */
   private listenUntil = 0;
+  /** How late this node's own passes ran lately (ms, decaying): added to every takeover wait (Lifeguard's local health). */
+  private slowMs = 0;
   private readonly voted = new Set<string>();
   private ticking = false;
   private again = false;
@@ -194,7 +201,11 @@ export class FailoverRuntime {
     const me = this.host.node;
     const view = this.host.view();
     const mono = this.host.mono();
-    if (this.lastPassAt !== undefined && mono - this.lastPassAt > stallMs) this.listenUntil = mono + listenAfterStallMs;
+    if (this.lastPassAt !== undefined) {
+      const gap = mono - this.lastPassAt;
+      if (gap > stallMs) this.listenUntil = mono + listenAfterStallMs;
+      this.slowMs = Math.max(Math.min(gap, stallMs) - failoverTickMs, this.slowMs - slowDecay * gap, 0);
+    }
     this.lastPassAt = mono;
     this.vote();
     // A witness votes, and that is all it does.
@@ -228,6 +239,7 @@ export class FailoverRuntime {
           continue;
         }
         if (leaseLeft < group.stopBudgetMs + failoverTickMs) {
+          this.host.warn(`failover group ${group.name}: lease lapsing, stopping it`, { group: group.name, leaseAgeMs: Math.round(leaseAge), leaseMs: group.leaseMs, slowMs: Math.round(this.slowMs) });
           this.local.stop(group, `fenced: lease lapsing (a majority acknowledged no heartbeat within ${group.leaseMs} ms)`);
           continue;
         }
@@ -321,9 +333,12 @@ export class FailoverRuntime {
     return this.host.silentForMs(from) >= this.takeoverWaitMs(group, from);
   }
 
-  /** How long a holder must have been silent before its lease has surely lapsed and its watchdog has reset it. */
+  /**
+   * How long a holder must have been silent before its lease has surely lapsed and its watchdog has reset it;
+   * plus this node's own recent lateness, so a node slow to read its socket does not take a silence of its own for the holder's.
+   */
   takeoverWaitMs(group: GroupSettings, holder: string): number {
-    return group.leaseMs + (this.ledger.watchdogMs(holder) ?? 0) + leaseMarginMs;
+    return group.leaseMs + (this.ledger.watchdogMs(holder) ?? 0) + leaseMarginMs + this.slowMs;
   }
 
   /** Votes for every claim this node's fold granted and it has not voted for yet. */

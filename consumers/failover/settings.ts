@@ -53,8 +53,11 @@ export interface FailoverSettings {
 
 export const failoverDefaults = {
   weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s',
-  // A lease rests on acks that come back in the peers' heartbeats: up to two heartbeat periods (2 x 200 ms)
-  // plus the network old when they arrive. 800 ms leaves 400 ms, of which the stop budget takes 150.
+  // A lease rests on the freshest majority ack; each heartbeat is acked at once (an ack frame), so that ack
+  // is at most one heartbeat (200 ms) plus a round trip old. 800 ms leaves 600 beyond it, of which the stop
+  // budget takes 150 and a tick 50: a holder rides out 400-600 ms of lag (its own or its peers') before it
+  // stops. 600 ms moved the address faster (0.93 s) but a freshly started holder on a loaded machine
+  // (stress -c 2, load 16) fenced itself: robustness first.
   leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
   // Two ARP packets a minute per address: nothing for a network, and a stale neighbour entry lasts at most that.
   garpRefreshMs: 60_000,

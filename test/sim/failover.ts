@@ -13,13 +13,13 @@
 import { toPayload, toRecord } from '../../services/eventd/cluster/edge/payload.js';
 import { failoverTickMs, FailoverRuntime, leaseMarginMs, type FailoverHost } from '../../consumers/failover/runtime.js';
 import type { ControlAttrs } from '../../consumers/failover/controls.js';
-import type { FailoverSettings, GroupSettings } from '../../consumers/failover/settings.js';
+import { failoverDefaults, type FailoverSettings, type GroupSettings } from '../../consumers/failover/settings.js';
 import { clusterDefaults, LeaseClock, leaseAgeMs } from '../../services/eventd/cluster/core/index.js';
 import { Rng } from './prng.js';
 import { generateSchedule, type Schedule, type ScheduleAction } from './schedules.js';
 import { runSchedule, type SimApp, type SimNodeApi } from './simulator.js';
 
-export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: 800, stopBudgetMs: 150, failureTimeoutMs: 0, after: [] };
+export const group: GroupSettings = { name: 'svc', weight: 1, prefer: [], start: '/bin/true', stop: '/bin/true', timeoutMs: 5000, leaseMs: failoverDefaults.leaseMs, stopBudgetMs: 150, failureTimeoutMs: 0, after: [] };
 /** Goes where svc goes. */
 export const colocated: GroupSettings = { ...group, name: 'vip', colocateWith: 'svc' };
 /** Starts once svc runs, wherever placement puts it (most free capacity: another node). */
@@ -62,13 +62,24 @@ export interface FailoverRun {
   control?: ControlAttrs & { t: number; by: string };
 }
 
-/** A fault schedule for failover: the core's (stalls up to 2 s, past leaseMs, and one-way cuts included), plus a stall of a node longer than the lease. */
+/**
+ * A fault schedule for failover: the core's (stalls up to 2 s, past leaseMs, and one-way cuts included), plus a stall of a node longer
+ * than the lease, and a node whose loop runs late for a few seconds (a loaded machine: stalls of 100-240 ms, a few ms apart, so its
+ * timers fire late and its frames are read late, each lag short of the runtime's stall rule).
+ */
 export function failoverSchedule(seed: number, nodeCount: number): Schedule {
   const schedule = generateSchedule(seed, nodeCount);
   const rng = new Rng(seed).fork(0x57a1);
   const t = rng.int(3000, Math.max(3001, schedule.endAt - 4000));
   const stall: ScheduleAction = { t, kind: 'stall', node: rng.pick(schedule.nodes), ms: rng.int(group.leaseMs + 100, 3 * group.leaseMs) };
-  const actions = [...schedule.actions, stall].sort((a, b) => a.t - b.t);
+  const lagging = rng.pick(schedule.nodes);
+  const lags: ScheduleAction[] = [];
+  for (let at = rng.int(1000, Math.max(1001, schedule.endAt - 4000)), end = at + rng.int(1000, 4000); at < end;) {
+    const ms = rng.int(100, 240);
+    lags.push({ t: at, kind: 'stall', node: lagging, ms });
+    at += ms + rng.int(5, 60);
+  }
+  const actions = [...schedule.actions, stall, ...lags].sort((a, b) => a.t - b.t);
   return { ...schedule, actions };
 }
 

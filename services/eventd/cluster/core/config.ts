@@ -6,10 +6,12 @@ export interface ClusterConfig {
   /** Heartbeat period. The edge must call `tick` at least this often (a quarter of it is a good rate). */
   heartbeatMs: number;
   /**
-   * Silence after which a peer is reported unreachable. 800 ms = 4 heartbeats:
-   * a kill -9 is seen by a majority within suspectAfterMs + one tick + one
-   * network hop (under 1 s on a LAN), while losing 3 heartbeats in a row or a
-   * core stalled for ~400 ms does not make anyone look dead.
+   * Silence after which a peer is reported unreachable. 600 ms = 3 heartbeats,
+   * and every heartbeat is answered at once (an ack frame), so a live peer is
+   * heard twice per heartbeat: a kill -9 is seen by a majority within
+   * suspectAfterMs + one tick + one network hop, while losing two heartbeats
+   * and their acks in a row does not make anyone look dead, and a node whose
+   * own loop runs late accuses later still (local health, core.ts).
    */
   suspectAfterMs: number;
   /** Addresses (edge-defined) a node with no known peer sends `join` to. */
@@ -36,7 +38,7 @@ export interface ClusterConfig {
 
 export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
   heartbeatMs: 200,
-  suspectAfterMs: 800,
+  suspectAfterMs: 600,
   seeds: Object.freeze([]) as readonly string[],
   maxEventsPerFrame: 64,
   pushWindowEvents: 8192,

@@ -34,6 +34,8 @@ import type { CoreMeta, CoreStore } from './store.js';
 
 /** Heartbeats between two joins to the seeds once peers are known. */
 const reseedEvery = 10;
+/** Lifeguard's cap on the local health score: a slow node accuses after at most (1 + this) x suspectAfterMs. */
+const maxHealth = 4;
 
 export class ClusterCore {
   readonly config: Readonly<ClusterConfig>;
@@ -49,6 +51,9 @@ export class ClusterCore {
   private readonly leaseAcks = new LeaseAcks();
   private awake = 0;
   private lastNow: number | undefined;
+  /** `now` of the last tick input, and the local health score (0 healthy, up to maxHealth): see onTick. */
+  private lastTickNow: number | undefined;
+  private health = 0;
   private nextHeartbeatAt = 0;
   private lastReport = '';
   private heartbeats = 0;
@@ -173,17 +178,27 @@ export class ClusterCore {
 
   private onTick(now: number, out: CoreOutput[]): void {
     if (this.ownBehind !== undefined && this.awake >= this.ownBehind.until) this.ownEventsDone('own-events-lost', out);
-    const report = this.membership.localReport(this.awake);
+    // Local health (memberlist's Lifeguard): a tick later than a whole heartbeat (they are due every
+    // quarter of one) means this node's own loop is slow; each raises the score, each heartbeat sent
+    // on time lowers it. The score stretches only this node's accusations (membership.ts).
+    const late = this.lastTickNow !== undefined && now - this.lastTickNow > this.config.heartbeatMs;
+    this.lastTickNow = now;
+    if (late) this.health = Math.min(maxHealth, this.health + 1);
+    const report = this.membership.localReport(this.awake, this.health);
     const change = this.membership.evaluate(report);
     if (change !== undefined) out.push({ type: 'viewChange', ...change });
+    // Every tick, not only with a heartbeat: a new sequencer opens its epoch within a tick of the view
+    // change that made it one (its timers are its own: beats, resends), and commits are told at once.
+    this.sequencer.tick(out);
+    this.sequencer.noticeCommit(out);
     const signature = `${report.reach.map((r) => `${r.name}@${r.incarnation}`).sort().join(',')}|${report.unreach.sort().join(',')}`;
     // A changed suspicion report goes out at once: detection then costs one hop, not one heartbeat more.
     if (this.awake >= this.nextHeartbeatAt || signature !== this.lastReport) {
       this.lastReport = signature;
       this.nextHeartbeatAt = this.awake + this.config.heartbeatMs;
+      if (!late && this.health > 0) this.health -= 1;
       const frame = this.heartbeat(now, report);
       for (const peer of this.membership.peers()) out.push({ type: 'send', to: peer, frame });
-      this.sequencer.tick(out);
       // Seeds are asked every heartbeat while no peer is known, and every few heartbeats after: two
       // groups that formed apart (seeds down at start, a partition at bootstrap) then find each other.
       this.heartbeats += 1;
@@ -193,7 +208,7 @@ export class ClusterCore {
     }
   }
 
-  private heartbeat(now: number, report = this.membership.localReport(this.awake)): HeartbeatFrame {
+  private heartbeat(now: number, report = this.membership.localReport(this.awake, this.health)): HeartbeatFrame {
     return {
       type: 'heartbeat',
       from: this.name,
@@ -229,6 +244,11 @@ export class ClusterCore {
         break;
       case 'identity':
         break;
+      case 'ack': {
+        const acked = this.leaseAcks.onHeartbeat(frame.from, frame.incarnation, undefined, [frame.ack], this.name, this.meta.incarnation);
+        if (acked !== undefined) out.push({ type: 'leaseAck', from: frame.from, beat: acked });
+        break;
+      }
       case 'events':
         this.onEvents(frame, now, out);
         break;
@@ -255,8 +275,14 @@ export class ClusterCore {
   private onHeartbeat(frame: HeartbeatFrame, now: number, out: CoreOutput[]): void {
     this.observe(frame.hlc, now);
     this.membership.report(frame.from, frame.hlc, frame.reach, frame.unreach);
+    const before = this.leaseAcks.ackOf(frame.from);
     const acked = this.leaseAcks.onHeartbeat(frame.from, frame.incarnation, frame.beat, frame.acks, this.name, this.meta.incarnation);
     if (acked !== undefined) out.push({ type: 'leaseAck', from: frame.from, beat: acked });
+    // A new beat is answered at once (AckFrame): the sender's lease then rests on an ack one round trip old.
+    const after = this.leaseAcks.ackOf(frame.from);
+    if (after !== undefined && (before === undefined || after.incarnation !== before.incarnation || after.beat !== before.beat)) {
+      out.push({ type: 'send', to: frame.from, frame: this.header('ack', { ack: after }) });
+    }
     for (const ref of frame.view) this.membership.know(ref, this.awake);
     for (const ref of frame.down) this.membership.know(ref, this.awake);
     for (const ref of frame.joining) this.membership.know(ref, this.awake);

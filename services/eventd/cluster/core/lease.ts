@@ -35,6 +35,12 @@ export class LeaseAcks {
     return this.beat;
   }
 
+  /** The highest beat heard from `name` (its newest incarnation), as an ack to send it. */
+  ackOf(name: string): BeatAck | undefined {
+    const held = this.heard.get(name);
+    return held === undefined ? undefined : { name, ...held };
+  }
+
   /** What this node's next heartbeat acknowledges. */
   acks(): BeatAck[] {
     return [...this.heard].map(([name, { incarnation, beat }]) => ({ name, incarnation, beat }));

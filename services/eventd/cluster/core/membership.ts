@@ -153,14 +153,20 @@ export class Membership {
     });
   }
 
-  /** This node's own suspicion report. A member neither heard nor silent for long enough is in neither list. */
-  localReport(awake: number): { reach: MemberRef[]; unreach: string[] } {
+  /**
+   * This node's own suspicion report. A member neither heard nor silent for long enough is in neither list.
+   * `health` (core.ts, Lifeguard's local health multiplier): a node whose own ticks ran late accuses
+   * only after (1 + health) x suspectAfterMs, so a slow node does not report its peers dead for a
+   * lateness of its own; the view still changes on the reports of the healthy majority.
+   */
+  localReport(awake: number, health = 0): { reach: MemberRef[]; unreach: string[] } {
     const reach: MemberRef[] = [];
     const unreach: string[] = [];
+    const accuseAfter = this.suspectAfterMs * (1 + health);
     for (const [name, live] of this.liveness) {
       if (live.heardAt !== undefined && awake - live.heardAt <= this.suspectAfterMs) {
         reach.push({ name, incarnation: live.heardIncarnation });
-      } else if (awake - (live.heardAt ?? live.since) > this.suspectAfterMs) {
+      } else if (awake - (live.heardAt ?? live.since) > accuseAfter) {
         unreach.push(name);
       }
     }

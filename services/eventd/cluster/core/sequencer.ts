@@ -74,6 +74,8 @@ export class Sequencer {
   /** Held agreed events not (yet) in the log, sorted by key; entries already placed are skipped lazily. */
   private pending: AgreedKey[] = [];
   private readonly pendingIds = new Set<string>();
+  /** The committed point the followers were last told (an append carries it): see noticeCommit. */
+  private noticed = 0;
   private highestSeen = 0;
   private pullUntil = 0;
 
@@ -136,6 +138,18 @@ export class Sequencer {
       this.role.beatAt = awake + this.host.heartbeatMs;
       for (const peer of this.host.peers()) this.replicate(peer, out);
     }
+  }
+
+  /**
+   * Called on every tick (a quarter heartbeat): a leader whose committed point
+   * moved since the followers were last told sends it at once instead of at its
+   * next beat, so a follower delivers an agreed event (a failover claim, whose
+   * votes wait for it) within a tick of its commit, not within a heartbeat. At
+   * most one append per follower per tick, however many commits a burst made.
+   */
+  noticeCommit(out: CoreOutput[]): void {
+    if (this.role.kind !== 'leader' || this.order.committed <= this.noticed) return;
+    for (const peer of this.host.peers()) this.replicate(peer, out);
   }
 
   /** A peer's heartbeat said how far its committed prefix reaches: pull what this node lacks. */
@@ -436,6 +450,7 @@ export class Sequencer {
     const entries = this.log.slice(next - 1, Math.min(this.log.last, next - 1 + maxDecisionsPerFrame));
     this.host.send(peer, this.host.frame('append', { epoch: role.epoch, prev: next - 1, prevEpoch: this.log.epochAt(next - 1), entries, committed: this.order.committed }), out);
     role.next.set(peer, next + entries.length);
+    this.noticed = Math.max(this.noticed, this.order.committed);
   }
 
   private promise(epoch: Epoch): void {
