@@ -82,3 +82,19 @@ test('a sequencer cut off into a minority commits nothing on acks from before th
   assert.deepEqual(placed('a'), [], 'the minority sequencer committed e:1 on a stale ack');
   assert.deepEqual(placed('b'), [], 'b, on the minority side, delivered nothing agreed');
 });
+
+test('a follower that lacks a decision\'s event is not sent the same decisions back at once (no append ping-pong); it delivers once it has the event', () => {
+  const { net, now } = formed();
+  // c's event reaches a (the sequencer) but not b: b stops at that decision and acks below it.
+  net.cut.add('c>b');
+  const cascade = net.step('c', { type: 'localEvent', order: 'agreed', payload: 'x' }, now);
+  const toB = (cascade.get('a') ?? []).filter((o) => o.type === 'send' && o.to === 'b' && o.frame.type === 'append').length;
+  assert.ok(toB <= 2, `appends a sent b in one cascade: ${toB}`);
+  assert.equal(agreed(cascade.get('a')!).length, 1, 'a and c hold it: a majority committed it');
+  assert.deepEqual(agreed(cascade.get('b')!), [], 'b lacks the event: it delivers nothing yet');
+  // Healed: the next beats bring b the event (a pull) and the decisions again; b delivers at a's position.
+  net.cut.delete('c>b');
+  const later: CoreOutput[] = [];
+  for (let t = now + 50; t < now + 2000; t += 50) for (const name of names) later.push(...(net.step(name, { type: 'tick' }, t).get('b') ?? []));
+  assert.deepEqual(agreed(later), agreed(cascade.get('a')!));
+});

@@ -335,12 +335,16 @@ export class Sequencer {
       this.replicate(from, out);
       return;
     }
-    if (frame.match > (role.match.get(from) ?? 0)) role.match.set(from, frame.match);
+    const before = role.match.get(from) ?? 0;
+    if (frame.match > before) role.match.set(from, frame.match);
     role.ackedAt.set(from, this.host.awake());
     // It accepted up to match (it stops at an event it does not hold yet): what follows goes again.
     role.next.set(from, frame.match + 1);
     this.advanceCommit(role, out);
-    if ((role.next.get(from) ?? 0) <= this.log.last) this.replicate(from, out);
+    // More at once only when this ack moved the follower on. One that stopped at a decision whose event
+    // it lacks would answer the same match to the same entries: re-sent at once, that is a ping-pong at
+    // network speed until the event arrives. It gets them again with the next beat instead.
+    if (frame.match > before && (role.next.get(from) ?? 0) <= this.log.last) this.replicate(from, out);
   }
 
   private onDecisions(frame: DecisionsFrame, out: CoreOutput[]): void {
