@@ -5,7 +5,8 @@
 // side until the heal, then all four agree.
 import assert from 'node:assert/strict';
 import { test } from './helpers/node-test.js';
-import { events, type ClusterNodeHandle } from './helpers/cluster.js';
+import { events, view, type ClusterNodeHandle } from './helpers/cluster.js';
+import { dropsByReason } from './helpers/udp-relay.js';
 import { CutMesh } from './helpers/cut-mesh.js';
 import { setSwap } from './helpers/proc.js';
 import { tempDir, waitFor } from './helpers/tmp.js';
@@ -35,10 +36,24 @@ async function identical(nodes: ClusterNodeHandle[], id: string, count: number):
   await waitFor(`${count} agreed events, identical on ${nodes.map((n) => n.name).join(', ')}`, async () => {
     lists = await Promise.all(nodes.map(async (node) => render(await agreedOf(node, id))));
     return lists.every((list) => list.length === count && list.join() === lists[0]!.join());
-  }, deadline).catch((error: unknown) => {
-    throw new Error(`${String(error)}\n${lists.map((list, i) => `${nodes[i]!.name}: ${list.join(' ')}`).join('\n')}`);
+  }, deadline).catch(async (error: unknown) => {
+    throw new Error(`${String(error)}\n${lists.map((list, i) => `${nodes[i]!.name}: ${list.join(' ')}`).join('\n')}\n${await stateOf(nodes)}`);
   });
   return lists[0]!;
+}
+
+/** What each node knows when a wait fails (a flaky stall after the heal once, CI run 11): its view, its Cluster views, which agreed events it holds, its refused frames. */
+async function stateOf(nodes: ClusterNodeHandle[]): Promise<string> {
+  const lines = await Promise.all(nodes.map(async (node) => {
+    try {
+      const held = (await events(node.daemon, '?class=PagingSpace&limit=1000')).map((e) => `${e.id}${e.position === undefined ? '' : `@${e.position}`}`);
+      const views = (await events(node.daemon, '?class=Cluster&limit=1000')).map((e) => `${e.position}:${String(e.attrs['members'])}`);
+      return `${node.name}: view ${(await view(node.daemon)).join(',')}; Cluster ${views.join(' ')}; PagingSpace held ${held.join(' ')}; drops ${JSON.stringify(await dropsByReason(node.daemon))}`;
+    } catch (error) {
+      return `${node.name}: ${String(error)}`;
+    }
+  }));
+  return lines.join('\n');
 }
 
 const crossing = (nodes: ClusterNodeHandle[], percent: number): void => {
