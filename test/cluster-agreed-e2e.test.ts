@@ -56,6 +56,13 @@ async function stateOf(nodes: ClusterNodeHandle[]): Promise<string> {
   return lines.join('\n');
 }
 
+/** The node's latest PagingSpace sample of the total, in percent used (evaluated and recorded in the same transaction). */
+const sampledPercent = async (node: ClusterNodeHandle): Promise<number | undefined> => {
+  const row = await node.daemon.request<{ resources: { resource: string; attrs: Record<string, unknown> }[] }>('GET', '/v1/resources?class=PagingSpace');
+  const total = row.body.resources.find((r) => r.resource === 'total');
+  return total === undefined ? undefined : Number(total.attrs['percentUsed']);
+};
+
 const crossing = (nodes: ClusterNodeHandle[], percent: number): void => {
   for (const node of nodes) setSwap(node.procRoot, percent);
 };
@@ -70,11 +77,15 @@ test('a minority cut off delivers no agreed event; after the heal all three list
   const [n1, n2, n3] = nodes as [ClusterNodeHandle, ClusterNodeHandle, ClusterNodeHandle];
   await waitFor('the majority to drop n3 (a Cluster view without it)', async () =>
     (await events(n1.daemon, '?class=Cluster&limit=1000')).some((e) => e.attrs['left'] === 'n3'), deadline);
-  // Events on both sides of the cut.
+  // Events on both sides of the cut. n3 must sample each level too before it changes: a majority
+  // quick to deliver its rearms could otherwise move the level back before a slower n3 sampled it, and
+  // n3 would record nothing while cut off (CI run 11: after the heal, no n3 event to place).
   crossing(nodes, 20);
   await identical([n1, n2], id, 5);
+  await waitFor('n3 to sample (and record) its rearm while cut off', async () => ((await sampledPercent(n3)) ?? 100) < 60, deadline);
   crossing(nodes, 90);
   await identical([n1, n2], id, 7);
+  await waitFor('n3 to sample (and record) its next crossing while cut off', async () => ((await sampledPercent(n3)) ?? 0) > 75, deadline);
   assert.equal((await agreedOf(n3, id)).length, 3, 'n3 delivered no agreed event while cut off');
   mesh.heal();
   const sequence = await identical(nodes, id, 9);
