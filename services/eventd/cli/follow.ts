@@ -25,42 +25,76 @@ export interface FollowOptions {
 
 /** Returns when `signal` aborts; throws on errors a retry cannot fix (no daemon at first contact, a 4xx answer). */
 export async function follow(options: FollowOptions): Promise<void> {
-  const { client, signal } = options;
   let lastId = options.since;
+  const recent = new RecentIds(recentIdsKept);
+  await keepReading({
+    client: options.client,
+    path: '/v1/events/stream',
+    query: options.query,
+    signal: options.signal,
+    stream: 'event stream',
+    resumeAfter: () => lastId,
+    onNotice: options.onNotice,
+    onMessage: (id, data) => {
+      const event = parseEvent(data);
+      if (event === undefined) return options.onNotice(`ignored a stream message that is not an event: ${data.slice(0, 200)}`);
+      const eventId = id ?? event.id;
+      if (eventId !== undefined && recent.has(eventId)) return;
+      options.onEvent(event);
+      if (eventId !== undefined) {
+        recent.add(eventId);
+        lastId = eventId;
+      }
+    },
+  });
+}
+
+export interface StreamReader {
+  client: EventdClient;
+  path: string;
+  query: Query;
+  signal: AbortSignal;
+  /** What the stream is called in notices ("event stream"). */
+  stream: string;
+  /** Said after "reconnected to eventd at ...", e.g. what a live stream lost meanwhile. */
+  reconnectedNote?: string;
+  /** The Last-Event-ID to resume after, asked before each connection (undefined: a live stream, from now). */
+  resumeAfter?: () => string | undefined;
+  onMessage: (id: string | undefined, data: string) => void;
+  onNotice: (message: string) => void;
+}
+
+/**
+ * Reads an SSE stream until `signal` aborts, reconnecting with a doubling
+ * delay (reset by every message) after a lost stream; one notice when it is
+ * lost and one when it is back. Throws on what a retry cannot change: no
+ * daemon at the first contact, a 4xx answer (bad filter, unknown id, token).
+ */
+export async function keepReading(reader: StreamReader): Promise<void> {
+  const { client, signal } = reader;
   let delayMs: number = backoff.initialMs;
   let everConnected = false;
   let outage: string | undefined;
-  const recent = new RecentIds(recentIdsKept);
-
   while (!signal.aborted) {
     let reason: string;
     try {
-      const response = await client.openStream('/v1/events/stream', options.query, lastId, signal);
+      const response = await client.openStream(reader.path, reader.query, reader.resumeAfter?.(), signal);
       everConnected = true;
-      if (outage !== undefined) options.onNotice(`reconnected to eventd at ${client.api}`);
+      if (outage !== undefined) reader.onNotice(`reconnected to eventd at ${client.api}${reader.reconnectedNote === undefined ? '' : `; ${reader.reconnectedNote}`}`);
       outage = undefined;
       await readStream(response, signal, (id, data) => {
         delayMs = backoff.initialMs; // the stream is healthy again
-        const event = parseEvent(data);
-        if (event === undefined) return options.onNotice(`ignored a stream message that is not an event: ${data.slice(0, 200)}`);
-        const eventId = id ?? event.id;
-        if (eventId !== undefined && recent.has(eventId)) return;
-        options.onEvent(event);
-        if (eventId !== undefined) {
-          recent.add(eventId);
-          lastId = eventId;
-        }
+        reader.onMessage(id, data);
       });
       reason = 'the stream ended';
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof UnreachableError && !everConnected) throw error;
-      // A 4xx will answer the same next time (bad filter, unknown id, token).
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
       reason = describe(error);
     }
     if (signal.aborted) return;
-    if (outage === undefined) options.onNotice(`lost the event stream (${reason}); reconnecting`);
+    if (outage === undefined) reader.onNotice(`lost the ${reader.stream} (${reason}); reconnecting`);
     outage = reason;
     await sleep(delayMs, signal);
     delayMs = Math.min(delayMs * 2, backoff.maxMs);

@@ -7,8 +7,7 @@ import type { MonitorEntry } from '../../messaging/monitor-feed.js';
 import { isMonitorKind, isMonitorLevel, monitorKinds, monitorLevels } from '../../messaging/monitor-feed.js';
 import type { EventdClient, Query } from '../client.js';
 import { contextOf } from '../context.js';
-import { ApiError, UnreachableError } from '../errors.js';
-import { backoff, describe, readStream, sleep } from '../follow.js';
+import { keepReading } from '../follow.js';
 import { formatTime } from '../format.js';
 
 interface MonitorOptions {
@@ -58,38 +57,18 @@ export function monitorCommand(program: Command): void {
     });
 }
 
-/** Reads the monitor stream until `signal` aborts; reconnects after a lost stream, gives up on an answer a retry cannot change (4xx, no daemon at first). */
+/** Reads the monitor stream until `signal` aborts (follow.ts keepReading: reconnects, gives up on a 4xx or no daemon at first). */
 async function watch(client: EventdClient, query: Query, signal: AbortSignal, print: (entry: MonitorEntry) => void): Promise<void> {
-  let delayMs: number = backoff.initialMs;
-  let everConnected = false;
-  let outage: string | undefined;
   const notice = (message: string) => process.stderr.write(`eventctl: ${message}\n`);
-  while (!signal.aborted) {
-    let reason: string;
-    try {
-      const response = await client.openStream('/v1/monitor', query, undefined, signal);
-      everConnected = true;
-      if (outage !== undefined) notice(`reconnected to eventd at ${client.api}; entries of the outage are not shown (see eventctl events)`);
-      outage = undefined;
-      await readStream(response, signal, (_id, data) => {
-        delayMs = backoff.initialMs;
-        const entry = parseEntry(data);
-        if (entry === undefined) return notice(`ignored a stream message that is not a monitor entry: ${data.slice(0, 200)}`);
-        print(entry);
-      });
-      reason = 'the stream ended';
-    } catch (error) {
-      if (signal.aborted) return;
-      if (error instanceof UnreachableError && !everConnected) throw error;
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw error;
-      reason = describe(error);
-    }
-    if (signal.aborted) return;
-    if (outage === undefined) notice(`lost the monitor stream (${reason}); reconnecting`);
-    outage = reason;
-    await sleep(delayMs, signal);
-    delayMs = Math.min(delayMs * 2, backoff.maxMs);
-  }
+  await keepReading({
+    client, path: '/v1/monitor', query, signal, stream: 'monitor stream', onNotice: notice,
+    reconnectedNote: 'entries of the outage are not shown (see eventctl events)',
+    onMessage: (_id, data) => {
+      const entry = parseEntry(data);
+      if (entry === undefined) return notice(`ignored a stream message that is not a monitor entry: ${data.slice(0, 200)}`);
+      print(entry);
+    },
+  });
 }
 
 /** `TIME LEVEL KIND [node] message`, one line whatever the message holds. */
