@@ -37,7 +37,7 @@ import type { Store } from './store/index.js';
 import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
 import { EventClasses } from './messaging/event-classes.js';
-import { RaiseService } from './messaging/raise.js';
+import { pruneRaiseKeys, RaiseService } from './messaging/raise.js';
 import { tagsKey, TagService } from './messaging/tags.js';
 import { QueryHandlers } from './messaging/query-handler.js';
 import { committedQueryFrameKinds, queryFrameKinds } from './messaging/query-frames.js';
@@ -366,6 +366,8 @@ export class Daemon {
     // A running consumer's hold keeps the events it has not finished with (the MQTT outbox).
     this.store.audit.prune(auditKept);
     const removed = this.store.events.prune(this.config.events.maxCount, this.config.events.maxAgeMs, Date.now(), this.consumers.retentionFloor());
-    if (removed > 0) this.logger.info({ removed }, 'pruned old events');
+    // The raise keys of pruned events go with them (also those of events pruned before keys were).
+    const keys = pruneRaiseKeys(this.store);
+    if (removed > 0 || keys > 0) this.logger.info({ removed, keys }, 'pruned old events');
   }
 }

@@ -3,7 +3,9 @@
 // agreed order, locally or to the whole cluster. The raising node also takes
 // it as a sample of the class, so subscriptions on the class fire (with $prev)
 // like they do on a producer's samples. An idempotency key is written in the
-// event's own transaction: a retried raise, even after a restart, finds it.
+// event's own transaction: a retried raise, even after a restart, finds it. A
+// key lives as long as its event stays in this node's log: retention that
+// prunes the event drops the key too (pruneKeys), so keys never pile up.
 import { EventdError } from '../errors.js';
 import type { EventFeed, FeedItem } from '../event-feed.js';
 import type { EventDraft, EventOwner, EventRecorder } from '../log/append.js';
@@ -16,6 +18,11 @@ import type { EventClasses } from './event-classes.js';
 export const raiseSubscription = { id: 'raise', name: 'raise' } as const;
 
 const keyPrefix = 'raise-key:';
+
+/** Drops the idempotency keys whose events retention pruned (a retry of one records anew); returns how many. */
+export function pruneRaiseKeys(store: Store): number {
+  return store.meta.dropEventRefsPruned(keyPrefix);
+}
 const maxKeyLength = 256;
 const maxResourceLength = 1024;
 
