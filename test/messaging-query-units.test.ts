@@ -16,7 +16,9 @@ import { QueryHandlers } from '../services/eventd/messaging/query-handler.js';
 import { parseQueryRequest } from '../services/eventd/messaging/query-request.js';
 import { QueryTally, type QueryLine, type QuerySummary } from '../services/eventd/messaging/query-tally.js';
 import { QueryService, type QueryNetwork, type QuerySendResult } from '../services/eventd/messaging/queries.js';
-import type { Tags } from '../services/eventd/messaging/tags.js';
+import { TagService, type Tags } from '../services/eventd/messaging/tags.js';
+import { openDb } from '../services/eventd/store/db.js';
+import { Store } from '../services/eventd/store/index.js';
 
 test('query frames: each kind round-trips through JSON; a malformed or out-of-bounds one is no frame', () => {
   const frames: QueryWireFrame[] = [
@@ -118,6 +120,7 @@ function tagsOf(own: Tags, all: Record<string, Tags>) {
   return {
     matching: (wanted: Readonly<Tags>, nodes: readonly string[]) => nodes.filter((node) => holds(all[node], wanted)),
     matchesHere: (wanted: Readonly<Tags>) => holds(own, wanted),
+    isWitness: (node: string) => all[node]?.['witness'] === 'true',
   };
 }
 
@@ -133,6 +136,7 @@ function cluster(dir: string, handlersOf: Record<string, Record<string, string>>
     }
     net.services.set(node, new QueryService({
       node, handlers: new QueryHandlers({ node, handlers }), tags: tagsOf(tags[node] ?? {}, tags), network: net.network(node), metrics: createMetrics(), logger: silentLogger(),
+      witness: tags[node]?.['witness'] === 'true',
     }));
   }
   return net;
@@ -193,4 +197,46 @@ test('query service: tag filter on the receiver, no handler answered at once, a 
   // A frame whose sealed sender is not its `from` is dropped.
   n2.receive('n3', { ...frame, id: 'forged' });
   assert.equal(net.sent.filter((sent) => sent.type === 'query-ack' && sent.id === 'forged').length, 0);
+});
+
+test('query service: a witness is left out of cluster-wide queries (no no-handler answer, nothing missing); asked by its tag or its name, it answers', async (t) => {
+  const dir = tempDir(t);
+  const net = cluster(dir, { n1: { uptime: 'echo n1' }, n2: { uptime: 'echo n2' }, w: {} }, { w: { witness: 'true' } });
+  const plain = (await askOn(net, 'n1', { name: 'uptime', timeout: '5s' })).at(-1);
+  assert.ok(plain?.type === 'summary');
+  assert.deepEqual([plain.asked, plain.answered, plain.failed, plain.missing], [['n1', 'n2'], ['n1', 'n2'], [], []]);
+  assert.ok(!net.sent.some((frame) => frame.type !== 'query' && frame.from === 'w'), 'the witness stayed silent');
+  // Asked on the witness itself: it leaves itself out too.
+  const fromWitness = (await askOn(net, 'w', { name: 'uptime', timeout: '5s' })).at(-1);
+  assert.ok(fromWitness?.type === 'summary');
+  assert.deepEqual([fromWitness.asked, fromWitness.answered], [['n1', 'n2'], ['n1', 'n2']]);
+  // Asked for by its tag, or by name: it acks and says it has no handler.
+  const tagged = (await askOn(net, 'n1', { name: 'uptime', tags: { witness: 'true' }, timeout: '5s' })).at(-1);
+  assert.ok(tagged?.type === 'summary');
+  assert.deepEqual([tagged.asked, tagged.acked, tagged.failed], [['w'], ['w'], ['w']]);
+  const named = (await askOn(net, 'n1', { name: 'uptime', scope: ['w'], timeout: '5s' })).at(-1);
+  assert.ok(named?.type === 'summary');
+  assert.deepEqual([named.asked, named.failed], [['w'], ['w']]);
+});
+
+test('tags: a witness carries witness=true, set by eventd, kept over saved tags, refused to a client that sets or deletes it', (t) => {
+  const dir = tempDir(t);
+  const db = openDb(join(dir, 'data'));
+  t.after(() => db.close());
+  const store = new Store(db);
+  const published: Tags[] = [];
+  const options = { node: 'w', configured: { zone: 'a' }, store, logger: silentLogger(), builtIn: { witness: 'true' }, publish: (own: Tags) => published.push(own) };
+  const first = new TagService(options);
+  assert.deepEqual(first.mine(), { zone: 'a', witness: 'true' });
+  assert.equal(first.isWitness('w'), true);
+  first.change({ rack: '7' }, []);
+  for (const [set, remove] of [[{ witness: 'false' }, []], [{}, ['witness']]] as const) {
+    assert.throws(() => first.change(set, remove), (error: unknown) => error instanceof EventdError && error.details?.['field'] === 'witness');
+  }
+  // Saved tags from a run as a plain node, started again as a witness: the built-in tag is on top.
+  store.meta.set('tags', JSON.stringify({ zone: 'a', witness: 'no' }));
+  const again = new TagService(options);
+  again.announce();
+  assert.deepEqual(published.at(-1), { zone: 'a', witness: 'true' });
+  assert.equal(new TagService({ ...options, builtIn: {} }).isWitness('w'), false);
 });

@@ -38,7 +38,7 @@ import { SubscriptionRegistry } from './subscriptions/registry.js';
 import { SubscriptionService } from './subscriptions/service.js';
 import { EventClasses } from './messaging/event-classes.js';
 import { pruneRaiseKeys, RaiseService } from './messaging/raise.js';
-import { tagsKey, TagService } from './messaging/tags.js';
+import { tagsKey, TagService, witnessTag } from './messaging/tags.js';
 import { QueryHandlers } from './messaging/query-handler.js';
 import { committedQueryFrameKinds, queryFrameKinds } from './messaging/query-frames.js';
 import { QueryService } from './messaging/queries.js';
@@ -210,6 +210,7 @@ export class Daemon {
     }
     const tags: TagService = new TagService({
       node: config.node, configured: config.tags, store, logger,
+      ...(config.witness ? { builtIn: { [witnessTag]: 'true' } } : {}),
       ...(cluster ? { publish: (own) => cluster.putEntry(tagsKey + config.node, own) } : {}),
       onChange: () => subscriptions.placeTagScoped(),
       onTagsChanged: (node, changed) => monitorSources.tagsChanged(node, changed),
@@ -217,7 +218,7 @@ export class Daemon {
     const queryHandlers = new QueryHandlers({ node: config.node, handlers: config.queries, ...(config.actions.user === undefined ? {} : { user: config.actions.user }) });
     // Queries travel over the cluster's transport, never through the log; on a single node only this node answers.
     const queries: QueryService = new QueryService({
-      node: config.node, handlers: queryHandlers, tags, metrics, monitor, logger: logger.child({ component: 'queries' }),
+      node: config.node, handlers: queryHandlers, tags, metrics, monitor, logger: logger.child({ component: 'queries' }), witness: config.witness,
       ...(cluster ? { network: { send: (to, frame) => cluster.sendMessage(to, frame), peers: () => cluster.peers() } } : {}),
     });
     const recorder: EventRecorder = cluster ?? new LocalRecorder(store, log, config.node);

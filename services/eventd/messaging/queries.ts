@@ -16,7 +16,7 @@ import { parseQueryFrame, queryBounds, type HandlerAnswer, type QueryAnswerFrame
 import type { QueryHandlers } from './query-handler.js';
 import type { QueryRequest } from './query-request.js';
 import { QueryTally, type AnswerInput, type QueryLine, type QuerySummary } from './query-tally.js';
-import type { TagService } from './tags.js';
+import { witnessTag, type TagService } from './tags.js';
 
 export type QuerySendResult = 'sent' | 'too-large' | 'unreachable';
 
@@ -31,7 +31,9 @@ export interface QueryNetwork {
 export interface QueryServiceOptions {
   node: string;
   handlers: QueryHandlers;
-  tags: Pick<TagService, 'matching' | 'matchesHere'>;
+  tags: Pick<TagService, 'matching' | 'matchesHere' | 'isWitness'>;
+  /** This node is a witness: it answers only a query that names it or asks for witness=true. */
+  witness?: boolean;
   network?: QueryNetwork;
   metrics: Metrics;
   logger: Logger;
@@ -71,7 +73,11 @@ export class QueryService {
       if (!cancelled) onLine(line);
     };
     const id = randomUUID();
-    const inScope = request.scope === 'local' ? [node] : request.scope === 'cluster' ? [node, ...(network?.peers() ?? [])] : request.scope;
+    // A witness runs no handlers: a cluster-wide query leaves it out unless the filter asks for it.
+    const withWitnesses = request.tags[witnessTag] !== undefined;
+    const inScope = request.scope === 'local' ? [node]
+      : request.scope === 'cluster' ? [node, ...(network?.peers() ?? [])].filter((name) => withWitnesses || !tags.isWitness(name))
+        : request.scope;
     const tally = new QueryTally(id, request.name, tags.matching(request.tags, inScope), performance.now());
     metrics.queriesAsked.inc();
     let resolve: (summary: QuerySummary) => void = () => {};
@@ -148,6 +154,8 @@ export class QueryService {
     this.seen.set(key, now + frame.timeoutMs + seenKeptMs);
     // Not named, or not tagged so: silent (Serf's filters), the asker did not count on this node.
     if ((frame.nodes !== null && !frame.nodes.includes(node)) || !tags.matchesHere(frame.tags)) return;
+    // A witness is asked only by name or by its tag (the asker left it out otherwise).
+    if (this.options.witness === true && frame.nodes === null && frame.tags[witnessTag] === undefined) return;
     network.send(from, { type: 'query-ack', from: node, id: frame.id });
     this.watch('info', `query ${frame.name} (${frame.id}) from ${from}: answering`, from, { id: frame.id, name: frame.name });
     void this.run({ id: frame.id, name: frame.name, from, payload: frame.payload, timeoutMs: frame.timeoutMs }).then((answer) => {

@@ -12,12 +12,16 @@ export type Tags = Record<string, string>;
 /** The replicated map's key prefix of tag entries. */
 export const tagsKey = 'tags:';
 const metaKey = 'tags';
+/** The tag a witness carries (eventd --witness), set by eventd: `eventctl members` shows it, queries skip the node. */
+export const witnessTag = 'witness';
 const tagName = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const maxValueLength = 256;
 
 export interface TagServiceOptions {
   node: string;
   configured: Readonly<Tags>;
+  /** Tags eventd sets itself (a witness's `witness=true`): always there, never changed by a client. */
+  builtIn?: Readonly<Tags>;
   store: Store;
   logger: Logger;
   /** Publishes this node's tags to the cluster; absent on a single node. */
@@ -34,7 +38,8 @@ export class TagService {
 
   constructor(private readonly options: TagServiceOptions) {
     const saved = options.store.meta.get(metaKey);
-    this.own = saved === undefined ? { ...options.configured } : parseTags(saved) ?? { ...options.configured };
+    const own = saved === undefined ? { ...options.configured } : parseTags(saved) ?? { ...options.configured };
+    this.own = { ...own, ...options.builtIn };
   }
 
   /** At start: tells the cluster this node's tags (the entry may be older or absent there). */
@@ -55,6 +60,11 @@ export class TagService {
     return nodes.filter((node) => holds(this.of(node), wanted));
   }
 
+  /** A witness (its built-in tag witness=true): a voter that runs nothing for the cluster. */
+  isWitness(node: string): boolean {
+    return this.of(node)[witnessTag] === 'true';
+  }
+
   matchesHere(wanted: Readonly<Tags>): boolean {
     return holds(this.own, wanted);
   }
@@ -62,6 +72,10 @@ export class TagService {
   /** Sets and deletes tags of this node; persisted before the cluster hears of it. */
   change(set: Readonly<Tags>, remove: readonly string[]): Tags {
     for (const [name, value] of Object.entries(set)) checkTag(name, value, `set.${name}`);
+    const builtIn = Object.keys(this.options.builtIn ?? {});
+    for (const name of [...Object.keys(set), ...remove]) {
+      if (builtIn.includes(name)) throw new EventdError('EVENTD_ERR_BAD_REQUEST', `${name}: a tag eventd sets on this node itself (${name}=${this.options.builtIn?.[name] ?? ''})`, { field: name });
+    }
     const next: Tags = { ...this.own, ...set };
     for (const name of remove) delete next[name];
     this.options.store.transaction(() => this.options.store.meta.set(metaKey, JSON.stringify(next)));
