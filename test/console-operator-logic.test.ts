@@ -32,7 +32,7 @@ test('failover views: constraints, known nodes, history lines', () => {
   assert.equal(constraintText({ kind: 'move', node: 'n3', expiresAt: 5 }, (ms) => `t${ms}`), 'move n3 until t5');
   const group: GroupView = {
     name: 'web', owner: 'n1', target: 'n1', local: 'running', managed: true, constraints: [], failures: {},
-    reports: [{ node: 'n4', state: 'stopped', time: '', inView: false }],
+    reports: [{ node: 'n4', state: 'stopped', time: '', eventId: 'n4:1', inView: false }],
   };
   assert.deepEqual(knownNodes(['n2', 'n1'], [group], ['n5', 'n1']), ['n1', 'n2', 'n4', 'n5']);
   assert.equal(failoverEventText({ class: 'FailoverGroup', resource: 'web', node: 'n2', attrs: { node: 'n2', state: 'running', reason: 'moved by operator' } }), 'web running on n2: moved by operator');

@@ -2,28 +2,16 @@
 // placement (and why a group is placed nowhere or waits), this node's state,
 // operator constraints with their expiry, fail counts and each node's last
 // report.
-import type { Constraint, Controls } from './controls.js';
+import type { GroupStatus } from '../../services/eventd/sdk/index.js';
+import type { Controls } from './controls.js';
 import type { Ledger } from './ledger.js';
 import { placementInputOf } from './operator.js';
 import { afterPending } from './ordering.js';
 import { homelessReason, place } from './placement.js';
 import type { FailoverSettings } from './settings.js';
 
-export interface GroupView {
-  name: string;
-  owner: string | null;
-  target: string | null;
-  /** Why the group is placed nowhere, or waits for the groups it runs after; absent when neither. */
-  why?: string;
-  local: string;
-  /** false while unmanaged (or the cluster is in maintenance): no script runs, state is still reported. */
-  managed: boolean;
-  /** Live operator moves and bans, with their expiry. */
-  constraints: Constraint[];
-  /** Fail counts per node (within failureTimeout). */
-  failures: Record<string, number>;
-  reports: Array<ReturnType<Ledger['reports']>[number] & { inView: boolean }>;
-}
+/** The body of GET /v1/groups is the SDK's: the CLI and the console read the same type. */
+export type GroupView = GroupStatus;
 
 export interface StatusFolds {
   settings: FailoverSettings;

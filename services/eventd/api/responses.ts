@@ -144,19 +144,27 @@ export interface MemberList {
   members: (Member & { tags?: Record<string, string> })[];
 }
 
+/** One failover group as GET /v1/groups shows it (the failover consumer builds it through the SDK). */
+export interface GroupStatus {
+  name: string;
+  owner: string | null;
+  target: string | null;
+  /** Why the group is placed nowhere, or waits for the groups it runs after; absent when neither. */
+  why?: string;
+  /** This node's state of the group. */
+  local: string;
+  /** false while unmanaged (or the cluster is in maintenance): no script runs, state is still reported. */
+  managed: boolean;
+  /** Live operator moves and bans, with their expiry. */
+  constraints: { kind: 'move' | 'ban'; node: string; expiresAt: number | null }[];
+  /** Fail counts per node (within failureTimeout). */
+  failures: Record<string, number>;
+  /** Each node's last report of the group, and the event that said it. */
+  reports: { node: string; state: string; reason?: string; time: string; eventId: string; inView: boolean }[];
+}
+
 export interface GroupList {
-  groups: {
-    name: string;
-    owner: string | null;
-    target: string | null;
-    /** Why it is placed nowhere, or waits for the groups it runs after. */
-    why?: string;
-    local: string;
-    managed: boolean;
-    constraints: { kind: 'move' | 'ban'; node: string; expiresAt: number | null }[];
-    failures: Record<string, number>;
-    reports: { node: string; state: string; reason?: string; time: string; inView: boolean }[];
-  }[];
+  groups: GroupStatus[];
   maintenance: boolean;
   standby: string[];
 }

@@ -11,6 +11,7 @@ export type { Logger } from '../logger.js';
 export type { FeedItem } from '../event-feed.js';
 export type { EventDraft } from '../log/append.js';
 export { redactUrl } from './redact.js';
+export type { GroupList, GroupStatus } from '../api/responses.js';
 export type {
   ConfigSchema,
   ConsumerPlugin,
