@@ -5,10 +5,10 @@
 // on every node. Two triggers: POST /v1/events (a raise) and a producer's
 // threshold crossing of a cluster subscription of each order.
 import { performance } from 'node:perf_hooks';
-import { setSwap } from '../../test/helpers/proc.js';
 import { waitFor } from '../../test/helpers/tmp.js';
 import { raiseSubscription } from '../../services/eventd/messaging/raise.js';
 import type { EventRecord } from '../../services/eventd/types.js';
+import { driveCrossings } from './crossings.js';
 import type { Arrival, EventStreams } from './event-streams.js';
 import type { EventdCluster } from './eventd-cluster.js';
 
@@ -120,16 +120,9 @@ export async function measureAgreedCrossings(cluster: EventdCluster, count: numb
     });
   }
   const crossings = { fifo: empty('fifo', names), agreed: empty('agreed', names) };
-  const fired = new Set<string>();
-  for (let i = 0; i < warmup + count; i++) {
-    const origin = nodes[i % nodes.length]!;
-    const type = fired.has(origin.name) ? 'rearm' : 'event';
-    if (type === 'event') fired.add(origin.name); else fired.delete(origin.name);
-    const from = streams.arrivals.length;
-    const writtenAt = performance.now();
-    setSwap(origin.procRoot, type === 'event' ? 90 : 20);
+  await driveCrossings(cluster, warmup + count, async ({ index: i, origin, type, from, writtenAt }) => {
     await Promise.all((['fifo', 'agreed'] as const).map((order) => delivered(streams, names, from, `crossing ${i} of ${origin.name} (${order})`,
       (e) => e.subscription === ids[order] && e.origin === origin.name && e.type === type, order, writtenAt, i >= warmup ? crossings[order] : undefined)));
-  }
+  });
   return crossings;
 }

@@ -1,8 +1,8 @@
 // What the benchmark measures on a running eventd cluster: propagation of
 // threshold events, detection of kill -9, idle traffic, false downs under load.
 import { performance } from 'node:perf_hooks';
-import { setSwap } from '../../test/helpers/proc.js';
 import { waitFor } from '../../test/helpers/tmp.js';
+import { driveCrossings } from './crossings.js';
 import { isNodeDown, type Arrival } from './event-streams.js';
 import { clusterCounters, type ClusterCounters, type EventdCluster } from './eventd-cluster.js';
 import { sleep } from './stats.js';
@@ -43,14 +43,7 @@ export interface Propagation {
 export async function measurePropagation(cluster: EventdCluster, subscription: string, crossings: number, warmup: number): Promise<Propagation> {
   const { nodes, streams } = cluster;
   const result: Propagation = { toOthers: [], writeToNode: [], writeToAll: [], sampleToOrigin: [], crossings, lost: 0 };
-  const fired = new Set<string>();
-  for (let i = 0; i < warmup + crossings; i++) {
-    const origin = nodes[i % nodes.length]!;
-    const type = fired.has(origin.name) ? 'rearm' : 'event';
-    if (type === 'event') fired.add(origin.name); else fired.delete(origin.name);
-    const from = streams.arrivals.length;
-    const writtenAt = performance.now();
-    setSwap(origin.procRoot, type === 'event' ? 90 : 20);
+  await driveCrossings(cluster, warmup + crossings, async ({ index: i, origin, type, from, writtenAt }) => {
     let first: Arrival;
     let seen: ReadonlyMap<string, number>;
     try {
@@ -64,9 +57,9 @@ export async function measurePropagation(cluster: EventdCluster, subscription: s
     } catch (error) {
       result.lost++;
       process.stderr.write(`  crossing ${i}: ${(error as Error).message}\n`);
-      continue;
+      return;
     }
-    if (i < warmup) continue;
+    if (i < warmup) return;
     const originAt = seen.get(origin.name)!;
     for (const [node, at] of seen) {
       result.writeToNode.push(at - writtenAt);
@@ -74,7 +67,7 @@ export async function measurePropagation(cluster: EventdCluster, subscription: s
     }
     result.writeToAll.push(Math.max(...seen.values()) - writtenAt);
     result.sampleToOrigin.push(performance.timeOrigin + originAt - Date.parse(first.event.time));
-  }
+  });
   return result;
 }
 
