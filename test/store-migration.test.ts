@@ -17,6 +17,7 @@ const undo: Record<number, string> = {
   7: 'DROP TABLE inhibit_rules;',
   8: 'DROP INDEX events_subscription_position; DROP TABLE cluster_decisions; ALTER TABLE events DROP COLUMN position;',
   9: 'CREATE INDEX events_subscription_position ON events (subscription, position);',
+  10: 'ALTER TABLE events DROP COLUMN cluster_reach; ALTER TABLE events DROP COLUMN cluster_order;',
 };
 
 /** Writes a store holding `subscription`, then rolls it back to schema `version` (what that release wrote); returns the latest version. */
