@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Store } from '../services/eventd/store/index.js';
+import { SqliteCoreStore } from '../services/eventd/cluster/edge/sqlite-core-store.js';
 import type { Subscription } from '../services/eventd/types.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -17,6 +18,7 @@ const undo: Record<number, string> = {
   7: 'DROP TABLE inhibit_rules;',
   8: 'DROP INDEX events_subscription_position; DROP TABLE cluster_decisions; ALTER TABLE events DROP COLUMN position;',
   9: 'CREATE INDEX events_subscription_position ON events (subscription, position);',
+  10: 'ALTER TABLE events DROP COLUMN cluster_reach; ALTER TABLE events DROP COLUMN cluster_order;',
 };
 
 /** Writes a store holding `subscription`, then rolls it back to schema `version` (what that release wrote); returns the latest version. */
@@ -97,4 +99,30 @@ test('an eventd.db of the schema version before migration 9 opens without the un
   const indexes = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all() as Array<{ name: string }>).map((row) => row.name);
   assert.ok(!indexes.includes('events_subscription_position'), `events indexes: ${indexes.join(', ')}`);
   assert.deepEqual(store.events.get('n1:1'), event);
+});
+
+test('an eventd.db of the schema version before one insert per event (migration 10) opens; the core still reads the events it wrote to cluster_events, and prunes keep them', (t) => {
+  const dir = tempDir(t);
+  const subscription: Subscription = { id: 'abc', name: 'high', class: 'PagingSpace', expr: 'percentUsed > 1', scope: 'cluster', order: 'fifo', actions: [], node: 'n1', createdAt: new Date().toISOString() };
+  const latest = storeOfVersion(dir, 9, subscription);
+  const draft = { type: 'event' as const, subscription: 'abc', subscriptionName: 'high', class: 'PagingSpace', resource: 'total', node: 'n1', expr: 'percentUsed > 1', attrs: { percentUsed: 5 }, time: new Date().toISOString() };
+  const clusterEvent = { origin: 'n1', seq: 1, hlc: '1:0', order: 'fifo' as const, payload: { reach: 'cluster', draft } };
+  const event = { ...draft, id: 'n1:1', origin: 'n1', seq: 1, hlc: '1:0' };
+  // As version 9 wrote a cluster event: a log row and the core's own copy.
+  const raw = new Database(join(dir, 'eventd.db'));
+  raw.prepare('INSERT INTO events (id, origin, seq, type, subscription, class, time, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(event.id, event.origin, event.seq, event.type, event.subscription, event.class, Date.parse(event.time), JSON.stringify(event));
+  raw.prepare('INSERT INTO cluster_events (origin, seq, body) VALUES (?, ?, ?)').run('n1', 1, JSON.stringify(clusterEvent));
+  raw.close();
+  const store = Store.open(dir);
+  defer(t, () => store.close());
+  assert.equal(store.db.pragma('user_version', { simple: true }), latest);
+  const columns = (store.db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).map((column) => column.name);
+  assert.ok(columns.includes('cluster_order') && columns.includes('cluster_reach'), `events columns: ${columns.join(', ')}`);
+  const core = new SqliteCoreStore(store.db);
+  assert.deepEqual(core.events('n1', 1, 1), [clusterEvent]);
+  assert.deepEqual(store.events.get('n1:1'), event);
+  store.events.prune(0, 0, Date.now() + 1);
+  assert.deepEqual(store.events.get('n1:1'), undefined);
+  assert.deepEqual(core.event('n1', 1), clusterEvent);
 });

@@ -9,6 +9,7 @@ import type { EventFeed } from '../event-feed.js';
 import { planActions, type PlanInputs } from '../responses/plan.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
+import type { Replicated } from '../store/events.js';
 import type { EventRecord } from '../types.js';
 import type { Appended, EventOwner } from './append.js';
 
@@ -67,11 +68,14 @@ export class EventLog {
     return result;
   }
 
-  /** Inside a transaction: the event into the log, with the action runs its owner owes on this node. */
-  append(event: EventRecord, owner: EventOwner | undefined, node: string): number {
+  /**
+   * Inside a transaction: the event into the log, with the action runs its owner owes on this node.
+   * `replicated`: the cluster core keeps this row as its copy of the event (store/events.ts).
+   */
+  append(event: EventRecord, owner: EventOwner | undefined, node: string, replicated?: Replicated): number {
     const open = this.requireOpen('append');
     const { store } = this.options;
-    const pos = store.events.append(event);
+    const pos = store.events.append(event, replicated);
     this.options.observe?.(event);
     // The runs this node owes (DESIGN.md, "Responses"), skipped ones with their reason, in the event's transaction.
     const now = Date.now();

@@ -260,6 +260,18 @@ const migrations: string[] = [
   -- a b-tree write per appended event (issue 11, a burst's receiver).
   DROP INDEX events_subscription_position;
   `,
+  `
+  -- One insert per event (issue 11): a cluster event in this node's log is
+  -- also the cluster core's copy of it. cluster_order and cluster_reach say
+  -- how the core replicates the row (NULL: not the core's, e.g. a Cluster view
+  -- record or an event of a node without a cluster); the core rebuilds its
+  -- event from the row (sqlite-core-store.ts). Events the log does not keep
+  -- (peers' local events, agreed events not yet placed) stay in
+  -- cluster_events, and so does a row the log's retention prunes
+  -- (store/events.ts prune): catch-up never depends on the user's retention.
+  ALTER TABLE events ADD COLUMN cluster_order TEXT;
+  ALTER TABLE events ADD COLUMN cluster_reach TEXT;
+  `,
 ];
 
 /** Opens (creating if needed) the node's SQLite store in WAL mode and brings its schema up to date. */

@@ -11,6 +11,16 @@ export interface EventQuery {
   limit: number;
 }
 
+/**
+ * How the cluster core replicates an event this log holds: the row is also
+ * the core's copy of it (one insert per event; sqlite-core-store.ts rebuilds
+ * the core's event from it). Absent: the row is the log's alone.
+ */
+export interface Replicated {
+  order: 'fifo' | 'agreed';
+  reach: 'cluster' | 'local';
+}
+
 export class EventStore {
   private readonly insertStmt;
   private readonly posOfStmt;
@@ -21,10 +31,12 @@ export class EventStore {
   private readonly pruneAgeStmt;
   private readonly lastPosStmt;
   private readonly backlogStmt;
+  private readonly keepCountStmt;
+  private readonly keepAgeStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      'INSERT INTO events (id, origin, seq, type, subscription, class, time, body, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, origin, seq, type, subscription, class, time, body, position, cluster_order, cluster_reach) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.posOfStmt = db.prepare('SELECT pos FROM events WHERE id = ?');
     this.getStmt = db.prepare('SELECT body FROM events WHERE id = ?');
@@ -35,6 +47,15 @@ export class EventStore {
     // `pos <= ?` is the retention hold: events a consumer has not finished with stay.
     this.pruneCountStmt = db.prepare('DELETE FROM events WHERE pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?');
     this.pruneAgeStmt = db.prepare('DELETE FROM events WHERE time < ? AND pos <= ?');
+    // Before a prune: the core's events among the rows it deletes move into the
+    // core's own table, rebuilt as the core stores them (sqlite-core-store.ts),
+    // so a peer that is behind can still pull them (the user's retention bounds the log, not catch-up).
+    const keep = (where: string) => db.prepare(`INSERT INTO cluster_events (origin, seq, body)
+      SELECT origin, seq, json_object('origin', origin, 'seq', seq, 'hlc', json_extract(body, '$.hlc'), 'order', cluster_order,
+        'payload', json_object('reach', cluster_reach, 'draft', json_remove(body, '$.id', '$.origin', '$.seq', '$.hlc', '$.position')))
+      FROM events WHERE cluster_order IS NOT NULL AND ${where} ON CONFLICT DO NOTHING`);
+    this.keepCountStmt = keep('pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?');
+    this.keepAgeStmt = keep('time < ? AND pos <= ?');
     this.lastPosStmt = db.prepare('SELECT COALESCE(MAX(pos), 0) AS pos FROM events');
     this.backlogStmt = db.prepare('SELECT COUNT(*) AS count, MIN(time) AS oldest FROM events WHERE pos > ?');
   }
@@ -47,11 +68,11 @@ export class EventStore {
     return seq;
   }
 
-  /** Appends an event; returns its delivery position. */
-  append(event: EventRecord): number {
+  /** Appends an event (with how the cluster core replicates it, when the row is also the core's copy); returns its delivery position. */
+  append(event: EventRecord, replicated?: Replicated): number {
     const result = this.insertStmt.run(
       event.id, event.origin, event.seq, event.type, event.subscription, event.class, Date.parse(event.time), JSON.stringify(event),
-      event.position ?? null,
+      event.position ?? null, replicated?.order ?? null, replicated?.reach ?? null,
     );
     return Number(result.lastInsertRowid);
   }
@@ -125,6 +146,11 @@ export class EventStore {
    * `holdAfterPos` (the lowest position a running consumer still needs).
    */
   prune(maxCount: number, maxAgeMs: number, now: number, holdAfterPos = Number.MAX_SAFE_INTEGER): number {
-    return this.pruneCountStmt.run(maxCount, holdAfterPos).changes + this.pruneAgeStmt.run(now - maxAgeMs, holdAfterPos).changes;
+    return this.db.transaction(() => {
+      this.keepCountStmt.run(maxCount, holdAfterPos);
+      const byCount = this.pruneCountStmt.run(maxCount, holdAfterPos).changes;
+      this.keepAgeStmt.run(now - maxAgeMs, holdAfterPos);
+      return byCount + this.pruneAgeStmt.run(now - maxAgeMs, holdAfterPos).changes;
+    })();
   }
 }

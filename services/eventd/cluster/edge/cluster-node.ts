@@ -28,7 +28,7 @@ import type { HighWater } from './replay-guard.js';
 import { ReplayHighWaterStore } from './replay-high-water.js';
 import type { Subscription } from '../../types.js';
 import { clusterViewRecord, configuredSet } from './agreed-records.js';
-import { toJson, toPayload, toRecord } from './payload.js';
+import { replicatedAs, toJson, toPayload, toRecord } from './payload.js';
 import { isMessage, type InboxItem, type MessageChannel } from './messages.js';
 
 export interface Member {
@@ -320,7 +320,10 @@ export class ClusterNode implements EventRecorder {
           const record = toRecord(output.event, this.options.node);
           if (!record) break;
           const positioned = output.position === undefined ? record : { ...record, position: output.position };
-          log.append(positioned, this.options.subscription(record.subscription), this.options.node);
+          // The log's row is the core's copy of the event when it gives the payload back whole (one insert per event).
+          const replicated = replicatedAs(output.event);
+          log.append(positioned, this.options.subscription(record.subscription), this.options.node, replicated);
+          if (replicated !== undefined) this.options.coreStore.keptInLog(output.event.origin, output.event.seq);
           break;
         }
         case 'clusterView':
