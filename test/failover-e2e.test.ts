@@ -38,6 +38,10 @@ test('one group: exactly one holder; kill -9 of the holder moves it to a survivo
   for (const node of nodes) {
     await waitFor(`${node.name} to know the owner`, async () => (await node.daemon.request<{ groups: { owner: string }[] }>('GET', '/v1/groups')).body.groups[0]?.owner === first);
   }
+  // A freshly started holder keeps its lease: nothing stopped before the kill (a holder whose loop stalls at
+  // start on a loaded machine fences itself, "lease lapsing", when that stall eats the lease's slack).
+  const stops = (await events(nodes[0]!.daemon, '?class=FailoverGroup')).filter((e) => e.attrs['state'] === 'stopping' || e.attrs['state'] === 'stopped');
+  assert.deepEqual(stops.map((e) => `${String(e.attrs['node'])} ${String(e.attrs['state'])}: ${String(e.attrs['reason'])}`), [], 'no stop before the kill');
 
   const holder = nodes.find((node) => node.name === first)!;
   const survivors = nodes.filter((node) => node !== holder);

@@ -140,6 +140,18 @@ test('survivors whose own ticks run late wait their lateness longer before they 
   assert.deepEqual([...cluster.running], ['n2'], 'once the silence exceeds the wait with the lateness added, n2 takes over');
 });
 
+test('a node whose own loop just stalled (a start on a loaded machine) claims nothing until it has run on time for a while', () => {
+  const cluster = new FakeCluster(['n1', 'n2', 'n3']);
+  // One pass 700 ms late: past fenceMs, so the group may be placed, but n1 (preferred) has just stalled.
+  cluster.run(1, 700);
+  cluster.run(10); // 500 ms on time: still inside the 600 ms it listens after a stall
+  assert.equal(cluster.states('starting').length, 0, 'no claim by a node whose loop stalled under 600 ms ago');
+  cluster.run(4);
+  assert.deepEqual(cluster.states('starting').map((e) => e.attrs['node']), ['n1'], 'then the preferred node claims it');
+  cluster.run(20);
+  assert.deepEqual([...cluster.running], ['n1']);
+});
+
 test('a holder whose heartbeats go unacknowledged stops within its lease, even hearing a majority', () => {
   const cluster = new FakeCluster(['n1', 'n2', 'n3']);
   cluster.run(40);

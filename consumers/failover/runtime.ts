@@ -19,8 +19,9 @@
 //   and a majority of voters meets every majority of ackers, so by then the
 //   holder's lease has lapsed, its stop is over, and a stalled holder has
 //   been reset by its watchdog (it stops petting when its lease lapses);
-// - a node that just woke from a stall of its own judges no silence until
-//   it has listened for a while (queued frames are read after timers); and,
+// - a node that just woke from a stall of its own judges no silence and
+//   claims no group until it has listened for a while (queued frames are
+//   read after timers; a stall at start tends to come again); and,
 //   as memberlist's Lifeguard "local health", a node whose own loop runs late
 //   waits that much longer before it votes or claims (its silences include
 //   frames it has not read yet). Waiting longer never weakens the rule above.
@@ -284,7 +285,9 @@ export class FailoverRuntime {
         this.correcting.delete(group.name);
       }
       // A node whose stop failed or overran claims nothing more: it pets its watchdog no more and is about to be reset.
-      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0) || this.local.unsafe) continue;
+      // One whose own loop just stalled (start-up, a loaded machine) claims nothing until it has run on time
+      // for listenAfterStallMs: a stall right after a start eats the lease's slack, and the holder fences itself.
+      if (target !== me || local.state !== 'stopped' || mono < (local.backoffUntil ?? 0) || this.local.unsafe || mono < this.listenUntil) continue;
       if (owner === me) {
         // Ours in this node's ledger but not running here: a restart after a crash. The ledger may be stale (a
         // peer may have taken over while this node was down), so claim it again from itself: the agreed order
