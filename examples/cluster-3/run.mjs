@@ -79,7 +79,7 @@ try, in another terminal:
   kill -9 $(cat ${rel(join(work, 'n3.pid'))})              # n1 and n2 record "n3 down" within a second
   ${ctl}7101 events --class Node
   ${ctl}7101 groups                          # the failover group "demo-service": one holder (run/holder-<node>)
-  kill -9 $(cat ${rel(join(work, 'n1.pid'))})              # if n1 holds it: a survivor starts it in about 1.5 s
+  kill -9 $(cat ${rel(join(work, 'n1.pid'))})              # if n1 holds it: a survivor starts it in about 1.1 s
 Ctrl-C here stops the cluster (data stays in ${rel(work)}; delete it to start afresh).
 `);
 
