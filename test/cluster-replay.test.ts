@@ -4,10 +4,28 @@
 // n3 restarted, every frame is refused too (n3 persisted its high-water).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Member } from '../services/eventd/cluster/edge/cluster-node.js';
-import { events, view } from './helpers/cluster.js';
+import { open } from '../services/eventd/cluster/edge/frame-seal.js';
+import { Keyring } from '../services/eventd/cluster/edge/keyring.js';
+import { clusterKey, events, view } from './helpers/cluster.js';
+import type { DaemonProcess } from './helpers/daemon.js';
 import { defer, tempDir, waitFor } from './helpers/tmp.js';
 import { dropsByReason, relayedCluster, replayRefusals, UdpRelay } from './helpers/udp-relay.js';
+
+/** The replay high-water a node persisted for one stream ("n2>n3"), read from its store. */
+function persistedHighWater(daemon: DaemonProcess, stream: string): { boot: number; counter: number } | undefined {
+  const db = new Database(join(daemon.configFile, '..', 'data', 'eventd.db'), { readonly: true });
+  try {
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(`cluster.replay.${stream}`) as { value: string } | undefined;
+    if (row === undefined) return undefined;
+    const [boot, counter] = row.value.split(':').map(Number);
+    return { boot: boot!, counter: counter! };
+  } finally {
+    db.close();
+  }
+}
 
 async function members(daemon: { request: <T>(method: string, path: string) => Promise<{ body: T }> }): Promise<Member[]> {
   return (await daemon.request<{ members: Member[] }>('GET', '/v1/members')).body.members;
@@ -56,7 +74,8 @@ test('frames n2 sent to n3, replayed to n1 from another address: refused and cou
 test('frames captured before n3 restarted, replayed to n3 after: refused (n3 persisted each sender\'s high-water)', async (t) => {
   const dir = tempDir(t);
   const relay = await UdpRelay.start();
-  const nodes = await relayedCluster(dir, relay);
+  const key = clusterKey();
+  const nodes = await relayedCluster(dir, relay, key);
   defer(t, async () => {
     await Promise.all(nodes.map((node) => node.daemon.kill9()));
     await relay.close();
@@ -67,6 +86,22 @@ test('frames captured before n3 restarted, replayed to n3 after: refused (n3 per
   await waitFor('the relay to capture 20 frames of n2 to n3', () => relay.captured.length >= 20, 20_000);
   relay.capturing = false;
   const captured = relay.captured.slice();
+  // The promise is about frames n3 accepted: a frame still in flight (or in n3's queue) when it stopped was
+  // never accepted, and may be once after the restart (CI run 20: 22 of 24 refused). So n3 stops only once
+  // its persisted high-water covers every captured frame (the test holds the key and reads the counters).
+  const envelopes = captured.map((frame) => open(new Keyring([key]), frame)).map((opened) => (opened.ok ? opened.envelope : undefined));
+  // Per stream (n2's frames to n3, and its joins sealed for every node), the highest counter captured.
+  const lastOf = new Map<string, { boot: number; counter: number }>();
+  for (const e of envelopes) {
+    assert.ok(e !== undefined && e.from === 'n2' && (e.to === 'n3' || e.to === '*'), 'the relay captured frames n2 sealed for n3 (or for every node)');
+    const stream = `${e.from}>${e.to}`;
+    const seen = lastOf.get(stream);
+    if (seen === undefined || e.boot > seen.boot || (e.boot === seen.boot && e.counter > seen.counter)) lastOf.set(stream, { boot: e.boot, counter: e.counter });
+  }
+  await waitFor('n3 to persist the high-water of every captured frame', () => [...lastOf].every(([stream, last]) => {
+    const high = persistedHighWater(n3.daemon, stream);
+    return high !== undefined && (high.boot > last.boot || (high.boot === last.boot && high.counter >= last.counter));
+  }), 20_000);
 
   await n3.daemon.stop();
   await n3.daemon.start();
