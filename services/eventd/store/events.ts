@@ -44,9 +44,12 @@ export class EventStore {
     this.bumpSeqStmt = db.prepare(
       'INSERT INTO origin_progress (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq',
     );
-    // `pos <= ?` is the retention hold: events a consumer has not finished with stay.
-    this.pruneCountStmt = db.prepare('DELETE FROM events WHERE pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?');
-    this.pruneAgeStmt = db.prepare('DELETE FROM events WHERE time < ? AND pos <= ?');
+    // `pos <= ?` is the retention hold: events a consumer has not finished with stay. One condition per
+    // rule, shared by the delete and by the copy that comes before it (they must select the same rows).
+    const beyondCount = 'pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?';
+    const beyondAge = 'time < ? AND pos <= ?';
+    this.pruneCountStmt = db.prepare(`DELETE FROM events WHERE ${beyondCount}`);
+    this.pruneAgeStmt = db.prepare(`DELETE FROM events WHERE ${beyondAge}`);
     // Before a prune: the core's events among the rows it deletes move into the
     // core's own table, rebuilt as the core stores them (sqlite-core-store.ts),
     // so a peer that is behind can still pull them (the user's retention bounds the log, not catch-up).
@@ -54,8 +57,8 @@ export class EventStore {
       SELECT origin, seq, json_object('origin', origin, 'seq', seq, 'hlc', json_extract(body, '$.hlc'), 'order', cluster_order,
         'payload', json_object('reach', cluster_reach, 'draft', json_remove(body, '$.id', '$.origin', '$.seq', '$.hlc', '$.position')))
       FROM events WHERE cluster_order IS NOT NULL AND ${where} ON CONFLICT DO NOTHING`);
-    this.keepCountStmt = keep('pos <= (SELECT MAX(pos) FROM events) - ? AND pos <= ?');
-    this.keepAgeStmt = keep('time < ? AND pos <= ?');
+    this.keepCountStmt = keep(beyondCount);
+    this.keepAgeStmt = keep(beyondAge);
     this.lastPosStmt = db.prepare('SELECT COALESCE(MAX(pos), 0) AS pos FROM events');
     this.backlogStmt = db.prepare('SELECT COUNT(*) AS count, MIN(time) AS oldest FROM events WHERE pos > ?');
   }
