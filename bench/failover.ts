@@ -4,7 +4,7 @@
 //
 // - eventd: three daemons, each in its own network namespace (h1, h2, h3), one
 //   failover group with `ip` (the bundled ip-takeover script), default
-//   timings (heartbeat 200 ms, suspectAfterMs 800, fenceMs 400).
+//   timings (printed in the report: heartbeat, suspectAfterMs, leaseMs, fenceMs).
 // - keepalived (Debian package): two namespaces (k1 MASTER priority 150, k2
 //   BACKUP priority 100), VRRP unicast between them, advert_int 1, one VIP.
 // - A client namespace (cl) pings each address every 20 ms (one long-running

@@ -106,3 +106,27 @@ test('metrics speak Prometheus text with the daemon counters', async (t) => {
     assert.match(response.body, new RegExp(`# TYPE ${name} counter`));
   }
 });
+
+test('consumer routes: added once the API is ready, they are served with their parameters, query and body; other paths keep their routes and the 404', async (t) => {
+  const api = await apiUnderTest(tempDir(t));
+  defer(t, api.close);
+  await api.app.ready();
+  // A consumer starts after the API is built (the daemon builds it before the cluster starts).
+  api.context.consumerRoutes.add({ method: 'POST', url: '/v1/things/:name/poke', handler: (request) => ({ ...request }) });
+  api.context.consumerRoutes.add({ method: 'GET', url: '/v1/things', handler: () => ({ things: [] }) });
+
+  const poked = await api.app.inject({ method: 'POST', url: '/v1/things/web/poke?hard=1', payload: { by: 'me' } });
+  assert.equal(poked.statusCode, 200, poked.body);
+  assert.deepEqual(poked.json(), { params: { name: 'web' }, query: { hard: '1' }, body: { by: 'me' } });
+  assert.deepEqual((await api.app.inject({ url: '/v1/things' })).json(), { things: [] });
+  // Through the console's prefix too (rewritten to /v1/...).
+  assert.equal((await api.app.inject({ url: '/ui/v1/things' })).statusCode, 401);
+
+  for (const [method, url] of [['GET', '/v1/things/web/poke'], ['GET', '/v1/nothing-here'], ['DELETE', '/v1/things']] as const) {
+    const missing = await api.app.inject({ method, url });
+    assert.equal(missing.statusCode, 404, `${method} ${url}`);
+    assert.equal((missing.json() as ErrorBody).error.code, 'EVENTD_ERR_NOT_FOUND');
+    assert.match((missing.json() as ErrorBody).error.message, new RegExp(`no route ${method} ${url}`));
+  }
+  assert.equal((await api.app.inject({ url: '/v1/subscriptions' })).statusCode, 200);
+});

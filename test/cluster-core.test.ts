@@ -250,8 +250,8 @@ test('frames: well-formed frames pass, malformed ones are refused, never thrown 
   assert.ok(parseFrame({ type: 'join', from: 'a', incarnation: 2 }));
 });
 
-test('config: defaults of 200 ms heartbeats and 600 ms suspicion; unknown keys and nonsense refused', () => {
-  assert.equal(clusterDefaults.heartbeatMs, 200);
+test('config: defaults of 100 ms heartbeats and 600 ms suspicion; unknown keys and nonsense refused', () => {
+  assert.equal(clusterDefaults.heartbeatMs, 100);
   assert.equal(clusterDefaults.suspectAfterMs, 600);
   assert.throws(() => resolveClusterConfig({ heartbeatMS: 100 } as never), { code: 'EVENTD_ERR_BAD_CONFIG' });
   assert.throws(() => resolveClusterConfig({ heartbeatMs: 500, suspectAfterMs: 800 }), { code: 'EVENTD_ERR_BAD_CONFIG' });

@@ -18,7 +18,7 @@
 // the majority takes it only after that; the partition heals and the
 // returning node takes nothing back.
 //
-// Timing: heartbeat 200 ms, suspectAfterMs 800, failover.fenceMs 400 (defaults).
+// Timing: the defaults (heartbeat 100 ms, suspectAfterMs 600, failover.leaseMs 600, fenceMs 400).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -26,6 +26,7 @@ async function bridgeUnderTest(t: Hooks, dataDir: string, url: string) {
   const metrics = createMetrics();
   const host = new ConsumerHost({
     node: 'n1', plugins: await loadConsumerPlugins(builtinConsumersDir), settings: config.consumers, store, feed, logger: silentLogger(), registry: metrics.registry,
+    routes: { add: () => assert.fail('the MQTT bridge adds no route') },
     services: { raise: () => assert.fail('the MQTT bridge raises no event'), ensureSubscription: () => assert.fail('the MQTT bridge makes no subscription') },
     fatal: (error, what) => assert.fail(`fatal: ${what}: ${String(error)}`),
   });

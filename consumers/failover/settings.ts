@@ -54,11 +54,11 @@ export interface FailoverSettings {
 export const failoverDefaults = {
   weight: 1, capacity: 100, fenceMs: 400, failback: false, maxStartFailures: 3, timeout: '30s',
   // A lease rests on the freshest majority ack; each heartbeat is acked at once (an ack frame), so that ack
-  // is at most one heartbeat (200 ms) plus a round trip old. 800 ms leaves 600 beyond it, of which the stop
-  // budget takes 150 and a tick 50: a holder rides out 400-600 ms of lag (its own or its peers') before it
-  // stops. 600 ms moved the address faster (0.93 s) but a freshly started holder on a loaded machine
-  // (stress -c 2, load 16) fenced itself: robustness first.
-  leaseMs: 800, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
+  // is at most one heartbeat (100 ms) plus a round trip old. 600 ms leaves 500 beyond it, of which the stop
+  // budget takes 150 and a tick 50: a holder rides out 300-400 ms of lag (its own or its peers') before it
+  // stops, and peers take over 750 ms after they last heard it. (With 200 ms heartbeats 600 ms fenced a
+  // freshly started holder under stress -c 2: the API's build then ran after the cluster started.)
+  leaseMs: 600, stopBudgetMs: 150, onShutdown: 'stop', startupWaitMs: 10_000,
   // Two ARP packets a minute per address: nothing for a network, and a stale neighbour entry lasts at most that.
   garpRefreshMs: 60_000,
 } as const;

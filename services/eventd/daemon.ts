@@ -8,6 +8,7 @@ import { actionProcessListFile, ProducerProcesses } from './producers/orphans.js
 import { advertise, withdraw } from './api/discovery.js';
 import { hostCheck } from './api/host-check.js';
 import { apiSocketFileName } from './api/local-files.js';
+import { ConsumerRouter } from './api/routes/consumers.js';
 import { buildApi } from './api/server.js';
 import { apiTokens } from './api/tokens.js';
 import { listenUnix } from './api/unix-listener.js';
@@ -265,6 +266,7 @@ export class Daemon {
     // Consumers (the MQTT bridge, failover, ...) start once the cluster knows this node's identity: they
     // record events at once (failover announces its node), and a node with a lost store issues no id before
     // its peers told it its last one. They read what came in meanwhile from the log (cursor or history).
+    const consumerRoutes = new ConsumerRouter();
     const consumers = new ConsumerHost({
       node: config.node,
       witness: config.witness,
@@ -274,6 +276,7 @@ export class Daemon {
       feed,
       logger,
       registry: metrics.registry,
+      routes: consumerRoutes,
       services: consumerServices({ node: config.node, log, recorder, cluster, settings: config.cluster, subscriptions }),
       fatal,
     });
@@ -283,20 +286,24 @@ export class Daemon {
     });
     subscriptions.restore();
     for (const { id, value } of cluster?.subscriptions() ?? []) replicated(id, value);
+    // The API is built and ready (its routes' schemas compiled) before the cluster starts: the build holds
+    // the event loop for a few hundred milliseconds, and once the cluster and failover run, a stall that
+    // long can outlast the lease of a group this node just took (it would stop the group at once).
+    const api = await buildApi(
+      {
+        config,
+        auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
+        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes, internalClasses: consumers.internalClasses, raise, eventClasses, tags, queries, monitor },
+      logger,
+    );
+    api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
+    await api.ready();
     if (cluster) await cluster.start();
     tags.announce();
     await consumers.start();
     metrics.subscriptions.set(registry.size);
     actions.start();
     monitorSources.start();
-    const api = await buildApi(
-      {
-        config,
-        auth: { tokens: apiTokens(config, logger), hosts: hostCheck(config.api.host, config.api.allowedHosts) },
-        version, startedAt: Date.now(), store, subscriptions, responses, silences, inhibitRules, evaluator, feed, metrics, history, producers, ...(cluster ? { cluster } : {}), consumerRoutes: consumers.routes, internalClasses: consumers.internalClasses, raise, eventClasses, tags, queries, monitor },
-      logger,
-    );
-    api.addHook('onResponse', async () => void metrics.subscriptions.set(registry.size));
     const daemon = new Daemon(config, logger, store, metrics, producers, evaluator, subscriptions, actions, api, consumers, cluster, monitor, monitorSources, lock);
     // A failed delete is a failed write like any other (fail-stop), not an uncaught exception out of a timer.
     const prune = () => {

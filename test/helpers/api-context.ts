@@ -2,6 +2,7 @@ import { localEventLog } from './event-log.js';
 import { buildConfig } from '../../services/eventd/config.js';
 import type { ApiContext } from '../../services/eventd/api/context.js';
 import { hostCheck } from '../../services/eventd/api/host-check.js';
+import { ConsumerRouter } from '../../services/eventd/api/routes/consumers.js';
 import { buildApi } from '../../services/eventd/api/server.js';
 import { Evaluator } from '../../services/eventd/evaluation/evaluator.js';
 import { EventFeed } from '../../services/eventd/event-feed.js';
@@ -64,7 +65,7 @@ export async function apiUnderTest(dataDir: string, rawConfig: Record<string, un
     auth: { tokens: config.api.tokens.length > 0 ? config.api.tokens : 'none', hosts: hostCheck(config.api.host, config.api.allowedHosts) },
     version: 'test', startedAt: Date.now(), store, subscriptions, responses, silences, evaluator, feed, metrics, history: new SampleHistory(),
     producers: { manifests: () => manifests, awake: () => [...awake] },
-    consumerRoutes: [],
+    consumerRoutes: new ConsumerRouter(),
   };
   const app = await buildApi(context, logger);
   return { app, context, awake, evaluator, registry, refused: () => refusedCount, close: async () => { await app.close(); store.close(); } };

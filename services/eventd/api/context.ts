@@ -1,7 +1,7 @@
 import type { Member } from '../cluster/edge/cluster-node.js';
 import type { Config } from '../config.js';
 import type { AuthOptions } from './auth.js';
-import type { ConsumerRoute } from '../consumers/contract.js';
+import type { ConsumerRouter } from './routes/consumers.js';
 import type { EventFeed } from '../event-feed.js';
 import type { Evaluator } from '../evaluation/evaluator.js';
 import type { Metrics } from '../metrics.js';
@@ -36,8 +36,8 @@ export interface ApiContext {
   metrics: Metrics;
   /** Recent samples per resource, for the console's charts. */
   history: SampleHistory;
-  /** Routes the running consumers added. */
-  consumerRoutes: readonly ConsumerRoute[];
+  /** Routes the running consumers add, found per request (they start after the API is built). */
+  consumerRoutes: ConsumerRouter;
   /** Classes of the consumers' internal records (FailoverVote, FailoverNode): left out of /v1/events unless ?internal=true. */
   internalClasses?: readonly string[];
   /** Absent on a single node. */

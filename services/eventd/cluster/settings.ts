@@ -57,7 +57,7 @@ export function clusterSettings(raw: RawCluster, source: string): ClusterSetting
     if (!match || Number(match[2]) > 65535) bad(`cluster.peers[${index}]`, `"${peer}" is not host:port`);
   });
   const heartbeatMs = raw.heartbeatMs ?? clusterConfigDefaults.heartbeatMs;
-  // Three heartbeats by default (core/config.ts): a longer heartbeat stretches the default silence with it.
+  // 600 ms, and at least three heartbeats (core/config.ts): a longer heartbeat stretches the default silence with it.
   const suspectAfterMs = raw.suspectAfterMs ?? Math.max(clusterConfigDefaults.suspectAfterMs, 3 * heartbeatMs);
   if (suspectAfterMs < 2 * heartbeatMs) bad('cluster.suspectAfterMs', `must be at least two heartbeats (${2 * heartbeatMs} ms)`);
   return {

@@ -6,7 +6,7 @@ import type { EventFeed, FeedItem } from '../event-feed.js';
 import type { FatalHandler } from '../fatal.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import type { ConsumerContext, ConsumerPlugin, ConsumerRoute, RunningConsumer } from './contract.js';
+import type { ConsumerContext, ConsumerPlugin, ConsumerRoutes, RunningConsumer } from './contract.js';
 
 export interface ConsumerHostOptions {
   node: string;
@@ -20,6 +20,8 @@ export interface ConsumerHostOptions {
   feed: EventFeed;
   logger: Logger;
   registry: Registry;
+  /** Where the consumers' routes go: the API, built before they start, finds them there per request. */
+  routes: ConsumerRoutes;
   /** What the daemon lends consumers beyond the log: raising events, the cluster view. */
   services: Pick<ConsumerContext, 'raise' | 'cluster' | 'ensureSubscription'>;
   /** A consumer's cursor could not be written: stop the daemon (fail-stop). */
@@ -42,8 +44,6 @@ export class ConsumerHost {
   private readonly started: Started[] = [];
   /** Per consumer name: every event after this position is kept from pruning. */
   private readonly holds = new Map<string, number>();
-  /** Routes the running consumers added to the local API. */
-  readonly routes: ConsumerRoute[] = [];
   /** Classes of the running consumers' internal records. */
   readonly internalClasses: string[] = [];
 
@@ -123,7 +123,7 @@ export class ConsumerHost {
       node,
       witness: this.options.witness ?? false,
       config: section,
-      routes: { add: (route) => void this.routes.push(route) },
+      routes: this.options.routes,
       logger: this.options.logger.child({ component: 'consumer', consumer: name }),
       registry,
       events: {

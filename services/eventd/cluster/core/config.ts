@@ -6,12 +6,14 @@ export interface ClusterConfig {
   /** Heartbeat period. The edge must call `tick` at least this often (a quarter of it is a good rate). */
   heartbeatMs: number;
   /**
-   * Silence after which a peer is reported unreachable. 600 ms = 3 heartbeats,
+   * Silence after which a peer is reported unreachable. 600 ms = 6 heartbeats,
    * and every heartbeat is answered at once (an ack frame), so a live peer is
    * heard twice per heartbeat: a kill -9 is seen by a majority within
-   * suspectAfterMs + one tick + one network hop, while losing two heartbeats
+   * suspectAfterMs + one tick + one network hop, while losing five heartbeats
    * and their acks in a row does not make anyone look dead, and a node whose
-   * own loop runs late accuses later still (local health, core.ts).
+   * own loop runs late accuses later still (local health, core.ts). The
+   * heartbeat is short for the failover leases' sake (their acks ride on it),
+   * not for detection: suspicion is what a lag must outlast.
    */
   suspectAfterMs: number;
   /** Addresses (edge-defined) a node with no known peer sends `join` to. */
@@ -37,7 +39,7 @@ export interface ClusterConfig {
 }
 
 export const clusterDefaults: Readonly<ClusterConfig> = Object.freeze({
-  heartbeatMs: 200,
+  heartbeatMs: 100,
   suspectAfterMs: 600,
   seeds: Object.freeze([]) as readonly string[],
   maxEventsPerFrame: 64,

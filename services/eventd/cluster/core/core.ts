@@ -178,10 +178,12 @@ export class ClusterCore {
 
   private onTick(now: number, out: CoreOutput[]): void {
     if (this.ownBehind !== undefined && this.awake >= this.ownBehind.until) this.ownEventsDone('own-events-lost', out);
-    // Local health (memberlist's Lifeguard): a tick later than a whole heartbeat (they are due every
-    // quarter of one) means this node's own loop is slow; each raises the score, each heartbeat sent
-    // on time lowers it. The score stretches only this node's accusations (membership.ts).
-    const late = this.lastTickNow !== undefined && now - this.lastTickNow > this.config.heartbeatMs;
+    // Local health (memberlist's Lifeguard): a tick later than a third of the suspicion window (they
+    // are due every quarter heartbeat) means this node's own loop is slow for what it must judge; each
+    // raises the score, each heartbeat sent on time lowers it. The score stretches only this node's
+    // accusations (membership.ts). Measured against suspicion, not the heartbeat: a short heartbeat
+    // (for the leases) must not make every 100 ms hiccup of a loaded machine count as sickness.
+    const late = this.lastTickNow !== undefined && now - this.lastTickNow > this.config.suspectAfterMs / 3;
     this.lastTickNow = now;
     if (late) this.health = Math.min(maxHealth, this.health + 1);
     const report = this.membership.localReport(this.awake, this.health);
