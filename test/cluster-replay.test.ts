@@ -9,22 +9,26 @@ import Database from 'better-sqlite3';
 import type { Member } from '../services/eventd/cluster/edge/cluster-node.js';
 import { open } from '../services/eventd/cluster/edge/frame-seal.js';
 import { Keyring } from '../services/eventd/cluster/edge/keyring.js';
+import { streamOf, type HighWater } from '../services/eventd/cluster/edge/replay-guard.js';
+import { ReplayHighWaterStore } from '../services/eventd/cluster/edge/replay-high-water.js';
 import { clusterKey, events, view } from './helpers/cluster.js';
 import type { DaemonProcess } from './helpers/daemon.js';
 import { defer, tempDir, waitFor } from './helpers/tmp.js';
 import { dropsByReason, relayedCluster, replayRefusals, UdpRelay } from './helpers/udp-relay.js';
 
-/** The replay high-water a node persisted for one stream ("n2>n3"), read from its store. */
-function persistedHighWater(daemon: DaemonProcess, stream: string): { boot: number; counter: number } | undefined {
+/** The replay high-water a node persisted per stream ("n2>n3"), read from its store as the node reads it at start. */
+function persistedHighWater(daemon: DaemonProcess): Map<string, HighWater> {
   const db = new Database(join(daemon.configFile, '..', 'data', 'eventd.db'), { readonly: true });
   try {
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(`cluster.replay.${stream}`) as { value: string } | undefined;
-    if (row === undefined) return undefined;
-    const [boot, counter] = row.value.split(':').map(Number);
-    return { boot: boot!, counter: counter! };
+    return new ReplayHighWaterStore(db).load();
   } finally {
     db.close();
   }
+}
+
+/** Whether a persisted high-water covers a frame's (boot, counter): after a restart the frame counts as seen. */
+function covers(high: HighWater | undefined, frame: HighWater): boolean {
+  return high !== undefined && (high.boot > frame.boot || (high.boot === frame.boot && high.counter >= frame.counter));
 }
 
 async function members(daemon: { request: <T>(method: string, path: string) => Promise<{ body: T }> }): Promise<Member[]> {
@@ -89,19 +93,16 @@ test('frames captured before n3 restarted, replayed to n3 after: refused (n3 per
   // The promise is about frames n3 accepted: a frame still in flight (or in n3's queue) when it stopped was
   // never accepted, and may be once after the restart (CI run 20: 22 of 24 refused). So n3 stops only once
   // its persisted high-water covers every captured frame (the test holds the key and reads the counters).
-  const envelopes = captured.map((frame) => open(new Keyring([key]), frame)).map((opened) => (opened.ok ? opened.envelope : undefined));
-  // Per stream (n2's frames to n3, and its joins sealed for every node), the highest counter captured.
-  const lastOf = new Map<string, { boot: number; counter: number }>();
-  for (const e of envelopes) {
-    assert.ok(e !== undefined && e.from === 'n2' && (e.to === 'n3' || e.to === '*'), 'the relay captured frames n2 sealed for n3 (or for every node)');
-    const stream = `${e.from}>${e.to}`;
-    const seen = lastOf.get(stream);
-    if (seen === undefined || e.boot > seen.boot || (e.boot === seen.boot && e.counter > seen.counter)) lastOf.set(stream, { boot: e.boot, counter: e.counter });
-  }
-  await waitFor('n3 to persist the high-water of every captured frame', () => [...lastOf].every(([stream, last]) => {
-    const high = persistedHighWater(n3.daemon, stream);
-    return high !== undefined && (high.boot > last.boot || (high.boot === last.boot && high.counter >= last.counter));
-  }), 20_000);
+  // n2's frames to n3, and its joins sealed for every node: two streams.
+  const envelopes = captured.map((frame) => {
+    const opened = open(new Keyring([key]), frame);
+    assert.ok(opened.ok && opened.envelope.from === 'n2' && (opened.envelope.to === 'n3' || opened.envelope.to === '*'), 'the relay captured frames n2 sealed for n3 (or for every node)');
+    return opened.envelope;
+  });
+  await waitFor('n3 to persist the high-water of every captured frame', () => {
+    const persisted = persistedHighWater(n3.daemon);
+    return envelopes.every((e) => covers(persisted.get(streamOf(e.from, e.to)), e));
+  }, 20_000);
 
   await n3.daemon.stop();
   await n3.daemon.start();
