@@ -119,8 +119,11 @@ test('consumer routes: added once the API is ready, they are served with their p
   assert.equal(poked.statusCode, 200, poked.body);
   assert.deepEqual(poked.json(), { params: { name: 'web' }, query: { hard: '1' }, body: { by: 'me' } });
   assert.deepEqual((await api.app.inject({ url: '/v1/things' })).json(), { things: [] });
-  // Through the console's prefix too (rewritten to /v1/...).
+  // Through the console's prefix too (rewritten to /v1/...): refused without a session, served with one.
   assert.equal((await api.app.inject({ url: '/ui/v1/things' })).statusCode, 401);
+  const { path } = (await api.app.inject({ method: 'POST', url: '/v1/ui/login-codes' })).json<{ path: string }>();
+  const cookie = String((await api.app.inject({ url: path })).headers['set-cookie']).split(';')[0]!;
+  assert.deepEqual((await api.app.inject({ url: '/ui/v1/things', headers: { cookie } })).json(), { things: [] });
 
   for (const [method, url] of [['GET', '/v1/things/web/poke'], ['GET', '/v1/nothing-here'], ['DELETE', '/v1/things']] as const) {
     const missing = await api.app.inject({ method, url });
