@@ -12,15 +12,15 @@ const methods = ['GET', 'POST', 'DELETE', 'PATCH'] as const;
  * afterwards and the API finds them per request.
  */
 export class ConsumerRouter implements ConsumerRoutes {
-  private readonly router = FindMyWay({ ignoreTrailingSlash: false });
+  private readonly router = FindMyWay();
 
   add(route: ConsumerRoute): void {
     this.router.on(route.method, route.url, () => undefined, { route });
   }
 
-  /** The route for `method` and `url` (a path, its query ignored) and the path's parameters, or undefined. */
+  /** The route for `method` and `url` (the router leaves its query string aside) and the path's parameters, or undefined. */
   find(method: string, url: string): { route: ConsumerRoute; params: Record<string, string> } | undefined {
-    const found = this.router.find(method as (typeof methods)[number], url.split('?')[0] ?? url);
+    const found = this.router.find(method as (typeof methods)[number], url);
     if (found === null) return undefined;
     const { route } = found.store as { route: ConsumerRoute };
     return { route, params: found.params as Record<string, string> };
